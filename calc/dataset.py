@@ -1,0 +1,316 @@
+"""The validated data model: Spend, Leads and Deals read into canonical frames, once.
+
+``prepare`` is calc's public entry for data. It checks everything the analyses rely on and
+records every row it leaves out (:class:`~calc.errors.Exclusion`), so the analyses trust their
+input and the report can say how many rows were excluded and why.
+
+Canonical frames (dimension columns are string categoricals, blanks as ``(blank)``):
+
+* ``spend``: ``date`` (datetime64, NaT for dateless exports), ``cost`` and, where given,
+  ``consultations``, ``deals``, ``revenue``, ``clicks``, ``impressions`` as floats;
+* ``leads``: ``lead_id`` (text), ``date``; then per lead from Deals: ``won_date`` (first deal),
+  ``days_to_close`` (whole days, first deal), ``n_deals``, ``revenue``, ``gross_profit``;
+* ``deals``: ``lead_id``, ``date`` (won), ``revenue``, ``gross_profit``, ``lead_date``,
+  ``days_to_close`` and the lead's dimensions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import Exclusion, InputError, sheet_rows
+from .filters import BLANK
+from .parsing import parse_dates, parse_numbers
+from .schema import TABLES, fold, missing_required, resolve_columns
+from .settings import Settings
+
+NUMBER_COLUMNS = {c.name for cols in TABLES.values() for c in cols if c.kind == "number"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated input tables plus settings; build it with :func:`prepare`."""
+
+    spend: pd.DataFrame | None
+    leads: pd.DataFrame | None
+    deals: pd.DataFrame | None
+    settings: Settings
+    as_of: pd.Timestamp | None
+    spend_dims: tuple[str, ...] = ()
+    lead_dims: tuple[str, ...] = ()
+    has_revenue: bool = False
+    has_gross_profit: bool = False
+    exclusions: tuple[Exclusion, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def spend_dated(self) -> bool:
+        return self.spend is not None and bool(self.spend["date"].notna().any())
+
+    def messages(self) -> list[str]:
+        """Notes and exclusions as plain sentences, for a report footer."""
+        return [*self.notes, *map(str, self.exclusions)]
+
+
+def _frame(table: str, value: Any) -> pd.DataFrame | None:
+    if value is None:
+        return None
+    if not isinstance(value, pd.DataFrame):
+        raise InputError(table, None, f"must be a table (a pandas DataFrame), got {type(value).__name__}",
+                         fix="pass a DataFrame, or leave the table out")
+    if value.shape[1] == 0:
+        raise InputError(table, None, "has no columns", fix=f"paste {table} with its header row")
+    frame = value.reset_index(drop=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _rename(table: str, frame: pd.DataFrame, mapping: Mapping[str, str] | None) -> pd.DataFrame:
+    renames = resolve_columns(table, list(frame.columns), mapping)
+    frame = frame.rename(columns=renames)
+    missing = missing_required(table, set(frame.columns))
+    if missing:
+        col = missing[0]
+        raise InputError(table, col.name, f"not found (have: {', '.join(map(str, renames))})",
+                         fix=f"name the column with {col.meaning} '{col.name}' or map it "
+                             f"(mapping {table}.{col.name}=<your header>)")
+    return frame
+
+
+def _drop_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with nothing in any cell (the blank tail of a pasted range) carry no data; drop them."""
+    empty = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        values = frame[column]
+        blank = values.isna().to_numpy().copy()
+        if not pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            blank |= values.astype(str).str.strip().eq("").to_numpy()
+        empty &= blank
+        if not empty.any():
+            return frame
+    return frame.loc[~empty]
+
+
+def _ids(values: pd.Series) -> pd.Series:
+    """Ids as text; 123.0 from a spreadsheet becomes '123', blanks stay missing."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = []
+    for u in uniques:
+        if isinstance(u, (float, np.floating)) and float(u).is_integer():
+            u = int(u)
+        text.append(str(u).strip())
+    lookup = np.array(text + [""], dtype=object)
+    out = pd.Series(lookup[codes], index=values.index, dtype=object)
+    out[(codes < 0) | (out == "")] = None
+    return out
+
+
+def _dims(frame: pd.DataFrame, canonical: set[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    dims = tuple(c for c in frame.columns if c not in canonical)
+    for column in dims:
+        values = frame[column]
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            text = _ids(values) if not pd.api.types.is_datetime64_any_dtype(values.dtype) else \
+                values.dt.strftime("%Y-%m-%d")
+            values = text.fillna(BLANK).astype("category")
+        elif BLANK not in values.cat.categories:
+            values = values.cat.add_categories([BLANK]).fillna(BLANK)
+        frame[column] = values
+    return frame, dims
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.exclusions: list[Exclusion] = []
+        self.notes: list[str] = []
+
+    def exclude(self, frame: pd.DataFrame, mask: np.ndarray, table: str, reason: str, fix: str) -> pd.DataFrame:
+        """Drop rows where mask is True, recording them with their sheet rows."""
+        if not mask.any():
+            return frame
+        positions = frame.index.to_numpy()[mask]
+        self.exclusions.append(Exclusion(table, reason, int(mask.sum()), sheet_rows(positions[:5]), fix))
+        return frame.loc[~mask]
+
+
+def _read_dates(frame: pd.DataFrame, table: str, settings: Settings, log: _Collector) -> pd.DataFrame:
+    dates, note = parse_dates(frame["date"], table=table, column="date", ambiguous=settings.ambiguous_dates)
+    frame["date"] = dates
+    if note:
+        log.notes.append(note)
+    return frame
+
+
+def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
+    frame = _drop_empty_rows(_rename("Spend", raw, mapping))
+    for column in NUMBER_COLUMNS & set(frame.columns):
+        frame[column] = parse_numbers(frame[column], table="Spend", column=column)
+    if "date" in frame.columns:
+        frame = _read_dates(frame, "Spend", settings, log)
+        frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Spend", "with no date",
+                            "fill in the date, or delete the row if it is a total")
+    else:
+        frame["date"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        log.notes.append("Spend has no date column: it counts for every period, and date ranges cannot be applied")
+    frame = log.exclude(frame, frame["cost"].isna().to_numpy(), "Spend", "with a blank cost",
+                        "type 0 where nothing was spent")
+    frame = log.exclude(frame, (frame["cost"] < 0).to_numpy(), "Spend", "with a negative cost",
+                        "correct the amount (refunds belong in a separate adjustment, not as negative spend)")
+    for column in ("consultations", "deals", "revenue", "clicks", "impressions"):
+        if column in frame.columns:
+            negative = np.flatnonzero((frame[column] < 0).to_numpy())
+            if len(negative):
+                raise InputError("Spend", column, "holds negative values", rows=sheet_rows(frame.index[negative[:5]]),
+                                 fix="counts and revenue cannot be below zero; correct them")
+    return frame
+
+
+def _prepare_leads(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
+    frame = _drop_empty_rows(_rename("Leads", raw, mapping))
+    frame["lead_id"] = _ids(frame["lead_id"])
+    frame = _read_dates(frame, "Leads", settings, log)
+    frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), "Leads", "with no lead_id",
+                        "give every consultation an id (a totals row at the bottom should be deleted)")
+    frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Leads", "with no inquiry date",
+                        "fill in the date the consultation came in")
+    frame = log.exclude(frame, frame["lead_id"].duplicated().to_numpy(), "Leads",
+                        "repeating a lead_id already listed (the first is kept)",
+                        "give each consultation its own id, or delete the repeated rows")
+    return frame
+
+
+def _prepare_deals(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
+    frame = _drop_empty_rows(_rename("Deals", raw, mapping))
+    frame["lead_id"] = _ids(frame["lead_id"])
+    frame = _read_dates(frame, "Deals", settings, log)
+    for column in ("revenue", "gross_profit"):
+        if column in frame.columns:
+            frame[column] = parse_numbers(frame[column], table="Deals", column=column)
+    frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), "Deals", "with no lead_id",
+                        "fill in the id of the consultation each deal came from")
+    frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Deals", "with no won date",
+                        "fill in the date the deal was won")
+    key = [c for c in ("lead_id", "date", "revenue", "gross_profit") if c in frame.columns]
+    frame = log.exclude(frame, frame.duplicated(subset=key).to_numpy(), "Deals",
+                        "repeating the same deal (same lead, date and amount)",
+                        "delete the repeated rows; a second order from one lead needs its own date or amount")
+    return frame
+
+
+def _gross_profit(frame: pd.DataFrame, settings: Settings, log: _Collector) -> tuple[bool, bool]:
+    has_revenue = "revenue" in frame.columns and bool(frame["revenue"].notna().any())
+    margin = settings.gross_margin
+    if "gross_profit" not in frame.columns:
+        frame["gross_profit"] = frame["revenue"] * margin if (has_revenue and margin is not None) else np.nan
+        if has_revenue and margin is None:
+            log.notes.append("Deals has revenue but no gross_profit and no gross margin is set: "
+                             "gross profit and ROI stay empty until the gross_margin setting is filled in")
+    elif has_revenue and margin is not None:
+        frame["gross_profit"] = frame["gross_profit"].fillna(frame["revenue"] * margin)
+    if "revenue" not in frame.columns:
+        frame["revenue"] = np.nan
+    return has_revenue, bool(frame["gross_profit"].notna().any())
+
+
+def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None,
+            deals: pd.DataFrame | None = None, *, mapping: Mapping[str, Mapping[str, str]] | None = None,
+            settings: Settings | Mapping[str, Any] | None = None) -> Dataset:
+    """Validate and normalise the input tables; the one entry every analysis starts from.
+
+    ``mapping`` is {table: {canonical or new name: your header}}, e.g.
+    ``{"Leads": {"date": "Eingang"}}``; it wins over the built-in aliases.
+
+    >>> leads = pd.DataFrame({"mql_id": ["a", "b", "c"], "first_contact_date": ["01-02-2018", "13-02-2018", "14-02-2018"]})
+    >>> deals = pd.DataFrame({"mql_id": ["b"], "won_date": ["20-02-2018 10:00"]})
+    >>> data = prepare(leads=leads, deals=deals)
+    >>> data.leads[["lead_id", "days_to_close"]].to_dict("list")
+    {'lead_id': ['a', 'b', 'c'], 'days_to_close': [nan, 7.0, nan]}
+    """
+    settings = Settings.parse(settings)
+    maps = {t: {} for t in TABLES}
+    for table, table_map in (mapping or {}).items():
+        name = next((t for t in TABLES if fold(t) == fold(table)), None)
+        if name is None:
+            raise InputError("mapping", None, f"names an unknown table '{table}'", fix="use Spend, Leads or Deals")
+        maps[name] = dict(table_map)
+    frames = {"Spend": _frame("Spend", spend), "Leads": _frame("Leads", leads), "Deals": _frame("Deals", deals)}
+    if all(f is None for f in frames.values()):
+        raise InputError(None, None, "no table was given", fix="give at least Spend, or Leads (with Deals)")
+    log = _Collector()
+    sp = _prepare_spend(frames["Spend"], maps["Spend"], settings, log) if frames["Spend"] is not None else None
+    ld = _prepare_leads(frames["Leads"], maps["Leads"], settings, log) if frames["Leads"] is not None else None
+    dl = _prepare_deals(frames["Deals"], maps["Deals"], settings, log) if frames["Deals"] is not None else None
+
+    as_of = pd.Timestamp(settings.as_of) if settings.as_of else None
+    if as_of is None:
+        latest = [f["date"].max() for f in (sp, ld, dl) if f is not None and f["date"].notna().any()]
+        as_of = max(latest) if latest else None
+    if as_of is not None:
+        for name, frame in (("Spend", sp), ("Leads", ld), ("Deals", dl)):
+            if frame is not None:
+                later = (frame["date"] > as_of).to_numpy()
+                if later.any():
+                    log.notes.append(f"{name}: {int(later.sum())} rows dated after the as-of date "
+                                     f"{as_of:%Y-%m-%d} are not counted")
+        sp = sp.loc[~(sp["date"] > as_of)] if sp is not None else None
+        ld = ld.loc[~(ld["date"] > as_of)] if ld is not None else None
+        dl = dl.loc[~(dl["date"] > as_of)] if dl is not None else None
+
+    has_revenue = has_gp = False
+    if sp is not None:
+        sp, spend_dims = _dims(sp.copy(), {c.name for c in TABLES["Spend"]})
+        if "revenue" in sp.columns:
+            has_revenue = bool(sp["revenue"].notna().any())
+            if settings.gross_margin is not None:
+                sp["gross_profit"] = sp["revenue"] * settings.gross_margin
+    else:
+        spend_dims = ()
+    lead_dims: tuple[str, ...] = ()
+    if ld is not None:
+        ld, lead_dims = _dims(ld.copy(), {c.name for c in TABLES["Leads"]})
+    if dl is not None:
+        dl = dl[[c for c in ("lead_id", "date", "revenue", "gross_profit") if c in dl.columns]].copy()
+        has_revenue, has_gp = _gross_profit(dl, settings, log)
+        if ld is not None:
+            position = pd.Index(ld["lead_id"]).get_indexer(dl["lead_id"])
+            dl = log.exclude(dl, position < 0, "Deals", "whose lead_id is not in Leads",
+                             "add the missing consultations to Leads, or correct the ids")
+            position = position[position >= 0]
+            dl["lead_date"] = ld["date"].to_numpy()[position]
+            dl["days_to_close"] = (dl["date"] - dl["lead_date"]).dt.days.astype("float64")
+            early = (dl["days_to_close"] < 0).to_numpy()
+            position = position[~early]
+            dl = log.exclude(dl, early, "Deals", "won before their consultation came in",
+                             "check the won date and the lead's inquiry date")
+            for dim in lead_dims:
+                dl[dim] = ld[dim].to_numpy()[position]
+            ld = _roll_up(ld, dl)
+    elif ld is not None:
+        log.notes.append("No Deals table: deals, conversion and money indicators stay empty")
+    if sp is None:
+        log.notes.append("No Spend table: spend, consultation cost and ROI stay empty")
+    return Dataset(spend=sp, leads=ld, deals=dl, settings=settings, as_of=as_of, spend_dims=spend_dims,
+                   lead_dims=lead_dims, has_revenue=has_revenue, has_gross_profit=has_gp,
+                   exclusions=tuple(log.exclusions), notes=tuple(log.notes))
+
+
+def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
+    """Per lead: first won date, days to close, number of deals, revenue and gross profit."""
+    grouped = deals.groupby("lead_id", sort=False)
+    per_lead = grouped.agg(won_date=("date", "min"), days_to_close=("days_to_close", "min"), n_deals=("date", "size"))
+    # min_count=1 keeps "no amount known" apart from "amounts summing to 0"
+    per_lead["revenue"] = grouped["revenue"].sum(min_count=1)
+    per_lead["gross_profit"] = grouped["gross_profit"].sum(min_count=1)
+    position = pd.Index(per_lead.index).get_indexer(leads["lead_id"])
+    found = position >= 0
+    out = leads.copy()
+    take = np.maximum(position, 0)
+    out["won_date"] = np.where(found, per_lead["won_date"].to_numpy()[take], np.datetime64("NaT"))
+    out["won_date"] = out["won_date"].astype("datetime64[ns]")
+    for column, empty in (("days_to_close", np.nan), ("n_deals", 0), ("revenue", np.nan), ("gross_profit", np.nan)):
+        out[column] = np.where(found, per_lead[column].to_numpy()[take], empty)
+    out["n_deals"] = out["n_deals"].astype("int64")
+    return out

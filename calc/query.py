@@ -1,0 +1,153 @@
+"""The options every analysis shares (date range, filter, grouping) and the selection they make.
+
+Options are validated once here (pydantic) so a bad start date or an unknown filter column is one
+clear InputError at the public entry; the analyses then work on a :class:`Selection` they trust.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .dataset import Dataset
+from .errors import InputError
+from .filters import Condition, condition_mask, match_column, parse_filter
+from .parsing import parse_dates
+
+
+def _to_date(value: Any, name: str) -> dt.date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    try:
+        parsed, _ = parse_dates(pd.Series([value], dtype=object), table="options", column=name)
+    except InputError:
+        raise InputError("options", name, f"'{value}' is not a date", fix="give a date such as 2024-03-01") from None
+    return parsed.iloc[0].date()
+
+
+class Query(BaseModel):
+    """Date range (inquiry dates, inclusive), filter text, grouping dimensions, horizon in days."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    filter: tuple[Condition, ...] = ()
+    by: tuple[str, ...] = ()
+    horizon_days: int | None = Field(None, ge=1, le=3660)
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = value.replace(";", ",").split(",")
+        return tuple(str(v).strip() for v in value if v is not None and str(v).strip())
+
+
+def make_query(*, start: Any = None, end: Any = None, filter: Any = None, by: Any = None,
+               horizon_days: Any = None) -> Query:
+    """Validate shared options into a Query, or raise one InputError naming the option and the fix."""
+    start_d, end_d = _to_date(start, "start"), _to_date(end, "end")
+    if start_d and end_d and start_d > end_d:
+        raise InputError("options", "start", f"{start_d} is after end {end_d}", fix="swap start and end")
+    if isinstance(horizon_days, float) and horizon_days.is_integer():
+        horizon_days = int(horizon_days)
+    try:
+        return Query(start=start_d, end=end_d, filter=parse_filter(filter), by=by, horizon_days=horizon_days)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "options"
+        raise InputError("options", name, f"{first['msg'].lower()} (got {first.get('input')!r})",
+                         fix="horizon_days is a whole number of days from 1 to 3660" if name == "horizon_days"
+                         else "correct the value") from None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rows one query selects. ``spend`` is None when spend cannot be attributed to the query's segments."""
+
+    leads: pd.DataFrame | None
+    deals: pd.DataFrame | None
+    spend: pd.DataFrame | None
+    by: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def _resolve(data: Dataset, conditions: tuple[Condition, ...], dims: tuple[str, ...], table: str,
+             frame: pd.DataFrame) -> tuple[Condition, ...]:
+    """Conditions on real column names; values are checked against every table that has the column."""
+    out = []
+    for cond in conditions:
+        column = match_column(cond.column, list(dims), what="filter", table=table)
+        known = set()
+        for f in (data.leads, data.spend):
+            if f is not None and column in f.columns:
+                known.update(map(str, f[column].cat.categories))
+        by_fold = {str(v).casefold(): v for v in known}
+        values = []
+        for value in cond.values:
+            real = by_fold.get(value.casefold())
+            if real is None:
+                shown = ", ".join(sorted(known)[:12]) + (" …" if len(known) > 12 else "")
+                raise InputError("filter", column, f"has no value '{value}' (values: {shown})",
+                                 fix="check the spelling or pick a listed value")
+            values.append(real)
+        out.append(Condition(column, tuple(values), cond.negate))
+    return tuple(out)
+
+
+def select(data: Dataset, query: Query) -> Selection:
+    """Apply the date range and filter to Leads (and their Deals) and to Spend."""
+    if not isinstance(data, Dataset):
+        raise InputError(None, None, f"expected the prepared data, got {type(data).__name__}",
+                         fix="call calc.prepare(spend=..., leads=..., deals=...) first and pass its result")
+    notes: list[str] = []
+    primary, dims, table = ((data.leads, data.lead_dims, "Leads") if data.leads is not None
+                            else (data.spend, data.spend_dims, "Spend"))
+    wanted = list(query.by) + [c.column for c in query.filter]
+    by = tuple(match_column(b, list(dims), what="group", table=table) for b in query.by)
+    if data.leads is None and data.deals is not None and data.spend is None and (query.by or query.filter):
+        raise InputError("Deals", None, "without Leads cannot be split by segment",
+                         fix="add the Leads table, whose columns carry the segments")
+    conditions = _resolve(data, query.filter, dims, table, primary)
+    start = pd.Timestamp(query.start) if query.start else None
+    end = pd.Timestamp(query.end) if query.end else None
+
+    def in_range(frame: pd.DataFrame, column: str = "date") -> np.ndarray:
+        mask = np.ones(len(frame), dtype=bool)
+        if start is not None:
+            mask &= (frame[column] >= start).to_numpy()
+        if end is not None:
+            mask &= (frame[column] <= end).to_numpy()
+        return mask
+
+    leads = deals = None
+    if data.leads is not None:
+        leads = data.leads.loc[in_range(data.leads) & condition_mask(data.leads, conditions)]
+        if data.deals is not None:
+            deals = data.deals.loc[in_range(data.deals, "lead_date") & condition_mask(data.deals, conditions)]
+    elif data.deals is not None:
+        deals = data.deals.loc[in_range(data.deals)]
+
+    spend = None
+    if data.spend is not None:
+        columns = [match_column(w, list(dims), what="filter", table=table) for w in wanted]
+        lacking = [c for c in dict.fromkeys(columns) if c not in data.spend_dims]
+        if lacking:
+            notes.append(f"Spend has no {', '.join(lacking)} column, so spend and consultation cost "
+                         f"cannot be split that way and stay empty")
+        elif (start is not None or end is not None) and not data.spend_dated:
+            raise InputError("Spend", "date", "is missing, so spend cannot be limited to a date range",
+                             fix="add a date column to Spend, or leave start and end empty")
+        else:
+            spend = data.spend.loc[in_range(data.spend) & condition_mask(data.spend, conditions)] \
+                if data.spend_dated else data.spend.loc[condition_mask(data.spend, conditions)]
+    return Selection(leads=leads, deals=deals, spend=spend, by=by, notes=tuple(notes))

@@ -1,0 +1,133 @@
+"""Canonical columns of the three input tables and the header aliases that map onto them.
+
+Headers are matched after folding case, spaces, underscores, hyphens and full-width forms, so
+"Lead ID", "lead_id" and "ＬＥＡＤ－ＩＤ" are one name. Built-in aliases cover English, Simplified
+Chinese, Korean and Indonesian and the exports of common ad platforms and CRMs; an explicit mapping
+(canonical name -> the user's header) always wins. Every column that is not canonical is kept as
+a segment dimension (channel, province, industry, store, …).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "date", "number", "id"
+    required: bool
+    aliases: tuple[str, ...]
+    meaning: str
+
+
+def fold(header: object) -> str:
+    """Fold a header for matching.
+
+    >>> fold(" Lead_ID "), fold("ＬＥＡＤ－ＩＤ"), fold("Total Conversion")
+    ('leadid', 'leadid', 'totalconversion')
+    """
+    text = unicodedata.normalize("NFKC", str(header)).casefold()
+    return re.sub(r"[\s_\-./()（）:：]+", "", text)
+
+
+_DATE = ("date", "day", "日期", "날짜", "일자", "tanggal", "tgl")
+_REVENUE = ("revenue", "sales", "sales amount", "gmv", "deal value", "收入", "销售额", "营收",
+            "成交金额", "金额", "매출", "매출액", "pendapatan", "omzet", "penjualan", "nilai transaksi")
+_GROSS_PROFIT = ("gross profit", "gross_profit", "gp", "margin amount", "毛利", "毛利润", "매출총이익",
+                 "이익", "laba kotor")
+_DEALS = ("deals", "deal", "orders", "purchases", "won", "approved conversion", "approved_conversion",
+          "成交", "成交量", "订单", "订单数", "成交数", "계약", "계약수", "주문", "transaksi", "closing",
+          "pesanan")
+_CONSULTATIONS = ("consultations", "consultation", "leads", "inquiries", "enquiries", "conversions",
+                  "total conversion", "total_conversion", "咨询", "咨询量", "咨询数", "询盘", "线索", "留资",
+                  "상담", "상담수", "문의", "문의수", "konsultasi", "prospek", "pertanyaan")
+_LEAD_ID = ("lead id", "lead_id", "leadid", "mql_id", "mql id", "inquiry id", "consultation id",
+            "线索id", "咨询id", "客户id", "리드id", "상담id", "id prospek", "id konsultasi", "id lead")
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "Spend": (
+        Column("date", "date", False, _DATE + ("reporting starts", "report date", "day date"),
+               "the day the money was spent"),
+        Column("cost", "number", True,
+               ("cost", "spend", "spent", "amount spent", "ad spend", "ad cost", "花费", "消费", "消耗", "广告费",
+                "비용", "광고비", "지출", "biaya", "pengeluaran", "biaya iklan"),
+               "money spent on ads that day"),
+        Column("consultations", "number", False, _CONSULTATIONS, "inquiries counted by the ad platform"),
+        Column("deals", "number", False, _DEALS, "purchases counted by the ad platform"),
+        Column("revenue", "number", False, _REVENUE, "revenue counted by the ad platform"),
+        Column("clicks", "number", False, ("clicks", "点击", "点击量", "클릭", "클릭수", "klik"), "clicks"),
+        Column("impressions", "number", False,
+               ("impressions", "views", "展现", "展现量", "曝光", "노출", "노출수", "tayangan", "impresi"),
+               "impressions"),
+    ),
+    "Leads": (
+        Column("lead_id", "id", True, _LEAD_ID, "the consultation's own id, also used in Deals"),
+        Column("date", "date", True,
+               _DATE + ("inquiry date", "first contact date", "first_contact_date", "created", "created at",
+                        "created date", "咨询日期", "咨询时间", "创建时间", "상담일", "문의일", "tanggal konsultasi"),
+               "the day the consultation came in"),
+    ),
+    "Deals": (
+        Column("lead_id", "id", True, _LEAD_ID, "the id of the consultation the deal came from"),
+        Column("date", "date", True,
+               _DATE + ("won date", "won_date", "close date", "closed date", "deal date", "成交日期", "成交时间",
+                        "签约日期", "계약일", "성사일", "tanggal closing", "tanggal transaksi"),
+               "the day the deal was won"),
+        Column("revenue", "number", False, _REVENUE, "the deal's revenue"),
+        Column("gross_profit", "number", False, _GROSS_PROFIT, "the deal's gross profit"),
+    ),
+}
+
+
+def resolve_columns(table: str, headers: list[object], mapping: dict[str, str] | None = None) -> dict[str, str]:
+    """Map each header to the name calc uses: canonical names via mapping and aliases, others kept.
+
+    ``mapping`` maps a target name (canonical or any new name) to the user's header and wins over
+    aliases. Returns {user header: target name}.
+
+    >>> resolve_columns("Spend", ["Tanggal", "Biaya", "Provinsi"])
+    {'Tanggal': 'date', 'Biaya': 'cost', 'Provinsi': 'Provinsi'}
+    """
+    mapping = dict(mapping or {})
+    by_fold: dict[str, str] = {}
+    for header in headers:
+        key = fold(header)
+        if key in by_fold:
+            raise InputError(table, str(header), f"appears twice in the header (also as '{by_fold[key]}')",
+                             fix="rename or delete one of the two columns")
+        by_fold[key] = str(header)
+
+    result: dict[str, str] = {str(h): str(h) for h in headers}
+    taken: dict[str, str] = {}
+    for target, source in mapping.items():
+        header = by_fold.get(fold(source))
+        if header is None:
+            raise InputError(table, source, f"is named in the column mapping for '{target}' but is not in the table",
+                             fix=f"map '{target}' to one of: {', '.join(map(str, headers))}")
+        result[header] = target
+        taken[target] = header
+    for column in TABLES[table]:
+        if column.name in taken:
+            continue
+        for alias in (column.name,) + column.aliases:
+            header = by_fold.get(fold(alias))
+            if header is not None and result[header] == header and header not in taken.values():
+                result[header] = column.name
+                taken[column.name] = header
+                break
+    # A kept dimension may not shadow a canonical name (e.g. two date-like columns).
+    targets = list(result.values())
+    for name in set(targets):
+        if targets.count(name) > 1:
+            dupes = [h for h, t in result.items() if t == name]
+            raise InputError(table, name, f"more than one column maps to '{name}': {', '.join(dupes)}",
+                             fix=f"map '{name}' explicitly to the one you mean")
+    return result
+
+
+def missing_required(table: str, targets: set[str]) -> list[Column]:
+    return [c for c in TABLES[table] if c.required and c.name not in targets]

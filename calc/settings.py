@@ -1,0 +1,57 @@
+"""Business settings that every calculation reads: margins, targets, currency, the as-of date.
+
+Defaults are chosen so that nothing is invented: without a gross margin (or a gross_profit column
+in Deals) money indicators that need gross profit stay empty rather than guessed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError
+
+
+class Settings(BaseModel):
+    """Settings of one workbook or one CLI run.
+
+    >>> Settings(gross_margin=0.4).target_roi
+    0.3
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gross_margin: float | None = Field(
+        None, ge=0, le=1,
+        description="Gross profit ÷ revenue (0–1), used where Deals has revenue but no gross_profit.")
+    target_roi: float = Field(
+        0.3, gt=-1,
+        description="Full-cycle ROI the business wants from ads: (gross profit − spend) ÷ spend, 0.3 = 30 %.")
+    currency: str = Field("CNY", min_length=1, max_length=8, description="Currency code shown in reports.")
+    as_of: dt.date | None = Field(
+        None, description="Date the data is known up to; later rows are ignored. Default: the latest date in the data.")
+    ambiguous_dates: Literal["day_first", "month_first"] = Field(
+        "day_first",
+        description="How to read text dates such as 03-04-2024 when no value in the column settles the order.")
+    week_start: Literal["monday", "sunday"] = Field("monday", description="First day of a reporting week.")
+    language: Literal["en", "zh", "ko", "id"] = Field("en", description="Language of report labels.")
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of intervals.")
+    min_consultations: int = Field(
+        30, ge=1, description="Fewest consultations a segment needs before it is judged on its own.")
+
+    @classmethod
+    def parse(cls, values: "Settings | dict[str, Any] | None") -> "Settings":
+        """Settings from a model, a dict (e.g. read from a Settings sheet) or None, as one InputError if bad."""
+        if isinstance(values, Settings):
+            return values
+        try:
+            return cls.model_validate(values or {})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = ".".join(str(p) for p in first["loc"]) or "settings"
+            known = ", ".join(cls.model_fields)
+            fix = (f"use one of: {known}" if first["type"] == "extra_forbidden"
+                   else f"give {name} a valid value ({cls.model_fields[name].description})"
+                   if name in cls.model_fields else "correct the value")
+            raise InputError("Settings", name, first["msg"].lower(), fix=fix) from None
