@@ -75,8 +75,8 @@ def _rename(table: str, frame: pd.DataFrame, mapping: Mapping[str, str] | None) 
     if missing:
         col = missing[0]
         raise InputError(table, col.name, f"not found (have: {', '.join(map(str, renames))})",
-                         fix=f"name the column with {col.meaning} '{col.name}' or map it "
-                             f"(mapping {table}.{col.name}=<your header>)")
+                         fix=f"rename the column holding {col.meaning} to '{col.name}', or map it "
+                             f"({table.lower()}.{col.name}=<your header>)")
     return frame
 
 
@@ -271,6 +271,10 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     lead_dims: tuple[str, ...] = ()
     if ld is not None:
         ld, lead_dims = _dims(ld.copy(), {c.name for c in TABLES["Leads"]})
+        if sp is not None:  # 'Channel' in Spend and 'channel' in Leads are one dimension: use the Leads spelling
+            spelling = {fold(d): d for d in lead_dims}
+            sp = sp.rename(columns={d: spelling[fold(d)] for d in spend_dims if fold(d) in spelling})
+            spend_dims = tuple(spelling.get(fold(d), d) for d in spend_dims)
     if dl is not None:
         dl = dl[[c for c in ("lead_id", "date", "revenue", "gross_profit") if c in dl.columns]].copy()
         has_revenue, has_gp = _gross_profit(dl, settings, log)
@@ -304,7 +308,12 @@ def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     # min_count=1 keeps "no amount known" apart from "amounts summing to 0"
     per_lead["revenue"] = grouped["revenue"].sum(min_count=1)
     per_lead["gross_profit"] = grouped["gross_profit"].sum(min_count=1)
-    position = pd.Index(per_lead.index).get_indexer(leads["lead_id"])
+    if per_lead.empty:  # keeps the column types a lead with deals would have
+        per_lead = pd.DataFrame({"won_date": [pd.NaT], "days_to_close": [np.nan], "n_deals": [0],
+                                 "revenue": [np.nan], "gross_profit": [np.nan]}).astype({"won_date": "datetime64[ns]"})
+        position = np.full(len(leads), -1)
+    else:
+        position = pd.Index(per_lead.index).get_indexer(leads["lead_id"])
     found = position >= 0
     out = leads.copy()
     take = np.maximum(position, 0)

@@ -47,7 +47,7 @@ def _serial_to_date(value: float) -> dt.date | None:
             return None
     if not 1 <= value < 2958466 or int(value) == 60:
         return None
-    days = int(value) - (1 if value < 60 else 0)
+    days = int(value) + (1 if value < 60 else 0)  # before the phantom day the offset is one more
     return (_EXCEL_EPOCH + np.timedelta64(days, "D")).astype(dt.date)
 
 
@@ -155,12 +155,18 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
             else:
                 parsed[i] = value.tz_localize(None).normalize().to_datetime64() if value.tzinfo else \
                     value.normalize().to_datetime64()
+    # A year outside this window is a typo or a mis-read number, and would overflow day arithmetic.
+    implausible = np.flatnonzero((parsed < np.datetime64("1950-01-01")) | (parsed > np.datetime64("2150-12-31")))
+    bad.extend(int(i) for i in implausible if not np.isnat(parsed[i]))
     if bad:
         example = ", ".join(f"'{uniques[i]}'" for i in bad[:3])
         count = int(np.isin(codes, bad).sum())
         raise InputError(table, column, f"{count} value{'s are' if count > 1 else ' is'} not a date: {example}",
                          rows=_positions(codes, bad),
-                         fix="type dates as 2024-03-01 (or an Excel date), and clear text such as totals or notes")
+                         fix="type dates between 1950 and 2150 as 2024-03-01 (or an Excel date), "
+                             "and clear text such as totals or notes")
+    if not len(uniques):
+        return pd.Series(np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]"), index=index), note
     out = np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.datetime64("NaT"))
     return pd.Series(out.astype("datetime64[ns]"), index=index), note
 
@@ -233,5 +239,7 @@ def parse_numbers(values: pd.Series, *, table: str, column: str) -> pd.Series:
         example = ", ".join(f"'{uniques[i]}'" for i in bad[:3])
         raise InputError(table, column, f"holds text that is not a number: {example}", rows=_positions(codes, bad),
                          fix="put plain numbers here (1234.5); delete totals or notes rows")
+    if not len(uniques):
+        return pd.Series(np.nan, index=values.index, dtype="float64")
     out = np.where(codes >= 0, numbers[np.maximum(codes, 0)], np.nan)
     return pd.Series(out, index=values.index, dtype="float64")

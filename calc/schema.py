@@ -119,7 +119,12 @@ def resolve_columns(table: str, headers: list[object], mapping: dict[str, str] |
                 result[header] = column.name
                 taken[column.name] = header
                 break
-    # A kept dimension may not shadow a canonical name (e.g. two date-like columns).
+    # A header the mapping displaced (the user said the date is in 'created', not in 'date') stays
+    # as a dimension under a name that no longer claims to be canonical.
+    taken_by_fold = {fold(name): header for name, header in taken.items()}
+    for header, target in result.items():
+        if target == header and taken_by_fold.get(fold(header), header) != header:
+            result[header] = f"{header} (unmapped)"
     targets = list(result.values())
     for name in set(targets):
         if targets.count(name) > 1:

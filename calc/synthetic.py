@@ -71,7 +71,7 @@ def generate(*, seed: int = 7, start: str = "2025-01-01", as_of: str = "2026-06-
     n_days = len(days)
     t = np.arange(n_days)
     # weekday dip, a yearly season and slow growth: real accounts are never flat
-    day_effect = np.where(days.dayofweek >= 5, 0.75, 1.05) * (1 + 0.2 * np.sin(2 * np.pi * (t - 60) / 365.25)) * (1 + 0.0003 * t)
+    day_effect = np.where(days.day_of_week >= 5, 0.75, 1.05) * (1 + 0.2 * np.sin(2 * np.pi * (t - 60) / 365.25)) * (1 + 0.0003 * t)
 
     camp = pd.DataFrame(CAMPAIGNS, columns=["campaign", "channel", "category", "store", "weight"])
     prov_names = list(PROVINCES)

@@ -1,0 +1,174 @@
+"""What every ``cycle-roi`` command shares: the app, input options, loading, output and errors."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import calc
+from calc import InputError
+
+from ..io import read_inputs
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Cycle ROI: consultation volume, consultation cost, inquiry conversion and full-cycle ROI.")
+# piped output (files, CI logs) gets a wide page instead of rich's 80-column default
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, soft_wrap=True)
+
+SpendOpt = Annotated[Optional[Path], typer.Option("--spend", help="Spend file (CSV, XLSX or Parquet): date, cost, segments.")]
+LeadsOpt = Annotated[Optional[Path], typer.Option("--leads", help="Leads file: lead_id, inquiry date, segments.")]
+DealsOpt = Annotated[Optional[Path], typer.Option("--deals", help="Deals file: lead_id, won date, revenue, gross_profit.")]
+MapOpt = Annotated[Optional[list[str]], typer.Option(
+    "--map", help="Column mapping TABLE.CANONICAL=SOURCE, e.g. leads.date=first_contact_date (repeatable).")]
+SettingOpt = Annotated[Optional[list[str]], typer.Option(
+    "--setting", help="A setting KEY=VALUE, e.g. gross_margin=0.35 or target_roi=0.3 (repeatable).")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Use only what was known on this date (YYYY-MM-DD).")]
+FromOpt = Annotated[Optional[str], typer.Option("--from", help="First inquiry date (YYYY-MM-DD).")]
+ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last inquiry date (YYYY-MM-DD).")]
+FilterOpt = Annotated[Optional[str], typer.Option("--filter", help='Segment filter, e.g. "province=Guangdong;industry=Medical|Education".')]
+ByOpt = Annotated[Optional[str], typer.Option("--by", help="Group by these segment columns, e.g. channel or province,industry.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def parse_mapping(items: list[str] | None) -> dict[str, dict[str, str]]:
+    """['leads.date=first_contact_date'] -> {'Leads': {'date': 'first_contact_date'}}."""
+    mapping: dict[str, dict[str, str]] = {}
+    for item in items or []:
+        target, sep, source = item.partition("=")
+        table, dot, column = target.partition(".")
+        if not sep or not dot or not column.strip() or not source.strip():
+            raise InputError("--map", None, f"'{item}' is not TABLE.CANONICAL=SOURCE",
+                             fix="write it like leads.date=first_contact_date")
+        name = {"spend": "Spend", "leads": "Leads", "deals": "Deals"}.get(table.strip().lower())
+        if name is None:
+            raise InputError("--map", None, f"'{table}' is not a table", fix="use spend, leads or deals")
+        mapping.setdefault(name, {})[column.strip()] = source.strip()
+    return mapping
+
+
+def parse_settings(items: list[str] | None, as_of: str | None = None) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--setting", None, f"'{item}' is not KEY=VALUE", fix="write it like gross_margin=0.35")
+        settings[key.strip()] = value.strip()
+    if as_of:
+        settings["as_of"] = as_of
+    return settings
+
+
+def load_dataset(spend: Path | None, leads: Path | None, deals: Path | None, maps: list[str] | None = None,
+                 settings: list[str] | None = None, as_of: str | None = None) -> calc.Dataset:
+    """Read the files and prepare them; file notes (e.g. a missing header row) travel with errors."""
+    mapping = parse_mapping(maps)
+    frames, notes = read_inputs(spend, leads, deals, mapping)
+    try:
+        data = calc.prepare(frames["Spend"], frames["Leads"], frames["Deals"], mapping=mapping,
+                            settings=parse_settings(settings, as_of))
+    except InputError as exc:
+        if notes:
+            exc.args = (f"{exc} ({'; '.join(notes)})",)
+        raise
+    if notes:
+        data = calc.Dataset(**{**data.__dict__, "notes": data.notes + tuple(notes)})
+    return data
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if hasattr(value, "item"):
+        return jsonable(value.item())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _cell(value: Any, column: str) -> str:
+    value = jsonable(value)
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        if "rate" in column or "conversion" in column or column.endswith("_share"):
+            return f"{value:.1%}"
+        if "roi" in column or "roas" in column:
+            return f"{value:.2f}"
+        if "cost" in column:
+            return f"{value:,.2f}"
+        if "days" in column:
+            return f"{value:,.1f}"
+        return f"{value:,.0f}"
+    return str(value)
+
+
+HEADINGS = {"consultations": "consultations", "consult_cost": "cost/consult.", "conversion_rate": "conversion",
+            "gross_profit": "gross profit", "mean_days_to_close": "mean days", "median_days_to_close": "median days"}
+
+
+def print_frame(frame: pd.DataFrame, *, title: str | None = None) -> None:
+    table = Table(title=title, header_style="bold")
+    for column in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[column].dtype)
+        table.add_column(HEADINGS.get(str(column), str(column)).replace("_", " "),
+                         justify="right" if numeric else "left", overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v, str(c)) for v, c in zip(row, frame.columns)))
+    out.print(table)
+
+
+def print_messages(messages: list[str]) -> None:
+    for message in dict.fromkeys(messages):
+        err.print(f"[yellow]note:[/yellow] {message}", highlight=False)
+
+
+def emit(frame: pd.DataFrame, *, as_json: bool, title: str | None = None, extra: dict[str, Any] | None = None) -> None:
+    """Print a result: JSON on stdout (NaN -> null), or a table; notes go to stderr either way."""
+    messages = list(frame.attrs.get("notes", [])) + list(frame.attrs.get("exclusions", []))
+    if as_json:
+        payload: Any = records(frame)
+        if extra is not None:
+            payload = {**extra, "rows": payload}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    else:
+        print_frame(frame, title=title)
+        for key, value in (extra or {}).items():
+            out.print(f"{key}: {jsonable(value)}")
+    print_messages(messages)
+
+
+def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input ends a command with its message and exit code 2, never a traceback."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        except PermissionError as exc:
+            err.print(f"[red]error:[/red] cannot open {exc.filename}: permission denied "
+                      "(is it open in Excel, or read-only?)", highlight=False)
+            raise typer.Exit(2) from None
+
+    return run

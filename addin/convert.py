@@ -1,0 +1,119 @@
+"""Excel-shaped values in and out: 2-D lists with a header row <-> DataFrames, Excel-safe results.
+
+Excel hands a table as a list of rows (``Spend[#All]``), blanks as None and dates as datetimes or
+serial numbers; it can show only text, numbers, booleans, naive datetimes and empty cells.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from calc import InputError
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def frame_from_rows(rows: Any, *, table: str) -> pd.DataFrame:
+    """A table given as rows (header first) -> DataFrame; blank trailing rows and columns are dropped.
+
+    >>> frame_from_rows([["date", "cost", None], ["2024-03-01", 10.0, None], [None, None, None]], table="Spend")
+             date  cost
+    0  2024-03-01  10.0
+    """
+    if isinstance(rows, pd.DataFrame):
+        return rows
+    if not isinstance(rows, (list, tuple)) or not rows or not isinstance(rows[0], (list, tuple)):
+        raise InputError(table, None, "must be a range with a header row, e.g. Spend[#All]",
+                         fix=f"pass the whole {table} table including its header, or leave the argument empty")
+    width = max(len(r) for r in rows)
+    # trim the blank margin of an over-sized range (A:F, or a table with spare rows)
+    last_row = len(rows)
+    while last_row > 1 and all(_blank(v) for v in rows[last_row - 1]):
+        last_row -= 1
+    used_cols = [j for j in range(width) if any(j < len(r) and not _blank(r[j]) for r in rows[:last_row])]
+    if not used_cols:
+        raise InputError(table, None, "is empty", fix=f"paste {table} with its header row")
+    width = used_cols[-1] + 1
+    header = [rows[0][j] if j < len(rows[0]) else None for j in range(width)]
+    blank_headers = [j for j, h in enumerate(header) if _blank(h) and j in used_cols]
+    if blank_headers:
+        raise InputError(table, None, f"has data under an empty header in column {blank_headers[0] + 1}",
+                         fix="give every column a header in the first row")
+    body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[1:last_row]]
+    names = [str(h).strip() if not _blank(h) else f"column{j + 1}" for j, h in enumerate(header)]
+    frame = pd.DataFrame(body, columns=names)
+    return frame[[n for j, n in enumerate(names) if j in used_cols]]
+
+
+def excel_value(value: Any) -> Any:
+    """One value as Excel can show it: NaN/None -> '' (an empty cell, not 0), numpy -> Python, naive datetimes.
+
+    >>> [excel_value(v) for v in (np.float64(1.5), float("nan"), np.int64(3), pd.Timestamp("2024-03-01", tz="UTC"), True)]
+    [1.5, '', 3, datetime.datetime(2024, 3, 1, 0, 0), True]
+    """
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return "" if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, pd.Timestamp):
+        value = value.tz_localize(None) if value.tzinfo else value
+        return value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, (int, str)):
+        return value
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def rows_from_frame(frame: pd.DataFrame) -> list[list[Any]]:
+    """A DataFrame as a spilling range: header row, then Excel-safe values."""
+    header = [str(c) for c in frame.columns]
+    body = [[excel_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    return [header, *body] if body else [header]
+
+
+def text_list(value: Any) -> list[str] | None:
+    """'channel, province' or a range of names -> ['channel', 'province']; blank -> None."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        flat = [v for row in value for v in (row if isinstance(row, (list, tuple)) else [row])]
+        names = [str(v).strip() for v in flat if not _blank(v)]
+        return names or None
+    names = [p.strip() for p in str(value).replace(";", ",").split(",") if p.strip()]
+    return names or None
+
+
+def settings_from_rows(rows: Sequence[Sequence[Any]] | None) -> dict[str, Any]:
+    """A two-column Settings table (setting, value) -> dict; blank values mean 'use the default'.
+
+    >>> settings_from_rows([["setting", "value"], ["gross_margin", 0.35], ["as_of", None]])
+    {'gross_margin': 0.35}
+    """
+    if not rows:
+        return {}
+    out = {}
+    for row in rows[1:]:
+        if len(row) >= 2 and not _blank(row[0]) and not _blank(row[1]):
+            value = row[1]
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            out[str(row[0]).strip()] = value
+    return out

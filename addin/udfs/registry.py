@@ -1,0 +1,156 @@
+"""How a calc function becomes an Excel function: the one registry, arguments in, results out.
+
+Every Excel function of the product is a ≤10-line adapter declared with :func:`udf`, which
+
+* checks that its Excel name is the calc function's name in capitals and records it in ``UDFS``;
+* applies xlwings' decorators (category, argument docs for the Function Wizard, tables as 2-D);
+* turns an ``InputError`` into short cell text (``#INPUT! Leads: column 'date' not found …``) and
+  any other failure into ``#ERROR! …`` — never a traceback in a cell. Tests set
+  ``RAISE_BUGS = True`` so real bugs are not swallowed there.
+
+Table arguments are optional: left out, the function reads the calling workbook's own tables named
+Spend, Leads, Deals (and Settings) through xlwings' reserved ``caller`` argument. Prepared data is
+memoised by a content fingerprint of the tables, so a sheet of formulas over the same tables
+parses them once.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import pickle
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import xlwings as xw
+
+import calc
+from calc import InputError
+
+from ..convert import excel_value, frame_from_rows, rows_from_frame, settings_from_rows
+
+#: Set True in tests: unexpected exceptions propagate instead of becoming cell text.
+RAISE_BUGS = False
+CATEGORY = "Cycle ROI"
+TABLE_ARGS = ("spend", "leads", "deals")
+
+ARG_DOCS = {
+    "spend": "Spend table with its header (Spend[#All]): date, cost, segment columns. Empty: this workbook's Spend table.",
+    "leads": "Leads table with its header (Leads[#All]): lead_id, date, segment columns. Empty: this workbook's Leads table.",
+    "deals": "Deals table with its header (Deals[#All]): lead_id, date won, revenue, gross_profit. Empty: this workbook's Deals table.",
+    "start": "First inquiry date to count (a date). Empty: from the beginning.",
+    "end": "Last inquiry date to count (a date). Empty: up to the as-of date.",
+    "filter": 'Segment filter, e.g. "province=Guangdong;industry=Medical|Education". Empty: everything.',
+    "by": 'Segment columns to group by, e.g. "channel" or "province,industry". Empty: one total row.',
+    "horizon_days": "Count only deals won within this many days of the inquiry. Empty: all deals so far.",
+}
+
+
+@dataclass(frozen=True)
+class UdfSpec:
+    excel_name: str
+    calc_function: Callable[..., Any]
+    adapter: Callable[..., Any]
+
+
+UDFS: dict[str, UdfSpec] = {}
+
+
+def udf(calc_function: Callable[..., Any], **arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an Excel function adapting ``calc_function``; its name must be the calc name in capitals."""
+
+    def register(adapter: Callable[..., Any]) -> Callable[..., Any]:
+        name = adapter.__name__
+        if name != calc_function.__name__.upper():
+            raise TypeError(f"Excel function {name} must be named {calc_function.__name__.upper()}")
+
+        @functools.wraps(adapter)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return to_excel(adapter(*args, **kwargs))
+            except InputError as exc:
+                return f"#INPUT! {exc}"
+            except Exception as exc:  # a cell must show text, not a traceback; tests re-raise
+                if RAISE_BUGS:
+                    raise
+                return f"#ERROR! {type(exc).__name__}: {exc}"
+
+        fn = xw.func(category=CATEGORY)(guarded)
+        for arg in inspect.signature(adapter).parameters:
+            if arg == "caller":
+                continue
+            doc = arg_docs.get(arg) or ARG_DOCS.get(arg)
+            if doc is None:
+                raise TypeError(f"{name}: argument '{arg}' has no Function Wizard doc")
+            fn = xw.arg(arg, ndim=2, doc=doc)(fn) if arg in TABLE_ARGS else xw.arg(arg, doc=doc)(fn)
+        UDFS[name] = UdfSpec(name, calc_function, fn)
+        return fn
+
+    return register
+
+
+def to_excel(result: Any) -> Any:
+    """A calc result as an Excel value: tables spill with a header row, scalars stay one cell."""
+    import pandas as pd
+
+    if isinstance(result, pd.DataFrame):
+        return rows_from_frame(result)
+    if isinstance(result, pd.Series):
+        return rows_from_frame(result.to_frame())
+    if isinstance(result, (list, tuple)):
+        return [[excel_value(v) for v in row] if isinstance(row, (list, tuple)) else [excel_value(row)]
+                for row in result]
+    return excel_value(result)
+
+
+# --- the calling workbook's own tables -------------------------------------------------------
+
+def caller_table(caller: Any, name: str) -> list[list[Any]] | None:
+    """Rows of the Excel table called ``name`` in the caller's workbook, or None if it has none."""
+    if caller is None:
+        return None
+    for sheet in caller.sheet.book.sheets:
+        for table in sheet.tables:
+            if table.name.casefold() == name.casefold():
+                return table.range.options(ndim=2).value
+    return None
+
+
+# --- memoised preparation -------------------------------------------------------------------
+
+_CACHE_SIZE = 8
+_cache: OrderedDict[tuple, calc.Dataset] = OrderedDict()
+
+
+def fingerprint(rows: Any) -> str | None:
+    """A content hash of a table's rows: equal tables, equal fingerprints; any edited cell changes it."""
+    if rows is None:
+        return None
+    return hashlib.blake2b(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def dataset(spend: Any = None, leads: Any = None, deals: Any = None, caller: Any = None,
+            needs: tuple[str, ...] = TABLE_ARGS) -> calc.Dataset:
+    """Prepared data from explicit tables, else from the caller's workbook tables; memoised by content."""
+    given = {"spend": spend, "leads": leads, "deals": deals}
+    tables = {k: (given[k] if given[k] is not None else caller_table(caller, k.capitalize()))
+              for k in TABLE_ARGS if k in needs}
+    settings_rows = caller_table(caller, "Settings")
+    key = tuple(fingerprint(tables.get(k)) for k in TABLE_ARGS) + (fingerprint(settings_rows),)
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key]
+    frames = {k: (frame_from_rows(v, table=k.capitalize()) if v is not None else None) for k, v in tables.items()}
+    if all(v is None for v in frames.values()):
+        raise InputError(None, None, "no data: this workbook has no Spend, Leads or Deals table",
+                         fix="pass the tables, e.g. =CONSULT_COST(Spend[#All],Leads[#All]), or use the Cycle ROI template")
+    data = calc.prepare(**frames, settings=settings_from_rows(settings_rows))
+    _cache[key] = data
+    if len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return data

@@ -1,0 +1,120 @@
+"""The Excel functions, called as plain functions with what Excel hands them."""
+import datetime as dt
+import inspect
+
+import numpy as np
+import pytest
+
+import calc
+from addin import udfs
+from addin.udfs import registry
+from addin.udfs.registry import UDFS
+
+SPEND = [["Date", "Cost", "Channel"],
+         [dt.datetime(2024, 3, 1), 200.0, "Search"],
+         [45353.0, 100.0, "Feed"],          # Excel serial for 2024-03-02
+         [dt.datetime(2024, 3, 2), 100.0, "Search"],
+         [None, None, None]]                # the blank tail of an over-sized range
+LEADS = [["lead_id", "date", "channel"],
+         ["L1", dt.datetime(2024, 3, 1), "Search"], ["L2", 45353.0, "Search"],
+         ["L3", 45353.0, "Feed"], ["L4", "2024-03-02", None]]
+DEALS = [["lead_id", "date", "revenue"], ["L1", dt.datetime(2024, 3, 11), 1000.0], ["L3", 45360.0, None]]
+
+
+def excel_safe(value):
+    if isinstance(value, list):
+        return all(excel_safe(v) for v in value)
+    return type(value) in (str, int, float, bool, dt.datetime) and not (isinstance(value, float) and np.isnan(value))
+
+
+def test_registry_names_are_calc_names_in_capitals_and_args_documented():
+    assert set(UDFS) >= {"CONSULT_VOLUME", "CONSULT_COST", "INQUIRY_CONVERSION", "KPI_TABLE"}
+    for name, spec in UDFS.items():
+        assert name == spec.calc_function.__name__.upper()
+        assert getattr(calc, spec.calc_function.__name__) is spec.calc_function
+        assert spec.adapter.__doc__, name
+        body = inspect.getsource(inspect.unwrap(spec.adapter)).split('"""')[-1]
+        assert len([line for line in body.splitlines() if line.strip()]) <= 10, f"{name} is more than a thin adapter"
+        for arg in inspect.signature(spec.adapter).parameters:
+            assert arg == "caller" or arg in registry.ARG_DOCS, f"{name}.{arg} undocumented"
+
+
+def test_key_indicators_from_excel_shaped_tables():
+    # 400 spent on 4 consultations; L1 and L3 won (L3's revenue blank)
+    assert udfs.CONSULT_VOLUME(LEADS) == 4
+    assert udfs.CONSULT_COST(SPEND, LEADS) == 100.0
+    assert udfs.INQUIRY_CONVERSION(LEADS, DEALS) == 0.5
+    # 2 March only, Search only: 100 spent, one consultation (L2)
+    assert udfs.CONSULT_COST(SPEND, LEADS, dt.datetime(2024, 3, 2), 45353.0, "channel=Search") == 100.0
+    # within 8 days: L3 (won after 7 days) yes, L1 (10 days) no; as of 11 March all four are 8 days old
+    assert udfs.INQUIRY_CONVERSION(LEADS, DEALS, None, None, None, 8.0) == 0.25
+
+
+def test_kpi_table_spills_header_and_excel_safe_values():
+    table = udfs.KPI_TABLE(SPEND, LEADS, DEALS, "channel")
+    assert table[0] == ["channel", *calc.KPI_COLUMNS]
+    assert [row[0] for row in table[1:]] == ["(blank)", "Feed", "Search"]
+    assert excel_safe(table)
+    search = dict(zip(table[0], table[3]))
+    assert search["consultations"] == 2 and search["consult_cost"] == 150.0 and search["revenue"] == 1000.0
+    assert dict(zip(table[0], table[1]))["spend"] == 0.0  # a segment with leads but no spend
+
+
+def test_bad_input_reaches_the_cell_as_text():
+    message = udfs.CONSULT_COST(SPEND, [["id", "when"], ["L1", 45353.0]])
+    assert message.startswith("#INPUT! Leads: column 'lead_id': not found (have: id, when)")
+    assert udfs.CONSULT_VOLUME(LEADS, None, None, "region=South").startswith("#INPUT! Leads: column 'region'")
+    assert udfs.CONSULT_VOLUME("not a table").startswith("#INPUT! Leads: must be a range with a header row")
+    assert udfs.CONSULT_COST().startswith("#INPUT! no data")
+
+
+def test_unexpected_errors_become_text_only_outside_tests(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(calc, "consult_volume", broken)
+    with pytest.raises(ZeroDivisionError):
+        udfs.CONSULT_VOLUME(LEADS)
+    monkeypatch.setattr(registry, "RAISE_BUGS", False)
+    assert udfs.CONSULT_VOLUME(LEADS) == "#ERROR! ZeroDivisionError: boom"
+
+
+class FakeTable:
+    def __init__(self, name, rows):
+        self.name, self._rows = name, rows
+        self.range = self
+
+    def options(self, **kwargs):
+        return self
+
+    @property
+    def value(self):
+        return self._rows
+
+
+class FakeCaller:
+    """What xlwings passes as `caller`: a Range whose .sheet.book.sheets[*].tables are the workbook's tables."""
+
+    def __init__(self, **tables):
+        sheet = type("Sheet", (), {"tables": [FakeTable(n, r) for n, r in tables.items()]})()
+        self.sheet = type("S", (), {"book": type("B", (), {"sheets": [sheet]})()})()
+
+
+def test_left_out_tables_come_from_the_calling_workbook():
+    caller = FakeCaller(Spend=SPEND, Leads=LEADS, Deals=DEALS,
+                        Settings=[["setting", "value"], ["as_of", dt.datetime(2024, 3, 1)]])
+    # as_of 2024-03-01 from the workbook's Settings table: only L1 and 200 of spend are known
+    assert udfs.CONSULT_COST(caller=caller) == 200.0
+    assert udfs.CONSULT_VOLUME(caller=caller) == 1
+
+
+def test_repeated_calls_reuse_prepared_data_and_edits_invalidate_it(monkeypatch):
+    calls = []
+    real_prepare = calc.prepare
+    monkeypatch.setattr(calc, "prepare", lambda *a, **k: calls.append(1) or real_prepare(*a, **k))
+    for _ in range(5):
+        assert udfs.CONSULT_COST(SPEND, LEADS) == 100.0
+    assert len(calls) == 1
+    edited = [row[:] for row in SPEND]
+    edited[1][1] = 600.0
+    assert udfs.CONSULT_COST(edited, LEADS) == 200.0 and len(calls) == 2
