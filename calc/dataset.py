@@ -81,44 +81,72 @@ def _rename(table: str, frame: pd.DataFrame, mapping: Mapping[str, str] | None) 
 
 
 def _drop_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows with nothing in any cell (the blank tail of a pasted range) carry no data; drop them."""
-    empty = np.ones(len(frame), dtype=bool)
-    for column in frame.columns:
-        values = frame[column]
-        blank = values.isna().to_numpy().copy()
-        if not pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_datetime64_any_dtype(values.dtype):
-            blank |= values.astype(str).str.strip().eq("").to_numpy()
-        empty &= blank
-        if not empty.any():
+    """Rows with nothing in any cell (the blank tail of a pasted range) carry no data; drop them.
+
+    Numeric and date columns go first: they rule out almost every row cheaply, so text columns are
+    only looked at for the few rows still in question.
+    """
+    candidates = np.arange(len(frame))
+    order = sorted(frame.columns, key=lambda c: pd.api.types.is_object_dtype(frame[c].dtype)
+                   or pd.api.types.is_string_dtype(frame[c].dtype))
+    for column in order:
+        values = frame[column].iloc[candidates]
+        blank = values.isna().to_numpy()
+        if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
+            blank = blank | values.astype(object).map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(bool)
+        candidates = candidates[blank]
+        if not len(candidates):
             return frame
-    return frame.loc[~empty]
+    return frame.drop(index=frame.index[candidates])
+
+
+def _text_uniques(uniques: Any) -> np.ndarray:
+    """Distinct values as stripped text; integral floats (123.0 from Excel) as '123'. Vectorised by type."""
+    values = pd.Index(uniques)
+    if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(str).to_numpy(dtype=object)
+    if pd.api.types.is_float_dtype(values.dtype):
+        array = values.to_numpy(dtype="float64")
+        integral = np.isfinite(array) & (array == np.round(array))
+        out = values.astype(str).to_numpy(dtype=object)
+        out[integral] = array[integral].astype(np.int64).astype(str)
+        return out
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    if pd.api.types.is_string_dtype(values.dtype) and all(isinstance(v, str) for v in values[:1000]):
+        text = values.astype(str)
+        if len(text) and all(isinstance(v, str) for v in values):
+            return text.str.strip().to_numpy(dtype=object)
+    out = []
+    for u in values:  # mixed types (a range with numbers and text): few distinct values in practice
+        if isinstance(u, (float, np.floating)) and float(u).is_integer():
+            u = int(u)
+        out.append(str(u).strip())
+    return np.array(out, dtype=object)
 
 
 def _ids(values: pd.Series) -> pd.Series:
     """Ids as text; 123.0 from a spreadsheet becomes '123', blanks stay missing."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = []
-    for u in uniques:
-        if isinstance(u, (float, np.floating)) and float(u).is_integer():
-            u = int(u)
-        text.append(str(u).strip())
-    lookup = np.array(text + [""], dtype=object)
-    out = pd.Series(lookup[codes], index=values.index, dtype=object)
-    out[(codes < 0) | (out == "")] = None
-    return out
+    lookup = np.append(_text_uniques(uniques), None)
+    lookup[lookup == ""] = None
+    return pd.Series(lookup[codes], index=values.index, dtype=object)
+
+
+def _categorical(values: pd.Series) -> pd.Categorical:
+    """A dimension as categories of text, blanks (empty, spaces, missing) as ``(blank)``."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = _text_uniques(uniques)
+    labels[labels == ""] = BLANK
+    categories, remap = np.unique(np.append(labels, BLANK).astype(str), return_inverse=True)
+    # equal labels after cleaning (' Search' and 'Search') share one category
+    return pd.Categorical.from_codes(remap[codes], categories=categories)
 
 
 def _dims(frame: pd.DataFrame, canonical: set[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
     dims = tuple(c for c in frame.columns if c not in canonical)
     for column in dims:
-        values = frame[column]
-        if not isinstance(values.dtype, pd.CategoricalDtype):
-            text = _ids(values) if not pd.api.types.is_datetime64_any_dtype(values.dtype) else \
-                values.dt.strftime("%Y-%m-%d")
-            values = text.fillna(BLANK).astype("category")
-        elif BLANK not in values.cat.categories:
-            values = values.cat.add_categories([BLANK]).fillna(BLANK)
-        frame[column] = values
+        frame[column] = _categorical(frame[column])
     return frame, dims
 
 
