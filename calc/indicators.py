@@ -117,7 +117,8 @@ def _compute(data: Dataset, query: Query) -> pd.DataFrame:
     result = figures.reset_index()
     if by:
         result = result.rename(columns={f"level_{i}": b for i, b in enumerate(by)})
-        result[list(by)] = result[list(by)].astype(str)
+        labels = [b for b in by if not pd.api.types.is_datetime64_any_dtype(result[b].dtype)]
+        result[labels] = result[labels].astype(str)
         result = result.sort_values(list(by), kind="stable").reset_index(drop=True)
         result = result[[*by, *KPI_COLUMNS]]
     else:
@@ -137,6 +138,9 @@ def _compute(data: Dataset, query: Query) -> pd.DataFrame:
 def kpi_table(data: Dataset, *, by: Any = None, start: Any = None, end: Any = None, filter: Any = None,
               horizon_days: Any = None) -> pd.DataFrame:
     """Key indicators per segment: one row per combination of the ``by`` dimensions (one row if none).
+
+    ``by`` may also name a time grain — ``day``, ``week``, ``month``, ``quarter``, ``year`` — which groups
+    by the period of the inquiry date (spend by its own date), labelled by the period's first day.
 
     Columns: the dimensions, then ``consultations``, ``spend``, ``consult_cost`` (spend ÷
     consultations, in the currency of Spend), ``deals``, ``conversion_rate`` (0–1), ``revenue``,

@@ -70,6 +70,39 @@ def make_query(*, start: Any = None, end: Any = None, filter: Any = None, by: An
                          else "correct the value") from None
 
 
+#: Time grains usable in ``by`` like a dimension: the period in which the inquiry (or the spend) falls,
+#: labelled by its first day. Weeks start on Settings.week_start.
+PERIODS = ("day", "week", "month", "quarter", "year")
+
+
+def period_start(dates: pd.Series, period: str, *, week_start: str = "monday") -> pd.Series:
+    """First day of the period each date falls in (vectorised; NaT stays NaT).
+
+    >>> period_start(pd.Series(pd.to_datetime(["2024-02-29", "2024-03-03"])), "week").dt.strftime("%Y-%m-%d").tolist()
+    ['2024-02-26', '2024-02-26']
+    >>> period_start(pd.Series(pd.to_datetime(["2024-05-17"])), "quarter").dt.strftime("%Y-%m-%d").tolist()
+    ['2024-04-01']
+    """
+    values = dates.to_numpy(dtype="datetime64[ns]")
+    if period == "day":
+        out = values.astype("datetime64[D]")
+    elif period == "week":
+        days = values.astype("datetime64[D]")
+        # 1970-01-01 was a Thursday: shift so weeks start on Monday (or Sunday)
+        offset = 3 if week_start == "monday" else 4
+        out = days - ((days.astype("int64") + offset) % 7).astype("timedelta64[D]")
+    elif period == "month":
+        out = values.astype("datetime64[M]")
+    elif period == "quarter":
+        months = values.astype("datetime64[M]").astype("int64")
+        out = (months - months % 3).astype("datetime64[M]")
+    elif period == "year":
+        out = values.astype("datetime64[Y]")
+    else:
+        raise ValueError(period)
+    return pd.Series(out.astype("datetime64[ns]"), index=dates.index)
+
+
 @dataclass(frozen=True)
 class Selection:
     """The rows one query selects. ``spend`` is None when spend cannot be attributed to the query's segments."""
@@ -112,8 +145,10 @@ def select(data: Dataset, query: Query) -> Selection:
     notes: list[str] = []
     primary, dims, table = ((data.leads, data.lead_dims, "Leads") if data.leads is not None
                             else (data.spend, data.spend_dims, "Spend"))
-    wanted = list(query.by) + [c.column for c in query.filter]
-    by = tuple(match_column(b, list(dims), what="group", table=table) for b in query.by)
+    periods = [b for b in query.by if b.casefold() in PERIODS and not any(d.casefold() == b.casefold() for d in dims)]
+    wanted = [b for b in query.by if b not in periods] + [c.column for c in query.filter]
+    by = tuple(b.casefold() if b in periods else match_column(b, list(dims) + list(PERIODS), what="group", table=table)
+               for b in query.by)
     if data.leads is None and data.deals is not None and data.spend is None and (query.by or query.filter):
         raise InputError("Deals", None, "without Leads cannot be split by segment",
                          fix="add the Leads table, whose columns carry the segments")
@@ -150,4 +185,17 @@ def select(data: Dataset, query: Query) -> Selection:
         else:
             spend = data.spend.loc[in_range(data.spend) & condition_mask(data.spend, conditions)] \
                 if data.spend_dated else data.spend.loc[condition_mask(data.spend, conditions)]
+    if periods:
+        week_start = data.settings.week_start
+        marks = [p.casefold() for p in periods]
+        leads = leads.assign(**{p: period_start(leads["date"], p, week_start=week_start) for p in marks}) \
+            if leads is not None else None
+        if deals is not None:
+            anchor = "lead_date" if "lead_date" in deals.columns else "date"  # deals belong to their inquiry's period
+            deals = deals.assign(**{p: period_start(deals[anchor], p, week_start=week_start) for p in marks})
+        if spend is not None and not data.spend_dated:
+            notes.append("Spend has no date column, so spend cannot be split by period and stays empty")
+            spend = None
+        elif spend is not None:
+            spend = spend.assign(**{p: period_start(spend["date"], p, week_start=week_start) for p in marks})
     return Selection(leads=leads, deals=deals, spend=spend, by=by, notes=tuple(notes))

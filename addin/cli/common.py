@@ -85,7 +85,7 @@ def load_dataset(spend: Path | None, leads: Path | None, deals: Path | None, map
 
 
 def jsonable(value: Any) -> Any:
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -98,8 +98,19 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+#: Columns that count things: whole numbers in JSON (calc keeps them float so NaN can mean "unknown").
+COUNT_COLUMNS = {"consultations", "deals", "deals_observed", "actual_deals", "observed_deals"}
+
+
+def _json_cell(column: str, value: Any) -> Any:
+    value = jsonable(value)
+    if column in COUNT_COLUMNS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{str(k): _json_cell(str(k), v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _cell(value: Any, column: str) -> str:

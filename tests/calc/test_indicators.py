@@ -171,3 +171,18 @@ def test_any_table_gives_a_result_or_input_error(leads, deals):
         return
     assert not np.isinf(table.select_dtypes("number").to_numpy()).any()
     assert ((table["conversion_rate"].dropna() >= 0) & (table["conversion_rate"].dropna() <= 1)).all()
+
+
+def test_time_grains_group_by_period_of_inquiry(small):
+    # March: L1..L5, spend 200+100+100 = 400 -> 80; April: L6, spend 50. L3 (inquiry 2 Mar, won 1 Apr)
+    # counts in March: deals belong to their inquiry's period.
+    table = calc.kpi_table(small, by="month")
+    assert table["month"].dt.strftime("%Y-%m-%d").tolist() == ["2024-03-01", "2024-04-01"]
+    assert table[["consultations", "spend", "consult_cost", "deals"]].values.tolist() == [[5, 400, 80, 3], [1, 50, 50, 0]]
+    weekly = calc.kpi_table(small, by="week,channel")
+    # 2024-03-01 is a Friday: its Monday-start week begins 2024-02-26
+    assert weekly["week"].min() == pd.Timestamp("2024-02-26")
+    sunday = calc.kpi_table(calc.prepare(small.spend[["date", "cost", "channel"]],
+                                         small.leads[["lead_id", "date", "channel"]],
+                                         settings={"week_start": "sunday"}), by="week")
+    assert sunday["week"].min() == pd.Timestamp("2024-02-25")
