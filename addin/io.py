@@ -111,7 +111,10 @@ def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None =
     suffix = path.suffix.lower()
     if suffix == ".parquet" or magic == b"PAR1":
         try:
-            return pd.read_parquet(path)
+            import pyarrow.parquet as pq
+
+            # text as categories and dates as datetime64: calc would make both anyway, arrow does it in C
+            return pq.read_table(path).to_pandas(strings_to_categorical=True, date_as_object=False)
         except Exception as exc:  # pyarrow's error types vary by version
             raise InputError(label, None, f"is not a readable Parquet file ({exc})", fix="export it again") from None
     if suffix in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods") or magic.startswith(b"PK"):

@@ -8,7 +8,7 @@ Canonical frames (dimension columns are string categoricals, blanks as ``(blank)
 
 * ``spend``: ``date`` (datetime64, NaT for dateless exports), ``cost`` and, where given,
   ``consultations``, ``deals``, ``revenue``, ``clicks``, ``impressions`` as floats;
-* ``leads``: ``lead_id`` (text), ``date``; then per lead from Deals: ``won_date`` (first deal),
+* ``leads``: ``lead_id`` (whole numbers where every id in Leads and Deals is one, else text), ``date``; then per lead from Deals: ``won_date`` (first deal),
   ``days_to_close`` (whole days, first deal), ``n_deals``, ``revenue``, ``gross_profit``;
 * ``deals``: ``lead_id``, ``date`` (won), ``revenue``, ``gross_profit``, ``lead_date``,
   ``days_to_close`` and the lead's dimensions.
@@ -126,11 +126,40 @@ def _text_uniques(uniques: Any) -> np.ndarray:
 
 
 def _ids(values: pd.Series) -> pd.Series:
-    """Ids as text; 123.0 from a spreadsheet becomes '123', blanks stay missing."""
+    """Ids as text; 123.0 from a spreadsheet becomes '123', blanks stay missing.
+
+    Numeric ids stay numbers here (a million of them compare far faster than text);
+    :func:`_same_id_type` settles the final type once both tables are known.
+    """
+    if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_extension_array_dtype(values.dtype):
+        return values.astype("int64")
+    if pd.api.types.is_float_dtype(values.dtype) and not pd.api.types.is_extension_array_dtype(values.dtype):
+        array = values.to_numpy()
+        present = ~np.isnan(array)
+        if (array[present] == np.round(array[present])).all():
+            return values
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     lookup = np.append(_text_uniques(uniques), None)
     lookup[lookup == ""] = None
     return pd.Series(lookup[codes], index=values.index, dtype=object)
+
+
+def _same_id_type(*frames: pd.DataFrame | None) -> list[pd.DataFrame | None]:
+    """Whole-number ids in every table become int64; if any table has text ids, all become text."""
+    present = [f for f in frames if f is not None]
+    numeric = all(pd.api.types.is_numeric_dtype(f["lead_id"].dtype) for f in present)
+    out = []
+    for frame in frames:
+        if frame is not None:
+            ids = frame["lead_id"]
+            if numeric:
+                ids = ids.astype("int64")
+            elif pd.api.types.is_numeric_dtype(ids.dtype):
+                codes, uniques = pd.factorize(ids)
+                ids = pd.Series(_text_uniques(uniques)[codes], index=ids.index, dtype=object)
+            frame = frame.assign(lead_id=ids)
+        out.append(frame)
+    return out
 
 
 def _categorical(values: pd.Series) -> pd.Categorical:
@@ -287,6 +316,7 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
         ld = ld.loc[~(ld["date"] > as_of)] if ld is not None else None
         dl = dl.loc[~(dl["date"] > as_of)] if dl is not None else None
 
+    ld, dl = _same_id_type(ld, dl)
     has_revenue = has_gp = False
     if sp is not None:
         sp, spend_dims = _dims(sp.copy(), {c.name for c in TABLES["Spend"]})

@@ -61,7 +61,7 @@ def test_as_of_ignores_later_rows_and_says_so():
     leads = pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-01", "2024-03-01"]})
     deals = pd.DataFrame({"lead_id": [1, 1], "date": ["2024-01-20", "2024-02-20"], "revenue": [1, 2]})
     data = calc.prepare(leads=leads, deals=deals, settings={"as_of": "2024-02-01"})
-    assert list(data.leads.lead_id) == ["1"] and list(data.deals.revenue) == [1.0]
+    assert list(data.leads.lead_id) == [1] and list(data.deals.revenue) == [1.0]
     assert any("after the as-of date 2024-02-01" in n for n in data.notes)
 
 
