@@ -31,24 +31,26 @@ def frame_from_rows(rows: Any, *, table: str) -> pd.DataFrame:
     if not isinstance(rows, (list, tuple)) or not rows or not isinstance(rows[0], (list, tuple)):
         raise InputError(table, None, "must be a range with a header row, e.g. Spend[#All]",
                          fix=f"pass the whole {table} table including its header, or leave the argument empty")
-    width = max(len(r) for r in rows)
-    # trim the blank margin of an over-sized range (A:F, or a table with spare rows)
+    width = max(len(rows[0]), max((len(r) for r in rows[-5:]), default=0))
+    # trim the blank tail of an over-sized range (A:F, or a table with spare rows): cheap, from the end
     last_row = len(rows)
     while last_row > 1 and all(_blank(v) for v in rows[last_row - 1]):
         last_row -= 1
-    used_cols = [j for j in range(width) if any(j < len(r) and not _blank(r[j]) for r in rows[:last_row])]
-    if not used_cols:
-        raise InputError(table, None, "is empty", fix=f"paste {table} with its header row")
-    width = used_cols[-1] + 1
-    header = [rows[0][j] if j < len(rows[0]) else None for j in range(width)]
-    blank_headers = [j for j, h in enumerate(header) if _blank(h) and j in used_cols]
-    if blank_headers:
-        raise InputError(table, None, f"has data under an empty header in column {blank_headers[0] + 1}",
-                         fix="give every column a header in the first row")
-    body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[1:last_row]]
+    header = list(rows[0][:width]) + [None] * (width - len(rows[0]))
+    body = rows[1:last_row]
+    if body and any(len(r) != width for r in body):
+        body = [list(r[:width]) + [None] * (width - len(r)) for r in body]
     names = [str(h).strip() if not _blank(h) else f"column{j + 1}" for j, h in enumerate(header)]
-    frame = pd.DataFrame(body, columns=names)
-    return frame[[n for j, n in enumerate(names) if j in used_cols]]
+    frame = pd.DataFrame(body, columns=names) if body else pd.DataFrame(columns=names)
+    # columns with neither a header nor any value are the blank margin; data under no header is an error
+    used = [not frame.iloc[:, j].map(_blank).all() if _blank(h) else True for j, h in enumerate(header)]
+    unnamed = [j for j, h in enumerate(header) if _blank(h) and used[j]]
+    if unnamed:
+        raise InputError(table, None, f"has data under an empty header in column {unnamed[0] + 1}",
+                         fix="give every column a header in the first row")
+    if not any(used):
+        raise InputError(table, None, "is empty", fix=f"paste {table} with its header row")
+    return frame.iloc[:, [j for j, u in enumerate(used) if u]]
 
 
 def excel_value(value: Any) -> Any:

@@ -1,12 +1,38 @@
 """Cycle ROI calculations: pure functions on pandas DataFrames, no I/O, no Excel.
 
 Start with :func:`prepare` (validates Spend, Leads and Deals once), then ask questions of the
-:class:`Dataset` it returns.
+:class:`Dataset` it returns: the key indicators, the full-cycle view of cohorts, stability,
+segments and the portfolio.
 """
 from .dataset import Dataset, prepare
 from .errors import Exclusion, InputError
-from .indicators import KPI_COLUMNS, consult_cost, consult_volume, inquiry_conversion, kpi_table
 from .settings import Settings
 
-__all__ = ["Dataset", "Exclusion", "InputError", "KPI_COLUMNS", "Settings", "consult_cost", "consult_volume",
-           "inquiry_conversion", "kpi_table", "prepare"]
+# the three key indicators (issue 2)
+from .indicators import KPI_COLUMNS, consult_cost, consult_volume, inquiry_conversion, kpi_table
+
+# full-cycle ROI: cohorts, projection, time to close, payback, affordable cost (issue 3)
+from .backtest import backtest
+from .chainladder import age_to_age_factors, chain_ladder
+from .cohorts import cohort_development, cohort_triangle
+from .roi import (SEGMENT_COLUMNS, cohort_roi, cycle_roi, max_consult_cost, payback_days, segment_cycle_roi,
+                  short_term_roi)
+from .survival import kaplan_meier, time_to_close
+
+# stability, diagnosis, segments, budget shift, portfolio (issue 4)
+from .budget import budget_shift
+from .diagnosis import DIAGNOSIS_RULES, funnel_diagnosis
+from .portfolio import portfolio
+from .segments import segment_table
+from .shrinkage import fit_beta_prior, shrink_rates, wilson_interval
+from .stability import stability, stability_verdict, xmr_limits
+
+__all__ = [
+    "Dataset", "Exclusion", "InputError", "Settings", "prepare",
+    "KPI_COLUMNS", "consult_cost", "consult_volume", "inquiry_conversion", "kpi_table",
+    "SEGMENT_COLUMNS", "age_to_age_factors", "backtest", "chain_ladder", "cohort_development", "cohort_roi",
+    "cohort_triangle", "cycle_roi", "kaplan_meier", "max_consult_cost", "payback_days", "segment_cycle_roi",
+    "short_term_roi", "time_to_close",
+    "DIAGNOSIS_RULES", "budget_shift", "fit_beta_prior", "funnel_diagnosis", "portfolio", "segment_table",
+    "shrink_rates", "stability", "stability_verdict", "wilson_interval", "xmr_limits",
+]

@@ -89,16 +89,10 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
         if isinstance(value, (bool, np.bool_)):
             bad.append(i)
             continue
-        if isinstance(value, (int, float, np.integer, np.floating)):
-            day = _serial_to_date(float(value))
-            if day is None:
-                bad.append(i)
-            else:
-                parsed[i] = np.datetime64(day, "D")
-            continue
-        text = unicodedata.normalize("NFKC", str(value)).strip()
-        if _NUMBER_TEXT.match(text):
-            day = _serial_to_date(float(text))
+        text = None if isinstance(value, (int, float, np.integer, np.floating)) else \
+            unicodedata.normalize("NFKC", str(value)).strip()
+        if text is None or _NUMBER_TEXT.match(text):  # an Excel serial or yyyymmdd, as a number or as text
+            day = _serial_to_date(float(value if text is None else text))
             if day is None:
                 bad.append(i)
             else:

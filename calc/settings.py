@@ -39,6 +39,37 @@ class Settings(BaseModel):
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of intervals.")
     min_consultations: int = Field(
         30, ge=1, description="Fewest consultations a segment needs before it is judged on its own.")
+    tail_factor: float = Field(
+        1.0, ge=1, le=5,
+        description="Growth still expected after the projection horizon (cohort value at the horizon × this); "
+                    "1.0 = none.")
+    min_deals_per_factor: int = Field(
+        10, ge=1,
+        description="Fewest deals a segment needs at an age to use its own age-to-age factor there; "
+                    "below it the pooled factor of all segments is used.")
+    bornhuetter_ferguson_below: float = Field(
+        0.5, ge=0, le=1,
+        description="Cohorts that have developed less than this share of their expected final value are "
+                    "projected by Bornhuetter–Ferguson (what older cohorts earned per consultation) instead of "
+                    "scaling up their own first few deals; 0 = chain ladder only.")
+    budget_max_shift: float = Field(
+        0.2, gt=0, le=1,
+        description="Largest share of a segment's spend one budget-shift step takes away or adds (0.2 = 20 %).")
+    diagnosis_low_volume_ratio: float = Field(
+        0.5, gt=0,
+        description="A segment has 'few consultations' below this share of the average segment's consultations.")
+    diagnosis_high_volume_ratio: float = Field(
+        1.0, gt=0,
+        description="A segment has 'many consultations' at or above this share of the average segment's.")
+    diagnosis_good_conversion_ratio: float = Field(
+        1.0, gt=0,
+        description="Conversion is 'good' at or above this multiple of the whole business's full-cycle conversion.")
+    diagnosis_low_conversion_ratio: float = Field(
+        0.8, gt=0,
+        description="Conversion is 'low' below this multiple of the whole business's full-cycle conversion.")
+    diagnosis_high_cost_ratio: float = Field(
+        1.2, gt=0,
+        description="Consultation cost is 'high' above this multiple of the whole business's consultation cost.")
 
     @classmethod
     def parse(cls, values: "Settings | dict[str, Any] | None") -> "Settings":

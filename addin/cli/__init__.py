@@ -1,6 +1,8 @@
 """The ``cycle-roi`` command line. Each module registers its commands on the shared app."""
 from .common import app
 from . import kpi  # noqa: F401  (registers kpi, demo)
+from . import cycle  # noqa: F401  (registers cohorts, backtest)
+from . import analysis  # noqa: F401  (registers stability, diagnose, segments, budget, portfolio)
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import Annotated, Optional
 
+import numpy as np
+import pandas as pd
 import typer
 
 import calc
@@ -22,7 +24,29 @@ def kpi(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None, 
     """Consultations, spend, consultation cost, deals, conversion rate, revenue, gross profit, days to close."""
     data = load_dataset(spend, leads, deals, map, setting, as_of)
     frame = calc.kpi_table(data, by=by, start=start, end=end, filter=filter, horizon_days=horizon)
-    emit(frame, as_json=json, title="Key indicators")
+    emit(with_cycle_columns(frame, data, start=start, end=end, filter=filter), as_json=json, title="Key indicators")
+
+
+def with_cycle_columns(frame, data: calc.Dataset, **options):
+    """kpi's table plus the full-cycle view per row: ``cycle_roi`` and ``max_consult_cost`` (projected cohorts)."""
+    notes = list(frame.attrs.get("notes", []))
+    dims = [c for c in frame.columns if c not in calc.KPI_COLUMNS]
+    if data.leads is None or data.deals is None:
+        cycle = None
+    elif any(pd.api.types.is_datetime64_any_dtype(frame[d].dtype) for d in dims):
+        cycle = None
+        notes.append("cycle_roi and max_consult_cost are per segment, not per period: see cycle-roi cohorts")
+    else:
+        cycle = calc.segment_cycle_roi(data, by=dims or None, **options)
+        notes += cycle.attrs.get("notes", [])
+    if cycle is None:
+        out = frame.assign(max_consult_cost=np.nan, cycle_roi=np.nan)
+    elif dims:
+        out = frame.merge(cycle[[*dims, "max_consult_cost", "cycle_roi"]], on=dims, how="left")
+    else:
+        out = frame.assign(max_consult_cost=cycle["max_consult_cost"].iloc[0], cycle_roi=cycle["cycle_roi"].iloc[0])
+    out.attrs = {**frame.attrs, "notes": list(dict.fromkeys(notes))}
+    return out
 
 
 def sample_paths() -> dict[str, str]:

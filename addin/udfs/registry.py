@@ -16,9 +16,8 @@ parses them once.
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
-import pickle
+import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -44,6 +43,18 @@ ARG_DOCS = {
     "filter": 'Segment filter, e.g. "province=Guangdong;industry=Medical|Education". Empty: everything.',
     "by": 'Segment columns to group by, e.g. "channel" or "province,industry". Empty: one total row.',
     "horizon_days": "Count only deals won within this many days of the inquiry. Empty: all deals so far.",
+    # full-cycle ROI (issue 3)
+    "cohort_start": "First inquiry date of the cohorts to count (a date). Empty: from the first cohort.",
+    "cohort_end": "Last inquiry date of the cohorts to count (a date). Empty: up to the as-of date.",
+    "projected": "TRUE (default): young cohorts count at their projected final value; FALSE: only deals won so far.",
+    "measure": "What each cell shows: conversion (default), deals, converted, revenue, gross_profit, roas or roi.",
+    "period": "Cohorts by month (default) or week.",
+    "target_roi": "Full-cycle ROI the ads must earn, e.g. 0.3 = 30 %. Empty: the Settings table's target_roi.",
+    # stability, segments, budget shift, portfolio (issue 4; addin/udfs/analysis.py words them per function)
+    "method": "Control limits: nelson (default) or median.",
+    "rank_by": "Rank segments by shrunk_conversion (default), shrunk_low or conversion_low.",
+    "max_shift": "Largest share of a segment's spend one budget step moves, e.g. 0.2.",
+    "dims": 'Unit columns, e.g. "category,store,price_tier".',
 }
 
 
@@ -52,6 +63,7 @@ class UdfSpec:
     excel_name: str
     calc_function: Callable[..., Any]
     adapter: Callable[..., Any]
+    arg_docs: dict[str, str]
 
 
 UDFS: dict[str, UdfSpec] = {}
@@ -77,14 +89,15 @@ def udf(calc_function: Callable[..., Any], **arg_docs: str) -> Callable[[Callabl
                 return f"#ERROR! {type(exc).__name__}: {exc}"
 
         fn = xw.func(category=CATEGORY)(guarded)
+        docs = {}
         for arg in inspect.signature(adapter).parameters:
             if arg == "caller":
                 continue
-            doc = arg_docs.get(arg) or ARG_DOCS.get(arg)
-            if doc is None:
+            docs[arg] = arg_docs.get(arg) or ARG_DOCS.get(arg)
+            if docs[arg] is None:
                 raise TypeError(f"{name}: argument '{arg}' has no Function Wizard doc")
-            fn = xw.arg(arg, ndim=2, doc=doc)(fn) if arg in TABLE_ARGS else xw.arg(arg, doc=doc)(fn)
-        UDFS[name] = UdfSpec(name, calc_function, fn)
+            fn = xw.arg(arg, ndim=2, doc=docs[arg])(fn) if arg in TABLE_ARGS else xw.arg(arg, doc=docs[arg])(fn)
+        UDFS[name] = UdfSpec(name, calc_function, fn, docs)
         return fn
 
     return register
@@ -118,20 +131,63 @@ def caller_table(caller: Any, name: str) -> list[list[Any]] | None:
 
 
 # --- memoised preparation -------------------------------------------------------------------
+#
+# Excel hands every call a fresh copy of each table, so identity cannot tell "unchanged". A table
+# is recognised by a cheap key (its size and a few sampled rows), confirmed by comparing every cell
+# with the copy seen before (one C-level list comparison, ~10 ms for 100k × 9 cells). Prepared
+# data and results are then reused; any edited cell fails the comparison and is prepared afresh.
 
-_CACHE_SIZE = 8
-_cache: OrderedDict[tuple, calc.Dataset] = OrderedDict()
+_TABLES_KEPT = 16
+_DATASETS_KEPT = 8
+_RESULTS_PER_DATASET = 64
 
 
-def fingerprint(rows: Any) -> str | None:
-    """A content hash of a table's rows: equal tables, equal fingerprints; any edited cell changes it."""
+@dataclass
+class _Seen:
+    rows: Any
+    token: int
+
+
+_seen: OrderedDict[Any, _Seen] = OrderedDict()
+_cache: OrderedDict[tuple, tuple[calc.Dataset, OrderedDict]] = OrderedDict()
+_results: dict[int, OrderedDict] = {}
+_tokens = itertools.count(1)
+
+
+def _sample_key(rows: Any) -> Any:
+    if not isinstance(rows, (list, tuple)) or not rows:
+        return ("other", id(rows))
+    picks = (rows[0], rows[1 % len(rows)], rows[len(rows) // 2], rows[-1])
+    try:
+        return (len(rows), hash(tuple(tuple(r) if isinstance(r, (list, tuple)) else (r,) for r in picks)))
+    except TypeError:  # an unhashable cell: fall back to its text
+        return (len(rows), repr(picks))
+
+
+def table_token(rows: Any) -> int | None:
+    """The same token for equal tables, a new one after any edit; None for a missing table."""
     if rows is None:
         return None
-    return hashlib.blake2b(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
+    key = _sample_key(rows)
+    seen = _seen.get(key)
+    if seen is not None:
+        try:
+            same = seen.rows is rows or bool(seen.rows == rows)
+        except Exception:  # exotic cells that refuse comparison: treat as changed
+            same = False
+        if same:
+            _seen.move_to_end(key)
+            return seen.token
+    _seen[key] = _Seen(rows, next(_tokens))
+    if len(_seen) > _TABLES_KEPT:
+        _seen.popitem(last=False)
+    return _seen[key].token
 
 
 def clear_cache() -> None:
+    _seen.clear()
     _cache.clear()
+    _results.clear()
 
 
 def dataset(spend: Any = None, leads: Any = None, deals: Any = None, caller: Any = None,
@@ -141,16 +197,38 @@ def dataset(spend: Any = None, leads: Any = None, deals: Any = None, caller: Any
     tables = {k: (given[k] if given[k] is not None else caller_table(caller, k.capitalize()))
               for k in TABLE_ARGS if k in needs}
     settings_rows = caller_table(caller, "Settings")
-    key = tuple(fingerprint(tables.get(k)) for k in TABLE_ARGS) + (fingerprint(settings_rows),)
+    key = tuple(table_token(tables.get(k)) for k in TABLE_ARGS) + (table_token(settings_rows),)
     if key in _cache:
         _cache.move_to_end(key)
-        return _cache[key]
+        return _cache[key][0]
     frames = {k: (frame_from_rows(v, table=k.capitalize()) if v is not None else None) for k, v in tables.items()}
     if all(v is None for v in frames.values()):
         raise InputError(None, None, "no data: this workbook has no Spend, Leads or Deals table",
                          fix="pass the tables, e.g. =CONSULT_COST(Spend[#All],Leads[#All]), or use the Cycle ROI template")
     data = calc.prepare(**frames, settings=settings_from_rows(settings_rows))
-    _cache[key] = data
-    if len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+    _cache[key] = (data, OrderedDict())
+    _results[id(data)] = _cache[key][1]
+    if len(_cache) > _DATASETS_KEPT:
+        evicted, _ = _cache.popitem(last=False)[1]
+        _results.pop(id(evicted), None)
     return data
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def call(function: Callable[..., Any], data: calc.Dataset, **options: Any) -> Any:
+    """function(data, **options), remembered per prepared dataset: a sheet repeating a formula computes it once."""
+    results = _results.get(id(data))
+    key = (function.__module__, function.__name__, _freeze(sorted(options.items())))
+    if results is None:
+        return function(data, **options)
+    if key not in results:
+        results[key] = function(data, **options)
+        if len(results) > _RESULTS_PER_DATASET:
+            results.popitem(last=False)
+    results.move_to_end(key)
+    return results[key]

@@ -22,11 +22,13 @@ def test_kpi_json_on_olist_by_origin(shared):
     assert result.exit_code == 0, result.output
     rows = {r["origin"]: r for r in json.loads(result.stdout)}
     assert set(rows["email"]) == {"origin", "consultations", "spend", "consult_cost", "deals", "conversion_rate",
-                                  "revenue", "gross_profit", "mean_days_to_close", "median_days_to_close"}
+                                  "revenue", "gross_profit", "mean_days_to_close", "median_days_to_close",
+                                  "max_consult_cost", "cycle_roi"}
     # methods.md: paid_search 195/1586; no Spend file, so money figures are null, not 0
     assert (rows["paid_search"]["deals"], rows["paid_search"]["consultations"]) == (195, 1586)
     assert rows["paid_search"]["spend"] is None and rows["paid_search"]["consult_cost"] is None
     assert rows["(blank)"]["consultations"] == 60  # missing origin grouped, not dropped
+    assert rows["email"]["cycle_roi"] is None  # Olist has no spend and no gross profit: no ROI, not 0
 
 
 def test_kpi_headerless_iso_copy_with_mapping_gives_same_numbers(shared):
@@ -57,7 +59,17 @@ def test_kpi_filter_range_and_settings_on_sample(tmp_path):
                  "--by", "channel", "--from", "2025-03-01", "--to", "2025-03-31", "--filter", "province=Guangdong",
                  "--horizon", "90", "--json")
     assert result.exit_code == 0, result.output
-    assert {r["channel"] for r in json.loads(result.stdout)} == {"Search", "Marketplace", "Feed"}
+    rows = json.loads(result.stdout)
+    assert {r["channel"] for r in rows} == {"Search", "Marketplace", "Feed"}
+    # the full-cycle columns agree with calc.segment_cycle_roi for the same selection
+    import calc
+    from addin.io import read_table
+    data = calc.prepare(*(read_table(paths[t.lower()], table=t) for t in ("Spend", "Leads", "Deals")))
+    cycle = calc.segment_cycle_roi(data, by="channel", start="2025-03-01", end="2025-03-31",
+                                   filter="province=Guangdong").set_index("channel")
+    for row in rows:
+        assert row["cycle_roi"] == pytest.approx(cycle.loc[row["channel"], "cycle_roi"])
+        assert row["max_consult_cost"] == pytest.approx(cycle.loc[row["channel"], "max_consult_cost"])
     table = run("kpi", "--spend", paths["spend"], "--leads", paths["leads"], "--by", "province")
     assert table.exit_code == 0 and "Guangdong" in table.stdout and "cost/consult." in table.stdout
 

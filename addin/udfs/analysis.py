@@ -1,0 +1,79 @@
+"""Excel functions for the owner's next questions: is it stable, which link is broken, where to put
+the next yuan, what to copy."""
+from __future__ import annotations
+
+from typing import Any
+
+import calc
+
+from ..convert import frame_from_rows, text_list
+from .registry import dataset, udf
+
+__all__ = ["BUDGET_SHIFT", "FUNNEL_DIAGNOSIS", "PORTFOLIO", "SEGMENT_TABLE", "STABILITY", "STABILITY_VERDICT"]
+
+DOCS = {
+    "leads": "Leads table with its header (Leads[#All]), or a series table with date and value columns (and n "
+             "for rates with their counts). Empty: this workbook's Leads table.",
+    "measure": "volume (default: consultations per period), cost (spend ÷ consultations) or conversion.",
+    "period": "day (default) or week.",
+    "horizon_days": "For conversion: count deals within this many days of inquiry (default 30).",
+    "method": "nelson (default: drop moving ranges above 3.5× average) or median (limits from the median moving range).",
+    "rank_by": "shrunk_conversion (default), shrunk_low or conversion_low.",
+    "max_shift": "Largest share of a segment's spend one step moves, e.g. 0.2. Empty: the Settings table's budget_max_shift.",
+    "dims": 'Unit columns, e.g. "category,store,price_tier" (the default, those present).',
+}
+
+
+def _series_or_data(leads: Any, spend: Any, deals: Any, caller: Any) -> Any:
+    """A pasted series (a 'value' column, no lead ids) is charted as given; anything else is prepared data."""
+    if isinstance(leads, (list, tuple)) and leads and isinstance(leads[0], (list, tuple)):
+        header = {str(h).strip().casefold().replace(" ", "_") for h in leads[0] if h is not None}
+        if "value" in header and not header & {"lead_id", "mql_id", "leadid"}:
+            return frame_from_rows(leads, table="series")
+    return dataset(spend, leads, deals, caller=caller)
+
+
+@udf(calc.stability, **DOCS)
+def STABILITY(leads=None, measure="volume", period="day", spend=None, deals=None, start=None, end=None, filter=None,
+              horizon_days=30, method="nelson", caller=None):
+    """Control chart data (spills): date, value, centre, lcl, ucl, σ, moving range, rolling CV and run-rule signals."""
+    return calc.stability(_series_or_data(leads, spend, deals, caller), measure=measure, period=period, start=start,
+                          end=end, filter=filter, horizon_days=horizon_days, method=method)
+
+
+@udf(calc.stability_verdict, **DOCS)
+def STABILITY_VERDICT(leads=None, measure="volume", period="day", spend=None, deals=None, start=None, end=None,
+                      filter=None, horizon_days=30, method="nelson", caller=None):
+    """Stable or unstable, why and when, the rolling CV and (for cost) whether the cost is affordable, in words."""
+    return calc.stability_verdict(_series_or_data(leads, spend, deals, caller), measure=measure, period=period,
+                                  start=start, end=end, filter=filter, horizon_days=horizon_days, method=method)
+
+
+@udf(calc.funnel_diagnosis, **DOCS)
+def FUNNEL_DIAGNOSIS(spend=None, leads=None, deals=None, by=None, filter=None, start=None, end=None, caller=None):
+    """Which link to optimise, for the whole business and each segment, with the numbers and how sure (spills)."""
+    return calc.funnel_diagnosis(dataset(spend, leads, deals, caller=caller), by=text_list(by), filter=filter,
+                                 start=start, end=end)
+
+
+@udf(calc.segment_table, **DOCS)
+def SEGMENT_TABLE(spend=None, leads=None, deals=None, by=None, filter=None, rank_by="shrunk_conversion", start=None,
+                  end=None, caller=None):
+    """Segments with conversion intervals, shrunk conversion, cost and cycle ROI, best first (spills)."""
+    return calc.segment_table(dataset(spend, leads, deals, caller=caller), by=text_list(by), filter=filter,
+                              rank_by=rank_by, start=start, end=end)
+
+
+@udf(calc.budget_shift, **DOCS)
+def BUDGET_SHIFT(spend=None, leads=None, deals=None, by=None, max_shift=None, filter=None, start=None, end=None,
+                 caller=None):
+    """Suggested budget moves between segments, each bounded, with the expected change in consultations and profit."""
+    return calc.budget_shift(dataset(spend, leads, deals, caller=caller), by=text_list(by), max_shift=max_shift,
+                             filter=filter, start=start, end=end)
+
+
+@udf(calc.portfolio, **DOCS)
+def PORTFOLIO(spend=None, leads=None, deals=None, dims=None, filter=None, start=None, end=None, caller=None):
+    """Units (category × store × price tier by default) to replicate, watch, fix or stop (spills)."""
+    return calc.portfolio(dataset(spend, leads, deals, caller=caller), dims=text_list(dims), filter=filter,
+                          start=start, end=end)

@@ -1,0 +1,331 @@
+"""Chain ladder: project immature cohorts to their ultimate value, with Mack's standard error.
+
+Formulas (``docs/methods.md``, "Cohort development and projection"; Mack 1993, *ASTIN Bulletin* 23):
+
+* triangle C_{c,k}: cumulative value (deals, gross profit, …) of cohort c at age k; NaN = not observed;
+* volume-weighted age-to-age factor f_k = Σ_c C_{c,k+1} / Σ_c C_{c,k}, summed over cohorts observed
+  (and complete) at both ages;
+* σ²_k = 1/(n_k − 1) Σ_c C_{c,k} (C_{c,k+1}/C_{c,k} − f_k)²; for the oldest age, where only one
+  cohort is left, Mack's extrapolation σ²_{K−1} = min(σ⁴_{K−2}/σ²_{K−3}, σ²_{K−3}, σ²_{K−2});
+* projection from the cohort's latest complete age a_c to the horizon H:
+  Ĉ_{c,k+1} = Ĉ_{c,k} · f_k, and Ult_c = Ĉ_{c,H} · tail (``tail_factor``, an explicit setting, for
+  whatever still happens after age H; 1.0 = nothing);
+* Mack's mean squared error, written with the expected path Ĉ_{c,k} = Ult_c / CDF_k
+  (CDF_k = tail · ∏_{j ≥ k} f_j):
+  MSE(Ult_c) = Ult_c · Σ_{k=a_c}^{H−1} (σ²_k/f²_k) · CDF_k + Ult_c² · Σ_{k=a_c}^{H−1} (σ²_k/f²_k) / S_k
+  (process + parameter error, S_k = Σ_c C_{c,k} over the cohorts that estimated f_k); for a total
+  over cohorts the parameter errors are correlated: add Σ_k (σ²_k/f²_k)/S_k · ((Σ_c Ult_c)² − Σ_c Ult_c²)
+  over the cohorts still developing at age k. Written this way a cohort that has nothing yet
+  (Ult = 0) has MSE 0 instead of a division by zero.
+* band: a lognormal with the projection's mean and standard error (ultimates cannot be negative),
+  never below what has already been observed;
+* very young cohorts (developed less than ``Settings.bornhuetter_ferguson_below`` of their final
+  value, i.e. 1/CDF below it): Bornhuetter–Ferguson, Ult = C_obs + (1 − 1/CDF) · prior, with the
+  Cape Cod prior ELR · consultations, ELR = Σ_c C_c / Σ_c (consultations_c / CDF_c). Their MSE uses
+  the same formula with the BF ultimate (an approximation). On backtests this halved the error
+  of the youngest cohorts (synthetic, age 0: mean absolute error 17 % → 10 %).
+
+Ages beyond the oldest pair any cohort shows have no factor; they develop by 1.0 and only the tail
+factor stands for them. Cells of a period the as-of date is still inside (a partial diagonal) are
+shown as observed but neither estimate factors nor anchor projections, because a half-elapsed
+month would pull the factors down.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class FactorFit:
+    """Per age k (k → k+1): factor, σ², volume S_k, number of cohorts n_k, and whether any data backs it."""
+
+    factor: np.ndarray
+    sigma2: np.ndarray
+    volume: np.ndarray
+    cohorts: np.ndarray
+    backed: np.ndarray
+
+
+def fit_factors(cumulative: np.ndarray, usable: np.ndarray) -> FactorFit:
+    """Volume-weighted factors and Mack σ² from a C × A cumulative triangle and its usable cells."""
+    both = usable[:, :-1] & usable[:, 1:]
+    low = np.where(both, np.nan_to_num(cumulative[:, :-1]), 0.0)
+    high = np.where(both, np.nan_to_num(cumulative[:, 1:]), 0.0)
+    volume, ahead, n = low.sum(axis=0), high.sum(axis=0), both.sum(axis=0)
+    safe = np.where(volume > 0, volume, 1.0)
+    # nothing at age k and nothing at k+1: no development seen (1.0); something appearing out of
+    # nothing cannot be expressed as a factor (NaN, the projection stays empty)
+    factor = np.where(volume > 0, ahead / safe, np.where(ahead > 0, np.nan, 1.0))
+    factor = np.where(n > 0, factor, 1.0)
+    positive = both & (np.nan_to_num(cumulative[:, :-1]) > 0)
+    ratio = np.where(positive, np.nan_to_num(cumulative[:, 1:]) / np.where(positive, cumulative[:, :-1], 1.0), 0.0)
+    spread = np.where(positive, np.nan_to_num(cumulative[:, :-1]) * (ratio - factor[None, :]) ** 2, 0.0).sum(axis=0)
+    n_positive = positive.sum(axis=0)
+    sigma2 = np.where(n_positive > 1, spread / np.maximum(n_positive - 1, 1), np.nan)
+    sigma2 = np.where(n == 0, 0.0, sigma2)  # unbacked ages develop by exactly 1.0
+    sigma2 = np.where((n > 0) & (volume == 0), 0.0, sigma2)
+    for k in np.flatnonzero(np.isnan(sigma2)):  # Mack's extrapolation where a single cohort is left
+        previous = [s for s in sigma2[max(k - 2, 0):k] if np.isfinite(s)]
+        if len(previous) == 2:
+            a, b = previous
+            sigma2[k] = min(b * b / a, a, b) if a > 0 else min(a, b)
+        elif previous:
+            sigma2[k] = previous[-1]
+    return FactorFit(factor=factor, sigma2=sigma2, volume=volume, cohorts=n, backed=n > 0)
+
+
+def merge_fits(own: FactorFit, pooled: FactorFit, use_own: np.ndarray) -> FactorFit:
+    """Per age, the segment's own fit where ``use_own``, else the pooled one."""
+    pick = lambda a, b: np.where(use_own, a, b)  # noqa: E731
+    return FactorFit(pick(own.factor, pooled.factor), pick(own.sigma2, pooled.sigma2), pick(own.volume, pooled.volume),
+                     pick(own.cohorts, pooled.cohorts), pick(own.backed, pooled.backed))
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Projected development of one triangle to age ``horizon``."""
+
+    values: np.ndarray      # C × (H+1): observed where observed, else projected
+    projected: np.ndarray   # C × (H+1) bool: the cell is a projection
+    anchor: np.ndarray      # C: age the projection starts from
+    latest: np.ndarray      # C: latest observed value
+    ultimate: np.ndarray    # C: value at the horizon × tail
+    mse: np.ndarray         # C: Mack mean squared error of the ultimate
+    total_mse: float        # of the sum of ultimates (correlated parameter errors included)
+
+
+def project(cumulative: np.ndarray, observed: np.ndarray, usable: np.ndarray, fit: FactorFit, *,
+            horizon: int, tail_factor: float = 1.0, exposure: np.ndarray | None = None,
+            young_share: float = 0.0) -> Projection:
+    """Projection of every cohort from its latest usable age to ``horizon``.
+
+    Chain ladder, except that cohorts which have developed less than ``young_share`` of their
+    expected final value (1/CDF at their age) are projected by Bornhuetter–Ferguson with a Cape Cod
+    prior when ``exposure`` (consultations per cohort) is given: Ult = C + (1 − 1/CDF) · ELR ·
+    exposure, ELR = Σ_c C_c / Σ_c (exposure_c / CDF_c) over all cohorts (value per consultation at
+    full development). A young cohort's few deals say little; multiplying them by a large CDF
+    multiplies their noise, while BF leans on what the older cohorts show per consultation.
+    """
+    n_cohorts = cumulative.shape[0]
+    width = horizon + 1
+    cum = _fit_width(cumulative, width, np.nan)
+    obs = _fit_width(observed, width, False)
+    use = _fit_width(usable, width, False)
+    factor = _fit_width(fit.factor[None, :], horizon, 1.0)[0]
+    sigma2 = _fit_width(fit.sigma2[None, :], horizon, 0.0)[0]
+    volume = _fit_width(fit.volume[None, :], horizon, 0.0)[0]
+    ages = np.arange(width)
+    last_observed = np.where(obs.any(axis=1), np.where(obs, ages, -1).max(axis=1), -1)
+    last_usable = np.where(use.any(axis=1), np.where(use, ages, -1).max(axis=1), -1)
+    anchor = np.where(last_usable >= 0, last_usable, last_observed)
+    rows = np.arange(n_cohorts)
+    start = np.nan_to_num(cum[rows, np.maximum(anchor, 0)]) if n_cohorts else np.zeros(0)
+    latest = np.nan_to_num(cum[rows, np.maximum(last_observed, 0)]) if n_cohorts else np.zeros(0)
+    cdf = np.ones(width)  # cdf[k] = tail · ∏_{j ≥ k}^{H−1} f_j
+    cdf[-1] = tail_factor
+    for k in range(horizon - 1, -1, -1):
+        cdf[k] = cdf[k + 1] * factor[k]
+    path = np.zeros((n_cohorts, width))
+    path[:, 0] = np.where(anchor <= 0, start, np.nan)
+    for k in range(1, width):  # a few dozen ages at most
+        path[:, k] = np.where(k <= anchor, start, path[:, k - 1] * factor[k - 1])
+    ultimate = path[:, -1] * tail_factor
+    if exposure is not None and young_share > 0 and n_cohorts:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            developed = 1.0 / cdf  # share of the final value expected by each age
+            share = developed[np.maximum(anchor, 0)]
+            known = (anchor >= 0) & np.isfinite(share)
+            base = float(np.sum(np.where(known, exposure * share, 0.0)))
+            elr = float(np.sum(np.where(known, start, 0.0))) / base if base > 0 else np.nan
+        young = known & (share < young_share) & np.isfinite(elr)
+        if young.any():
+            prior = elr * exposure
+            bf_path = start[:, None] + (developed[None, :] - share[:, None]) * prior[:, None]
+            path = np.where(young[:, None] & (ages[None, :] > anchor[:, None]), bf_path, path)
+            ultimate = np.where(young, start + (1.0 - share) * prior, ultimate)
+    ultimate = np.where(anchor >= 0, np.maximum(ultimate, latest * tail_factor), np.nan)
+    projected = ages[None, :] > last_observed[:, None]
+    # cumulative values never fall: a projection continues at least from the latest (partial) cell
+    values = np.where(projected, np.maximum(path, latest[:, None]), cum)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(factor > 0, sigma2 / factor ** 2, np.where(sigma2 == 0, 0.0, np.nan))
+        per_volume = np.where(volume > 0, weight / np.where(volume > 0, volume, 1.0),
+                              np.where(weight == 0, 0.0, np.nan))
+    developing = (ages[None, :horizon] >= anchor[:, None]) if horizon else np.zeros((n_cohorts, 0), bool)
+    process = np.where(developing, (weight * cdf[:horizon])[None, :], 0.0).sum(axis=1)
+    parameter = np.where(developing, per_volume[None, :], 0.0).sum(axis=1)
+    ult0 = np.nan_to_num(ultimate)
+    mse = ult0 * process + ult0 ** 2 * parameter
+    active = np.where(developing, ult0[:, None], 0.0)
+    cross = (per_volume * (active.sum(axis=0) ** 2 - (active ** 2).sum(axis=0)))
+    cross = np.where(developing.any(axis=0), cross, 0.0).sum() if horizon else 0.0
+    total_mse = float(mse.sum() + cross) if n_cohorts else 0.0
+    return Projection(values=values, projected=projected, anchor=anchor, latest=latest, ultimate=ultimate,
+                      mse=mse, total_mse=total_mse)
+
+
+def _fit_width(array: np.ndarray, width: int, fill) -> np.ndarray:
+    """Cut or pad the age axis (last) to ``width`` columns."""
+    if array.shape[-1] >= width:
+        return array[..., :width]
+    pad = np.full(array.shape[:-1] + (width - array.shape[-1],), fill, dtype=np.result_type(array, type(fill)))
+    return np.concatenate([array, pad], axis=-1)
+
+
+def lognormal_band(mean: np.ndarray, se: np.ndarray, confidence: float,
+                   floor: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided band of a lognormal with this mean and standard error, never below ``floor``.
+
+    >>> low, high = lognormal_band(np.array([100.0, 0.0]), np.array([10.0, 0.0]), 0.95, floor=np.array([90.0, 0.0]))
+    >>> np.round(low, 1).tolist(), np.round(high, 1).tolist()
+    ([90.0, 0.0], [121.0, 0.0])
+    """
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    mean, se = np.asarray(mean, dtype="float64"), np.asarray(se, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.log1p(np.where(mean > 0, (se / np.where(mean > 0, mean, 1.0)) ** 2, 0.0))
+        mu = np.log(np.where(mean > 0, mean, 1.0)) - s2 / 2
+        low = np.where(mean > 0, np.exp(mu - z * np.sqrt(s2)), mean)
+        high = np.where(mean > 0, np.exp(mu + z * np.sqrt(s2)), mean)
+    return np.maximum(low, floor), np.maximum(high, floor)
+
+
+def _triangle_array(triangle: pd.DataFrame) -> np.ndarray:
+    if not isinstance(triangle, pd.DataFrame):
+        raise InputError("triangle", None, f"must be a table, got {type(triangle).__name__}",
+                         fix="pass cohorts as rows and ages 0, 1, 2, … as columns")
+    try:
+        values = triangle.to_numpy(dtype="float64")
+    except (TypeError, ValueError):
+        raise InputError("triangle", None, "holds values that are not numbers",
+                         fix="leave unobserved cells empty and type numbers elsewhere") from None
+    seen = ~np.isnan(values)
+    holes = np.flatnonzero((~seen[:, :-1] & seen[:, 1:]).any(axis=1)) if values.shape[1] > 1 else []
+    if len(holes):
+        raise InputError("triangle", None, "has an empty cell before a filled one in a cohort's row",
+                         rows=[int(r) + 2 for r in holes], fix="fill every age up to the latest observed one")
+    return values
+
+
+def age_to_age_factors(triangle: pd.DataFrame) -> pd.DataFrame:
+    """Volume-weighted age-to-age factors of a cumulative triangle (rows cohorts, columns ages, NaN unobserved).
+
+    Hand check: f_0 = (15 + 28) / (10 + 20) = 1.4333, f_1 = 16 / 15 = 1.0667;
+    σ²_0 = 10·(1.5 − 1.4333)² + 20·(1.4 − 1.4333)² = 0.0667; σ²_1 by Mack's extrapolation
+    from a single earlier σ² is that σ².
+
+    >>> tri = pd.DataFrame([[10, 15, 16], [20, 28, np.nan], [30, np.nan, np.nan]], columns=[0, 1, 2])
+    >>> age_to_age_factors(tri).round(4)
+         factor  sigma2  cohorts  volume
+    age
+    0    1.4333  0.0667        2    30.0
+    1    1.0667  0.0667        1    15.0
+    """
+    values = _triangle_array(triangle)
+    fit = fit_factors(values, ~np.isnan(values))
+    return pd.DataFrame({"factor": fit.factor, "sigma2": fit.sigma2, "cohorts": fit.cohorts, "volume": fit.volume},
+                        index=pd.Index(range(values.shape[1] - 1), name="age"))
+
+
+def chain_ladder(triangle: pd.DataFrame, *, horizon: int | None = None, tail_factor: float = 1.0,
+                 confidence: float = 0.95) -> pd.DataFrame:
+    """Ultimate value of each cohort (row) of a cumulative triangle, with Mack's standard error and band.
+
+    Columns: ``latest_age``, ``latest``, ``ultimate``, ``se``, ``low``, ``high``; ``attrs["projected"]``
+    is the completed triangle (observed cells kept) and ``attrs["projected_mask"]`` marks the
+    projected cells; ``attrs["total"]`` holds the total ultimate and its standard error.
+
+    Hand check (same triangle as :func:`age_to_age_factors`): cohort 2 = 28 · 1.0667 = 29.87,
+    cohort 3 = 30 · 1.4333 · 1.0667 = 45.87.
+
+    >>> tri = pd.DataFrame([[10, 15, 16], [20, 28, np.nan], [30, np.nan, np.nan]], columns=[0, 1, 2])
+    >>> chain_ladder(tri)[["latest_age", "latest", "ultimate"]].round(2)
+       latest_age  latest  ultimate
+    0           2    16.0     16.00
+    1           1    28.0     29.87
+    2           0    30.0     45.87
+    """
+    values = _triangle_array(triangle)
+    if horizon is not None and (int(horizon) != horizon or horizon < 0):
+        raise InputError("options", "horizon", f"{horizon!r} is not a whole number of periods", fix="give 0, 1, 2, …")
+    if not tail_factor >= 1.0:
+        raise InputError("options", "tail_factor", f"{tail_factor!r} is below 1", fix="give 1.0 or more")
+    seen = ~np.isnan(values)
+    h = int(horizon) if horizon is not None else values.shape[1] - 1
+    fit = fit_factors(values, seen)
+    proj = project(values, seen, seen, fit, horizon=h, tail_factor=tail_factor)
+    se = np.sqrt(proj.mse)
+    low, high = lognormal_band(proj.ultimate, se, confidence, floor=proj.latest)
+    out = pd.DataFrame({"latest_age": proj.anchor, "latest": proj.latest, "ultimate": proj.ultimate, "se": se,
+                        "low": low, "high": high}, index=triangle.index)
+    out.attrs["projected"] = pd.DataFrame(proj.values, index=triangle.index, columns=range(h + 1))
+    out.attrs["projected_mask"] = pd.DataFrame(proj.projected, index=triangle.index, columns=range(h + 1))
+    out.attrs["total"] = {"ultimate": float(np.nansum(proj.ultimate)), "se": float(np.sqrt(proj.total_mse))}
+    return out
+
+
+@dataclass(frozen=True)
+class SegmentProjections:
+    """Projections of every segment of a development for one measure (arrays S × C × (H+1), S × C, S)."""
+
+    values: np.ndarray
+    projected: np.ndarray
+    latest: np.ndarray
+    ultimate: np.ndarray
+    mse: np.ndarray
+    total_mse: np.ndarray
+    pooled_ages: np.ndarray  # S × H bool: the pooled factor was used at that age
+
+
+def project_development(dev, measure: str, *, horizon: int, tail_factor: float, min_deals: int,
+                        min_consultations: int, young_share: float = 0.0) -> SegmentProjections:
+    """Chain-ladder projection of each segment of a :class:`calc.cohorts.Development`.
+
+    A segment uses its own factor at age k only when it has at least ``min_consultations``
+    consultations and, at that age, at least ``min_deals`` deals behind the factor;
+    otherwise the factor pooled over all segments (same measure) stands in, because a factor from
+    a handful of deals is mostly noise.
+    """
+    cumulative = dev.cumulative(measure)
+    counts = dev.cumulative("converted" if measure == "converted" else "deals")
+    usable = dev.complete
+    n_seg, n_cohorts = cumulative.shape[:2]
+    width = horizon + 1
+    shape = (n_seg, n_cohorts, width)
+    out = dict(values=np.full(shape, np.nan), projected=np.zeros(shape, bool), latest=np.zeros((n_seg, n_cohorts)),
+               ultimate=np.zeros((n_seg, n_cohorts)), mse=np.zeros((n_seg, n_cohorts)), total_mse=np.zeros(n_seg),
+               pooled_ages=np.zeros((n_seg, horizon), bool))
+    if n_seg == 0 or np.isnan(dev.incremental[measure]).all():  # e.g. no gross profit recorded anywhere
+        out["projected"][:] = ~_fit_width(dev.observed, width, False)[None, :, :]
+        for name in ("latest", "ultimate", "mse", "total_mse"):
+            out[name][:] = np.nan
+        return SegmentProjections(**out)
+    # the pooled triangle sums the segments but stays NaN where the as-of date has not reached
+    pooled_fit = fit_factors(np.where(dev.observed, np.nansum(cumulative, axis=0), np.nan), usable)
+    for s in range(n_seg):  # segments are a few dozen at most
+        fit = pooled_fit
+        if n_seg > 1:
+            own = fit_factors(cumulative[s], usable)
+            count_fit = fit_factors(counts[s], usable)
+            enough = ((count_fit.volume >= min_deals) & (dev.consultations[s].sum() >= min_consultations)) \
+                | ~pooled_fit.backed
+            fit = merge_fits(own, pooled_fit, enough)
+        proj = project(cumulative[s], dev.observed, usable, fit, horizon=horizon, tail_factor=tail_factor,
+                       exposure=dev.consultations[s], young_share=young_share)
+        if n_seg > 1 and horizon and n_cohorts:
+            # only ages some cohort of the segment still develops through matter for the note
+            developing = np.arange(horizon) >= proj.anchor.min()
+            out["pooled_ages"][s] = ~_fit_width(enough[None, :], horizon, True)[0] & developing
+        values, ultimate = proj.values, proj.ultimate
+        if measure == "converted":  # a cohort cannot convert more consultations than it has
+            cap = dev.consultations[s]
+            values, ultimate = np.minimum(values, cap[:, None]), np.minimum(ultimate, cap)
+        out["values"][s], out["projected"][s], out["latest"][s] = values, proj.projected, proj.latest
+        out["ultimate"][s], out["mse"][s], out["total_mse"][s] = ultimate, proj.mse, proj.total_mse
+    return SegmentProjections(**out)

@@ -1,0 +1,416 @@
+"""Inquiry cohorts at the cohort × age grain: who inquired in a period, and what they bought as they aged.
+
+Definitions (``docs/methods.md``, "Cohort development and projection"):
+
+* a **cohort** is the set of consultations whose inquiry date falls in one calendar month or week
+  (weeks start on ``Settings.week_start``); it is named by the first day of its period;
+* the **age** of a deal is the number of calendar periods between the inquiry and the won date:
+  0 = the same month (week), 1 = the next one, and so on. Deals are always attributed back to the
+  consultation's own cohort, never to the period they closed in;
+* the **cohort spend** is the spend dated in the cohort's period, with the same filters;
+* a cell (cohort c, age k) is **observed** when the as-of date has reached period c + k, and
+  **complete** when that period has fully elapsed by the as-of date. Cells the as-of date has not
+  reached are NaN, never 0 — an empty cell means "not known yet", a 0 means "known to be none".
+
+:func:`build_development` aggregates the raw rows once into dense arrays (segments × cohorts × ages)
+from which triangles, projections and ROI are read; :func:`period_number` and
+:func:`period_first_day` do the calendar arithmetic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .chainladder import SegmentProjections, project_development
+from .dataset import Dataset
+from .errors import InputError
+from .query import Query, Selection, make_query, select
+
+Period = Literal["month", "week"]
+#: Measures a cohort triangle can show; the first four are additive and developed by chain ladder.
+AMOUNTS = ("deals", "converted", "revenue", "gross_profit")
+MEASURES = ("deals", "converted", "revenue", "gross_profit", "conversion", "roas", "roi")
+# Monday 1970-01-05 and Sunday 1970-01-04 anchor week numbers, so week n starts anchor + 7n days.
+_WEEK_ANCHOR = {"monday": pd.Timestamp("1970-01-05"), "sunday": pd.Timestamp("1970-01-04")}
+
+
+class CycleOptions(BaseModel):
+    """Options shared by the cycle analyses, validated once at the public entry."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period: Period = "month"
+    measure: Literal["deals", "converted", "revenue", "gross_profit", "conversion", "roas", "roi"] = "conversion"
+    horizon_periods: int | None = Field(None, ge=0, le=520)
+    projected: bool = True
+
+
+def make_cycle_options(**values: Any) -> CycleOptions:
+    """Validate period / measure / horizon / projected, or raise one InputError naming the option.
+
+    >>> make_cycle_options(period="Week", horizon_periods=6.0).period
+    'week'
+    >>> make_cycle_options(period="year")
+    Traceback (most recent call last):
+    ...
+    calc.errors.InputError: options: column 'period': 'year' is not allowed. Fix: use month or week.
+    """
+    clean = {}
+    for name, value in values.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, str) and name in ("period", "measure"):
+            value = value.strip().lower()
+        if isinstance(value, float) and value.is_integer() and name == "horizon_periods":
+            value = int(value)
+        clean[name] = value
+    try:
+        return CycleOptions(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "options"
+        fixes = {"period": "use month or week", "measure": f"use one of: {', '.join(MEASURES)}",
+                 "horizon_periods": "give a whole number of periods from 0 to 520, or leave it empty",
+                 "projected": "use TRUE or FALSE"}
+        problem = (f"'{first.get('input')}' is not allowed" if first["type"] in ("literal_error",)
+                   else f"{first['msg'].lower()} (got {first.get('input')!r})")
+        raise InputError("options", name, problem, fix=fixes.get(name, "correct the value")) from None
+
+
+def period_number(dates: pd.Series, period: Period, week_start: str = "monday") -> np.ndarray:
+    """Integer number of each date's calendar period (months since year 0, or weeks since 1970).
+
+    >>> period_number(pd.Series(pd.to_datetime(["2018-01-31", "2018-02-01"])), "month").tolist()
+    [24216, 24217]
+    >>> period_number(pd.Series(pd.to_datetime(["2024-03-03", "2024-03-04"])), "week").tolist()  # Sun, Mon
+    [2825, 2826]
+    """
+    dates = pd.Series(dates)
+    if period == "month":
+        return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(dtype="int64")
+    days = (dates.dt.normalize() - _WEEK_ANCHOR[week_start]).dt.days.to_numpy(dtype="int64")
+    return np.floor_divide(days, 7)
+
+
+def period_first_day(numbers: np.ndarray, period: Period, week_start: str = "monday") -> pd.DatetimeIndex:
+    """First day of each period number (the inverse of :func:`period_number`).
+
+    >>> [str(d.date()) for d in period_first_day(np.array([24216, 24217]), "month")]
+    ['2018-01-01', '2018-02-01']
+    >>> str(period_first_day(np.array([2826]), "week", "sunday")[0].date())  # the Sunday before Monday 03-04
+    '2024-03-03'
+    """
+    numbers = np.asarray(numbers, dtype="int64")
+    if period == "month":
+        return pd.DatetimeIndex(pd.to_datetime(pd.DataFrame(
+            {"year": numbers // 12, "month": numbers % 12 + 1, "day": np.ones(len(numbers), dtype="int64")})))
+    return pd.DatetimeIndex(_WEEK_ANCHOR[week_start] + pd.to_timedelta(7 * numbers, unit="D"))
+
+
+@dataclass(frozen=True)
+class Development:
+    """Dense cohort development of one selection: S segments × C cohorts × A ages.
+
+    ``incremental[m][s, c, k]`` is measure m (deals, converted = first deals, revenue, gross profit)
+    won at age k by segment s's cohort c (0 where nothing was won, NaN for money never recorded);
+    ``consultations`` and ``spend`` are S × C (spend NaN when it cannot be attributed);
+    ``observed`` / ``complete`` are C × A. Segments are rows of ``segments`` (the ``by`` columns).
+    """
+
+    segments: pd.DataFrame
+    cohorts: pd.DatetimeIndex
+    consultations: np.ndarray
+    spend: np.ndarray
+    incremental: dict[str, np.ndarray]
+    observed: np.ndarray
+    complete: np.ndarray
+    period: str
+    as_of: pd.Timestamp | None
+    notes: tuple[str, ...]
+
+    def cumulative(self, measure: str) -> np.ndarray:
+        """S × C × A cumulative values, NaN in cells the as-of date has not reached."""
+        values = np.cumsum(self.incremental[measure], axis=2)
+        return np.where(self.observed[None, :, :], values, np.nan)
+
+
+def _segment_codes(by: tuple[str, ...], frames: list[pd.DataFrame | None]) -> tuple[pd.DataFrame, list[np.ndarray]]:
+    """Segments (the union of ``by`` value combinations in the frames) and each frame's row codes."""
+    if not by:
+        return pd.DataFrame(index=[0]), [np.zeros(len(f), dtype="int64") if f is not None else None for f in frames]
+    keys = [f[list(by)].astype(str) for f in frames if f is not None]
+    union = pd.concat(keys, ignore_index=True).drop_duplicates().sort_values(list(by), kind="stable")
+    union = union.reset_index(drop=True)
+    index = pd.MultiIndex.from_frame(union)
+    codes = []
+    for f in frames:
+        codes.append(None if f is None else index.get_indexer(pd.MultiIndex.from_frame(f[list(by)].astype(str))))
+    return union, codes
+
+
+def build_development(sel: Selection, *, period: Period, week_start: str, as_of: pd.Timestamp | None,
+                      has_revenue: bool, has_gross_profit: bool, horizon_periods: int | None = None,
+                      deals_until: pd.Timestamp | None = None) -> Development:
+    """Aggregate the selection's leads, deals and spend once to segment × cohort × age.
+
+    ``deals_until`` (default ``as_of``) ignores deals won later, which is how a backtest freezes
+    the data at an earlier date. Internal: the selection was validated by ``make_query``/``select``.
+    """
+    notes: list[str] = []
+    leads, deals, spend = sel.leads, sel.deals, sel.spend
+    if spend is not None and len(spend) and spend["date"].isna().all():
+        notes.append("Spend has no dates, so it cannot be split into cohorts: cohort spend, ROAS and ROI stay empty")
+        spend = None
+    segments, (lead_code, spend_code) = _segment_codes(sel.by, [leads, spend])
+    lead_period = period_number(leads["date"], period, week_start) if leads is not None else np.array([], "int64")
+    spend_period = period_number(spend["date"], period, week_start) if spend is not None else np.array([], "int64")
+    known = np.concatenate([lead_period, spend_period])
+    as_of_period = int(period_number(pd.Series([as_of]), period, week_start)[0]) if as_of is not None else None
+    if len(known) == 0 or as_of_period is None:
+        first = last = as_of_period if as_of_period is not None else 0
+        n_cohorts = 0
+    else:
+        first, last = int(known.min()), int(known.max())
+        n_cohorts = last - first + 1
+    latest_age = (as_of_period - (first + np.arange(n_cohorts))) if n_cohorts else np.array([], "int64")
+    n_ages = max(int(latest_age.max()) + 1 if n_cohorts else 1, (horizon_periods or 0) + 1)
+    ages = np.arange(n_ages)
+    observed = ages[None, :] <= latest_age[:, None]
+    # the as-of date closes its own period only on the period's last day
+    next_start = period_first_day(np.array([as_of_period + 1]), period, week_start)[0] if as_of is not None else None
+    as_of_closes = as_of is not None and as_of.normalize() >= next_start - pd.Timedelta(days=1)
+    complete = (ages[None, :] < latest_age[:, None]) | (observed & as_of_closes)
+
+    n_seg = len(segments)
+    consultations = np.zeros((n_seg, n_cohorts))
+    if leads is not None and len(leads):
+        np.add.at(consultations, (lead_code, lead_period - first), 1.0)
+    if spend is not None:
+        spent = np.zeros((n_seg, n_cohorts))
+        np.add.at(spent, (spend_code, spend_period - first), spend["cost"].to_numpy(dtype="float64"))
+    else:
+        spent = np.full((n_seg, n_cohorts), np.nan)
+
+    incremental = {m: np.zeros((n_seg, n_cohorts, n_ages)) for m in AMOUNTS}
+    if deals is not None and leads is not None and len(deals):
+        until = deals_until if deals_until is not None else as_of
+        won = deals.loc[deals["date"] <= until] if until is not None else deals
+        position = pd.Index(leads["lead_id"]).get_indexer(won["lead_id"])
+        won = won.loc[position >= 0]
+        position = position[position >= 0]
+        # a consultation converts once: its first deal (repeat orders still count as deals)
+        first_deal = ~won.sort_values("date", kind="stable")["lead_id"].duplicated().reindex(won.index).to_numpy()
+        cohort = lead_period[position] - first
+        age = period_number(won["date"], period, week_start) - lead_period[position]
+        where = (lead_code[position], cohort, age)
+        np.add.at(incremental["deals"], where, 1.0)
+        np.add.at(incremental["converted"], where, first_deal.astype("float64"))
+        for money in ("revenue", "gross_profit"):
+            # an amount left blank on one deal counts as 0, like kpi_table's sums; a column never filled is NaN below
+            np.add.at(incremental[money], where, won[money].fillna(0.0).to_numpy(dtype="float64"))
+    elif deals is None:
+        for m in AMOUNTS:
+            incremental[m][:] = np.nan
+        notes.append("No Deals table: cohort deals, conversion and ROI stay empty")
+    for money, present in (("revenue", has_revenue), ("gross_profit", has_gross_profit)):
+        if not present:
+            incremental[money][:] = np.nan
+    return Development(segments=segments, cohorts=period_first_day(first + np.arange(n_cohorts), period, week_start),
+                       consultations=consultations, spend=spent, incremental=incremental, observed=observed,
+                       complete=complete, period=period, as_of=as_of, notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class CycleAnalysis:
+    """A development and its chain-ladder projections to ``horizon``, with the notes to show beside them."""
+
+    data: Dataset
+    development: Development
+    horizon: int
+    projections: dict[str, SegmentProjections]
+    notes: tuple[str, ...]
+
+
+def analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_periods: int | None,
+                  measures: tuple[str, ...] = AMOUNTS, as_of: pd.Timestamp | None = None) -> CycleAnalysis:
+    """Select, aggregate once to segment × cohort × age, and project each measure (internal entry).
+
+    ``as_of`` earlier than the data's own as-of date freezes the data there (leads, spend and deals
+    dated later are ignored), which is what a backtest needs.
+    """
+    sel = select(data, query)
+    if sel.leads is None:
+        raise InputError("Leads", None, "is needed to follow consultations into deals by inquiry cohort",
+                         fix="add the Leads table (lead_id, date) and the Deals table")
+    notes = [*data.notes, *sel.notes]
+    if as_of is None:
+        as_of = data.as_of
+    else:
+        spend = sel.spend
+        if spend is not None:
+            spend = spend.loc[~(spend["date"] > as_of)]
+        sel = Selection(leads=sel.leads.loc[sel.leads["date"] <= as_of], deals=sel.deals, spend=spend,
+                        by=sel.by, notes=sel.notes)
+    settings = data.settings
+    dev = build_development(sel, period=period, week_start=settings.week_start, as_of=as_of,
+                            has_revenue=data.has_revenue, has_gross_profit=data.has_gross_profit,
+                            horizon_periods=horizon_periods, deals_until=as_of)
+    notes += dev.notes
+    reached = np.flatnonzero(dev.observed.any(axis=0))
+    oldest = int(reached.max()) if len(reached) else 0
+    horizon = oldest if horizon_periods is None else int(horizon_periods)
+    if horizon > oldest:
+        notes.append(f"No cohort is older than {oldest} {period}s, so ages {oldest + 1}–{horizon} are projected "
+                     f"with factor 1.0 (only the tail factor {settings.tail_factor:g} adds to them)")
+    if len(dev.cohorts) and dev.observed.any() and not dev.complete[dev.observed].all() and as_of is not None:
+        notes.append(f"The as-of date {as_of:%Y-%m-%d} is inside a {period}: the latest {period} is shown as "
+                     f"observed so far but projections start from the last complete {period}")
+    if sel.deals is not None and not data.has_gross_profit:
+        notes.append("Deals carry no gross profit (nor revenue with a gross margin setting): gross profit, "
+                     "ROI, payback and the maximum consultation cost stay empty")
+    projections = {m: project_development(dev, m, horizon=horizon, tail_factor=settings.tail_factor,
+                                          min_deals=settings.min_deals_per_factor,
+                                          min_consultations=settings.min_consultations,
+                                          young_share=settings.bornhuetter_ferguson_below) for m in measures}
+    pooled = [i for i in range(len(dev.segments))
+              if any(p.pooled_ages[i].any() for p in projections.values()) and len(dev.segments) > 1]
+    if pooled:
+        names = ["/".join(map(str, dev.segments.iloc[i].tolist())) for i in pooled[:5]]
+        more = f" and {len(pooled) - 5} more" if len(pooled) > 5 else ""
+        notes.append(f"Too few deals for their own age-to-age factors at some ages, so pooled factors are used "
+                     f"there: {', '.join(names)}{more}")
+    return CycleAnalysis(data=data, development=dev, horizon=horizon, projections=projections,
+                         notes=tuple(dict.fromkeys(notes)))
+
+
+def _ratios(amounts: dict[str, np.ndarray], consultations: np.ndarray, spend: np.ndarray) -> dict[str, np.ndarray]:
+    """Conversion, ROAS and ROI from cumulative amounts (… × C × A) and cohort totals (… × C)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.where(consultations > 0, consultations, np.nan)[..., None]
+        cost = np.where(spend > 0, spend, np.nan)[..., None]
+        return {"conversion": amounts["converted"] / n, "roas": amounts["revenue"] / cost,
+                "roi": (amounts["gross_profit"] - spend[..., None]) / cost}
+
+
+def cohort_development(data: Dataset, *, by: Any = None, start: Any = None, end: Any = None, filter: Any = None,
+                       period: Any = "month", horizon_periods: Any = None, projected: Any = True) -> pd.DataFrame:
+    """Cohort × age development in long form: one row per segment, cohort and age 0..horizon.
+
+    Columns: the ``by`` dimensions, ``cohort`` (first day of the inquiry period), ``age`` (periods
+    since inquiry), ``consultations`` and ``spend`` of the cohort, then cumulative ``deals``,
+    ``converted`` (consultations with a deal), ``revenue``, ``gross_profit``, ``conversion``
+    (converted ÷ consultations), ``roas`` (revenue ÷ spend), ``roi`` ((gross profit − spend) ÷
+    spend), and the flags ``observed`` (the as-of date has reached the cell), ``complete`` (its
+    period is over) and ``projected`` (the value is a chain-ladder projection, not a fact). With
+    ``projected=False`` unreached cells stay empty (NaN).
+
+    Hand check: two January leads, one closing in January and one in March; as of 2024-02-15
+    the January cohort is observed at ages 0–1 (1 deal each), age 2 is not reached yet.
+
+    >>> from calc import prepare
+    >>> leads = pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-03", "2024-01-09"]})
+    >>> deals = pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-20", "2024-03-05"]})
+    >>> out = cohort_development(prepare(leads=leads, deals=deals, settings={"as_of": "2024-02-15"}),
+    ...                          horizon_periods=2, projected=False)
+    >>> out[["age", "deals", "observed", "complete", "projected"]]
+       age  deals  observed  complete  projected
+    0    0    1.0      True      True      False
+    1    1    1.0      True     False      False
+    2    2    NaN     False     False      False
+    """
+    query = make_query(by=by, start=start, end=end, filter=filter)
+    options = make_cycle_options(period=period, horizon_periods=horizon_periods, projected=projected)
+    analysis = analyse_cycle(data, query, period=options.period, horizon_periods=options.horizon_periods)
+    out = _long(analysis, options.projected)
+    out.attrs["notes"] = list(analysis.notes)
+    out.attrs["exclusions"] = [str(e) for e in data.exclusions]
+    out.attrs["horizon_periods"] = analysis.horizon
+    return out
+
+
+def _long(analysis: CycleAnalysis, projected: bool) -> pd.DataFrame:
+    dev, width = analysis.development, analysis.horizon + 1
+    n_seg, n_cohorts = dev.consultations.shape
+    mask = analysis.projections["deals"].projected
+    amounts = {}
+    for m in AMOUNTS:
+        values = analysis.projections[m].values
+        amounts[m] = values if projected else np.where(mask, np.nan, values)
+    amounts.update(_ratios(amounts, dev.consultations, dev.spend))
+    seg_i, coh_i, age_i = (a.ravel() for a in np.meshgrid(np.arange(n_seg), np.arange(n_cohorts), np.arange(width),
+                                                           indexing="ij"))
+    out = dev.segments.iloc[seg_i].reset_index(drop=True) if len(dev.segments.columns) else pd.DataFrame(
+        index=range(len(seg_i)))
+    out["cohort"] = dev.cohorts[coh_i] if n_cohorts else pd.Series([], dtype="datetime64[ns]")
+    out["age"] = age_i.astype("int64")
+    out["consultations"] = dev.consultations[seg_i, coh_i]
+    out["spend"] = dev.spend[seg_i, coh_i]
+    for m in (*AMOUNTS, "conversion", "roas", "roi"):
+        out[m] = amounts[m].reshape(-1) if amounts[m].size else np.zeros(0)
+    observed = np.zeros((n_cohorts, width), bool)
+    complete = np.zeros((n_cohorts, width), bool)
+    k = min(width, dev.observed.shape[1])
+    observed[:, :k], complete[:, :k] = dev.observed[:, :k], dev.complete[:, :k]
+    out["observed"] = observed[coh_i, age_i]
+    out["complete"] = complete[coh_i, age_i]
+    out["projected"] = mask.reshape(-1) & projected if mask.size else np.zeros(0, bool)
+    return out
+
+
+def cohort_triangle(data: Dataset, *, measure: Any = "conversion", period: Any = "month", start: Any = None,
+                    end: Any = None, filter: Any = None, projected: Any = True,
+                    horizon_periods: Any = None) -> pd.DataFrame:
+    """The cohort development triangle of one measure: cohorts as rows, ages 0..horizon as columns.
+
+    ``measure`` is one of deals, converted, revenue, gross_profit (cumulative), conversion,
+    roas or roi. Columns: ``cohort`` (first day of the period), ``consultations``, ``spend``, then
+    one column per age (0, 1, 2, …), then ``projected_from_age``. Cells the as-of date has not
+    reached are NaN, or — with ``projected=True`` — chain-ladder projections, marked True in
+    ``attrs["projected"]`` (a frame of the same shape) so a report can show them differently; the
+    ``projected_from_age`` column says the same per row (every age from it on is projected; empty
+    when nothing in the row is).
+
+    Hand check (the Olist reference in ``docs/methods.md`` uses the same arithmetic): January
+    cohort 2 deals at age 0 and 3 by age 1; February cohort 4 at age 0 → f₀ = 3/2, so February's
+    age 1 is projected as 4 × 1.5 = 6.
+
+    >>> from calc import prepare
+    >>> leads = pd.DataFrame({"lead_id": range(1, 11), "date": ["2024-01-05"] * 5 + ["2024-02-05"] * 5})
+    >>> deals = pd.DataFrame({"lead_id": [1, 2, 3, 6, 7, 8, 9],
+    ...                       "date": ["2024-01-10", "2024-01-11", "2024-02-01"] + ["2024-02-10"] * 4})
+    >>> tri = cohort_triangle(prepare(leads=leads, deals=deals, settings={"as_of": "2024-02-29"}), measure="deals")
+    >>> tri
+          cohort  consultations  spend    0    1  projected_from_age
+    0 2024-01-01            5.0    NaN  2.0  3.0                 NaN
+    1 2024-02-01            5.0    NaN  4.0  6.0                 1.0
+    >>> tri.attrs["projected"][1].tolist()
+    [False, True]
+    """
+    query = make_query(start=start, end=end, filter=filter)
+    options = make_cycle_options(measure=measure, period=period, projected=projected, horizon_periods=horizon_periods)
+    analysis = analyse_cycle(data, query, period=options.period, horizon_periods=options.horizon_periods)
+    long = _long(analysis, options.projected)
+    width = analysis.horizon + 1
+    n_cohorts = len(analysis.development.cohorts)
+    cells = long[options.measure].to_numpy().reshape(n_cohorts, width)
+    flags = long["projected"].to_numpy().reshape(n_cohorts, width)
+    out = pd.DataFrame({"cohort": analysis.development.cohorts,
+                        "consultations": analysis.development.consultations[0],
+                        "spend": analysis.development.spend[0]})
+    mask = pd.DataFrame(False, index=out.index,
+                        columns=list(out.columns) + list(range(width)) + ["projected_from_age"])
+    for age in range(width):
+        out[age] = cells[:, age]
+        mask[age] = flags[:, age]
+    # the same marking as one number per row, for where attrs cannot travel (Excel spills, CSV)
+    out["projected_from_age"] = np.where(flags.any(axis=1), flags.argmax(axis=1), np.nan) if flags.size else np.nan
+    out.attrs["projected"] = mask
+    out.attrs["measure"] = options.measure
+    out.attrs["notes"] = list(analysis.notes)
+    out.attrs["exclusions"] = [str(e) for e in data.exclusions]
+    out.attrs["horizon_periods"] = analysis.horizon
+    return out

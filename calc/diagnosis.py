@@ -1,0 +1,204 @@
+"""Which link of the funnel to work on: rules kept as data, applied to the whole business and each segment.
+
+Every unit (the whole business, then each segment of ``by``) gets these metrics:
+
+* ``volume_ratio`` = its consultations ÷ the average segment's (empty for the whole business);
+* ``conversion`` = the shrunk observed conversion (:mod:`calc.segments`), ``conversion_ratio`` = that
+  ÷ the whole business's conversion, with the ratio's band from the shrunk interval;
+* ``cost_ratio`` = its consultation cost ÷ the whole business's; for the whole business the
+  yardstick is the maximum affordable consultation cost instead (:mod:`calc.roi`);
+* ``cycle_roi`` (full cycle, projected) with a band from the full-cycle conversion band; compared
+  with ``Settings.target_roi``.
+
+The rules (:data:`DIAGNOSIS_RULES`) are data: each names its link, its advice and the conditions
+(metric, comparison, the Settings field holding the threshold). A finding carries the numbers, the
+comparisons that triggered it and how sure it is: ``confident`` when every condition with a band
+(conversion, ROI) still holds at the unfavourable end of the band, ``probable`` when it holds on the
+point estimate only. Units with fewer than ``Settings.min_consultations`` consultations are not
+judged: they get a ``too_little_data`` finding that says so. ``keep_investing`` applies only when no
+other rule fired.
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .query import make_query
+from .segments import segment_figures
+
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``metric op Settings.<threshold>``; metrics with a band are checked at its unfavourable end for certainty."""
+
+    metric: str
+    op: str
+    threshold: str
+
+
+@dataclass(frozen=True)
+class DiagnosisRule:
+    name: str
+    link: str
+    advice: str
+    conditions: tuple[Condition, ...]
+    only_if_nothing_else: bool = False
+
+
+#: The funnel rules, in the order findings are listed. Thresholds are Settings fields.
+DIAGNOSIS_RULES: tuple[DiagnosisRule, ...] = (
+    DiagnosisRule(
+        "few_consultations_good_conversion", "ads and promotion",
+        "Consultations convert well but few come in: raise budget, bids or promotion here.",
+        (Condition("volume_ratio", "<", "diagnosis_low_volume_ratio"),
+         Condition("conversion_ratio", ">=", "diagnosis_good_conversion_ratio"))),
+    DiagnosisRule(
+        "many_consultations_low_conversion", "sales and customer service",
+        "Plenty of consultations but few close: work on response speed, follow-up and the sales script.",
+        (Condition("volume_ratio", ">=", "diagnosis_high_volume_ratio"),
+         Condition("conversion_ratio", "<", "diagnosis_low_conversion_ratio"))),
+    DiagnosisRule(
+        "high_cost_low_roi", "ad channel or strategy",
+        "Consultations cost too much for what they return: change channel, targeting or keywords, or cut spend.",
+        (Condition("cost_ratio", ">", "diagnosis_high_cost_ratio"), Condition("cycle_roi", "<", "target_roi"))),
+    DiagnosisRule(
+        "keep_investing", "keep investing / replicate",
+        "Full-cycle ROI meets the target: keep investing and copy what works here.",
+        (Condition("cycle_roi", ">=", "target_roi"),), only_if_nothing_else=True),
+)
+#: metric -> (low column, high column) of its band
+_BANDS = {"conversion_ratio": ("conversion_ratio_low", "conversion_ratio_high"),
+          "cycle_roi": ("cycle_roi_low", "cycle_roi_high")}
+FINDING_COLUMNS = ("segment", "finding", "link", "advice", "evidence", "certainty", "consultations",
+                   "volume_ratio", "conversion", "conversion_ratio", "consult_cost", "cost_ratio", "cycle_roi",
+                   "cycle_roi_low", "cycle_roi_high")
+_LABEL = {"volume_ratio": "consultations {value:.2f}× the average segment",
+          "conversion_ratio": "conversion {value:.2f}× the business's",
+          "cost_ratio": "consultation cost {value:.2f}× {yardstick}",
+          "cycle_roi": "cycle ROI {value:.0%}"}
+
+
+def _metrics(figures: pd.DataFrame, whole: pd.Series, *, is_whole: bool) -> pd.DataFrame:
+    m = pd.DataFrame(index=figures.index)
+    m["consultations"] = figures["consultations"].astype("float64")
+    segments = len(figures)
+    base = whole["consultations"] / segments if segments else np.nan
+    m["volume_ratio"] = np.nan if is_whole else m["consultations"] / base
+    m["conversion"] = figures["shrunk_conversion"] if not is_whole else figures["conversion_rate"]
+    pooled = whole["conversion_rate"]
+    low = figures["shrunk_low"] if not is_whole else figures["conversion_low"]
+    high = figures["shrunk_high"] if not is_whole else figures["conversion_high"]
+    m["conversion_ratio"] = m["conversion"] / pooled if pooled > 0 else np.nan
+    m["conversion_ratio_low"] = low / pooled if pooled > 0 else np.nan
+    m["conversion_ratio_high"] = high / pooled if pooled > 0 else np.nan
+    m["consult_cost"] = figures["consult_cost"]
+    yardstick = figures["max_consult_cost"] if is_whole else whole["consult_cost"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m["cost_ratio"] = m["consult_cost"] / yardstick.where(yardstick > 0) if is_whole else \
+            m["consult_cost"] / (yardstick if yardstick > 0 else np.nan)
+        cost = figures["consult_cost"].where(figures["consult_cost"] > 0)
+        per_deal = figures["gross_profit_per_deal"]
+        m["cycle_roi"] = figures["cycle_roi"]
+        m["cycle_roi_low"] = figures["full_cycle_conversion_low"] * per_deal / cost - 1
+        m["cycle_roi_high"] = figures["full_cycle_conversion_high"] * per_deal / cost - 1
+    return m
+
+
+def _check(value: float, op: str, threshold: float) -> bool:
+    return bool(pd.notna(value) and _OPS[op](value, threshold))
+
+
+def _summary(row: pd.Series, is_whole: bool) -> str:
+    """The unit's numbers in words, for findings that no threshold triggered."""
+    parts = []
+    for metric in ("volume_ratio", "conversion_ratio", "cost_ratio", "cycle_roi"):
+        if pd.notna(row[metric]):
+            text = _LABEL[metric].format(value=row[metric],
+                                         yardstick="the maximum affordable" if is_whole else "the business's")
+            if metric in _BANDS and pd.notna(row[_BANDS[metric][0]]):
+                low, high = (row[c] for c in _BANDS[metric])
+                text += f" (band {low:.0%}–{high:.0%})" if metric == "cycle_roi" else f" (band {low:.2f}–{high:.2f})"
+            parts.append(text)
+    return ", ".join(parts) if parts else "no figures to compare"
+
+
+def _evaluate(row: pd.Series, settings, is_whole: bool) -> list[dict[str, Any]]:
+    if row["consultations"] < settings.min_consultations:
+        return [{"finding": "too_little_data", "link": "not judged",
+                 "advice": f"Wait for at least {settings.min_consultations} consultations before judging this unit.",
+                 "evidence": f"{row['consultations']:.0f} consultations < {settings.min_consultations}",
+                 "certainty": "too little data"}]
+    found = []
+    for rule in DIAGNOSIS_RULES:
+        if rule.only_if_nothing_else and found:
+            continue
+        evidence, confident = [], True
+        for cond in rule.conditions:
+            threshold = float(getattr(settings, cond.threshold))
+            if not _check(row[cond.metric], cond.op, threshold):
+                break
+            yardstick = "the maximum affordable" if is_whole else "the business's"
+            text = _LABEL[cond.metric].format(value=row[cond.metric], yardstick=yardstick)
+            shown = f"{threshold:.0%}" if cond.metric == "cycle_roi" else f"{threshold:g}"
+            if cond.metric in _BANDS:
+                low, high = (row[c] for c in _BANDS[cond.metric])
+                worst = high if cond.op in ("<", "<=") else low  # the band end least favourable to the condition
+                held = _check(worst, cond.op, threshold)
+                confident &= held
+                band = (f"{low:.0%}–{high:.0%}" if cond.metric == "cycle_roi" else f"{low:.2f}–{high:.2f}")
+                text += f" (band {band})"
+            evidence.append(f"{text} {cond.op} {shown} ({cond.threshold})")
+        else:
+            found.append({"finding": rule.name, "link": rule.link, "advice": rule.advice,
+                          "evidence": "; ".join(evidence), "certainty": "confident" if confident else "probable"})
+    if not found:
+        missing = [m for m in ("conversion_ratio", "cycle_roi") if pd.isna(row[m])]
+        why = (f"{' and '.join(missing)} unknown (cycle ROI needs Spend and gross profit)" if missing
+               else "no rule's thresholds are crossed")
+        why = f"{why}; {_summary(row, is_whole)}"
+        found.append({"finding": "no_clear_problem", "link": "none",
+                      "advice": "Nothing stands out against the thresholds; watch the stability charts.",
+                      "evidence": why, "certainty": "probable"})
+    return found
+
+
+def funnel_diagnosis(data: Dataset, *, by: Any = None, start: Any = None, end: Any = None,
+                     filter: Any = None) -> pd.DataFrame:
+    """Findings for the whole business (first rows, ``segment`` = "All") and each segment of ``by``.
+
+    One row per finding: ``segment``, ``finding`` (rule name), ``link`` to optimise, ``advice``,
+    ``evidence`` (the numbers and the comparisons that triggered it), ``certainty`` (confident /
+    probable / too little data), then the metrics ``consultations``, ``volume_ratio``,
+    ``conversion``, ``conversion_ratio``, ``consult_cost``, ``cost_ratio``, ``cycle_roi``,
+    ``cycle_roi_low``, ``cycle_roi_high``. Rules and thresholds: :data:`DIAGNOSIS_RULES` and the
+    ``diagnosis_*`` fields of Settings.
+    """
+    query = make_query(by=by, start=start, end=end, filter=filter)
+    settings = data.settings
+    whole_figures = segment_figures(data, by=None, start=start, end=end, filter=filter)
+    whole = whole_figures.iloc[0]
+    notes = list(whole_figures.attrs["notes"])
+    units = [("All", _metrics(whole_figures, whole, is_whole=True).iloc[0], True)]
+    dims: list[str] = []
+    if query.by:
+        figures = segment_figures(data, by=list(query.by), start=start, end=end, filter=filter)
+        dims = figures.attrs["dims"]
+        notes.extend(figures.attrs["notes"])
+        metrics = _metrics(figures, whole, is_whole=False)
+        labels = figures[dims].astype(str).agg(" / ".join, axis=1)
+        units += [(labels[i], metrics.loc[i], False) for i in figures.index]
+    rows = []
+    for label, row, is_whole in units:
+        for finding in _evaluate(row, settings, is_whole):
+            rows.append({"segment": label, **finding,
+                         **{c: row[c] for c in FINDING_COLUMNS if c in row.index}})
+    out = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
+    out.attrs.update(notes=list(dict.fromkeys(notes)), exclusions=whole_figures.attrs["exclusions"], dims=dims)
+    return out

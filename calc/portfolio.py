@@ -1,0 +1,155 @@
+"""The replication portfolio: which units (category × store × price tier, or any dimensions) to copy, fix or stop.
+
+Per unit (one combination of ``dims``):
+
+* consultations, spend, consultation cost, observed conversion with its Wilson interval, the shrunk
+  conversion, full-cycle conversion and cycle ROI with a band (from :func:`calc.segments.segment_figures`);
+* when Spend cannot be split by every dimension (ad spend has no price tier: it is a property of the
+  lead, not of the ad), spend is **allocated by consultations** within the finest split Spend does
+  have, i.e. consultations in one store × category cost the same whatever their price tier;
+  ``cost_allocated`` = 1.0 marks those units and ``attrs["notes"]`` says so;
+* stability: the unit's weekly consultation volume on an XmR chart with the run rules, judged over
+  its last 8 weeks as in :func:`calc.stability.assess` (``stable`` 1.0 / 0.0);
+* ``verdict``: ``too little data`` below ``Settings.min_consultations`` consultations (never judged);
+  ``replicate`` when stable and cycle ROI ≥ ``Settings.target_roi``; ``watch`` when at or above
+  target but unstable; ``fix or stop`` below target; ``ROI unknown`` without spend or gross profit.
+  ``reason`` gives the numbers, and says when the ROI band reaches across the target.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .errors import InputError
+from .query import make_query, select
+from .segments import segment_figures
+from .stability import _chart, _period_key, _periods, assess
+
+DEFAULT_DIMS = ("category", "store", "price_tier")
+PORTFOLIO_COLUMNS = ("consultations", "spend", "consult_cost", "cost_allocated", "conversion_rate", "conversion_low",
+                     "conversion_high", "shrunk_conversion", "full_cycle_conversion", "cycle_roi", "cycle_roi_low",
+                     "cycle_roi_high", "stable", "stability", "verdict", "reason")
+
+
+def _allocate_spend(data: Dataset, figures: pd.DataFrame, dims: list[str], start: Any, end: Any,
+                    filter: Any, notes: list[str]) -> pd.DataFrame:
+    """Spend and cost per unit, allocated by consultations within the dimensions Spend has."""
+    figures["cost_allocated"] = 0.0
+    if data.spend is None or figures["spend"].notna().any():
+        return figures
+    shared = [d for d in dims if d in data.spend_dims]
+    coarse = segment_figures(data, by=shared or None, start=start, end=end, filter=filter)
+    if coarse["consult_cost"].isna().all():
+        return figures
+    if shared:
+        cost = figures[shared].merge(coarse[[*shared, "consult_cost"]], on=shared, how="left")["consult_cost"]
+    else:
+        cost = pd.Series(float(coarse["consult_cost"].iloc[0]), index=figures.index)
+    figures["consult_cost"] = cost.to_numpy()
+    figures["spend"] = figures["consult_cost"] * figures["consultations"]
+    figures["cost_allocated"] = 1.0
+    notes[:] = [n for n in notes if not n.startswith("Spend has no")]  # the "stays empty" note no longer holds
+    lacking = [d for d in dims if d not in data.spend_dims]
+    notes.append(f"Spend has no {', '.join(lacking)} column: spend is shared out by consultations within "
+                 f"{' × '.join(shared) if shared else 'the whole business'} (same consultation cost whatever the "
+                 f"{', '.join(lacking)})")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = figures["full_cycle_conversion"] * figures["gross_profit_per_deal"]
+        figures["cycle_roi"] = gain / figures["consult_cost"].where(figures["consult_cost"] > 0) - 1
+    return figures
+
+
+def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tuple[list[float], list[str]]:
+    """Weekly volume chart per unit, judged over the last 8 weeks."""
+    sel = select(data, query)
+    leads = sel.leads
+    first = pd.Timestamp(query.start) if query.start else leads["date"].min()
+    last = pd.Timestamp(query.end) if query.end else data.as_of
+    weeks, _ = _periods(first, last, "week", data.settings.week_start)
+    if len(weeks) < 2:
+        return [np.nan] * len(units), ["fewer than 2 whole weeks"] * len(units)
+    key = _period_key(leads["date"], "week", data.settings.week_start)
+    counts = pd.DataFrame({**{d: leads[d].astype(str) for d in dims}, "week": key}).groupby(
+        [*dims, "week"], observed=True).size()
+    stable, text = [], []
+    for values in units[dims].astype(str).itertuples(index=False):
+        try:
+            unit_counts = counts.loc[tuple(values)]
+        except KeyError:
+            unit_counts = pd.Series(dtype="float64")
+        series = pd.DataFrame({"date": weeks, "value": unit_counts.reindex(weeks, fill_value=0).to_numpy(dtype="float64"),
+                               "n": np.nan})
+        chart, _ = _chart(series, rate=False, method="nelson", window=8, floor_zero=True)
+        chart.attrs["period"] = "week"
+        verdict = assess(chart)
+        stable.append(1.0 if verdict.stable else 0.0)
+        if verdict.stable:
+            text.append("stable weekly volume")
+        else:
+            rule, dates = next(iter(verdict.sustained.items()))
+            text.append(f"unstable weekly volume: {rule} on {max(dates):%Y-%m-%d}")
+    return stable, text
+
+
+def portfolio(data: Dataset, *, dims: Any = None, start: Any = None, end: Any = None, filter: Any = None
+              ) -> pd.DataFrame:
+    """Units of ``dims`` (default: category × store × price tier, those present) with a replicate / fix verdict.
+
+    Columns: the dimensions, ``consultations``, ``spend``, ``consult_cost``, ``cost_allocated``,
+    ``conversion_rate``, ``conversion_low``, ``conversion_high``, ``shrunk_conversion``,
+    ``full_cycle_conversion``, ``cycle_roi``, ``cycle_roi_low``, ``cycle_roi_high``, ``stable``,
+    ``stability``, ``verdict`` and ``reason``; rows ordered replicate, watch, fix or stop, ROI
+    unknown, too little data, then by cycle ROI.
+    """
+    if dims is None or (isinstance(dims, str) and not dims.strip()):
+        available = data.lead_dims if data.leads is not None else data.spend_dims
+        dims = [d for d in DEFAULT_DIMS if d in available]
+        if not dims:
+            raise InputError("options", "dims", "is empty and the data has no category, store or price_tier column",
+                             fix=f"give dims, e.g. {', '.join(available[:2]) or 'channel'}")
+    query = make_query(by=dims, start=start, end=end, filter=filter)
+    if data.leads is None:
+        raise InputError("Leads", None, "is needed to follow units from consultations to deals",
+                         fix="add the Leads table (and Deals)")
+    settings = data.settings
+    figures = segment_figures(data, by=list(query.by), start=start, end=end, filter=filter)
+    dims = figures.attrs["dims"]
+    notes = list(figures.attrs["notes"])
+    figures = _allocate_spend(data, figures, dims, start, end, filter, notes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = figures["consult_cost"].where(figures["consult_cost"] > 0)
+        figures["cycle_roi_low"] = figures["full_cycle_conversion_low"] * figures["gross_profit_per_deal"] / cost - 1
+        figures["cycle_roi_high"] = figures["full_cycle_conversion_high"] * figures["gross_profit_per_deal"] / cost - 1
+    figures["stable"], figures["stability"] = _stability(data, dims, figures, query)
+    target = settings.target_roi
+    verdicts, reasons = [], []
+    for row in figures.itertuples(index=False):
+        numbers = (f"{row.consultations:.0f} consultations, cycle ROI {row.cycle_roi:.0%} "
+                   f"(band {row.cycle_roi_low:.0%}–{row.cycle_roi_high:.0%}) vs target {target:.0%}")
+        if row.consultations < settings.min_consultations:
+            verdicts.append("too little data")
+            reasons.append(f"{row.consultations:.0f} consultations < {settings.min_consultations}: not judged")
+        elif pd.isna(row.cycle_roi):
+            verdicts.append("ROI unknown")
+            reasons.append(f"{row.consultations:.0f} consultations; cycle ROI needs spend and gross profit")
+        elif row.cycle_roi >= target:
+            across = row.cycle_roi_low < target
+            verdicts.append("replicate" if row.stable == 1.0 else "watch")
+            reasons.append(numbers + ("; band reaches below target, replicate cautiously" if across else "")
+                           + f"; {row.stability}")
+        else:
+            verdicts.append("fix or stop")
+            across = row.cycle_roi_high >= target
+            reasons.append(numbers + ("; band reaches the target, fix before stopping" if across else "")
+                           + f"; {row.stability}")
+    figures["verdict"], figures["reason"] = verdicts, reasons
+    order = {"replicate": 0, "watch": 1, "fix or stop": 2, "ROI unknown": 3, "too little data": 4}
+    figures = figures.assign(_order=figures["verdict"].map(order)).sort_values(
+        ["_order", "cycle_roi"], ascending=[True, False], kind="stable", na_position="last")
+    out = figures[[*dims, *PORTFOLIO_COLUMNS]].reset_index(drop=True)
+    out.attrs.update(notes=list(dict.fromkeys(notes)), exclusions=figures.attrs.get("exclusions", []), dims=dims,
+                     target_roi=target)
+    return out

@@ -1,0 +1,526 @@
+"""Is it stable? XmR charts with run rules for volume and cost, a Laney p′ chart for conversion, and a verdict.
+
+Method (``docs/methods.md``, "Stability"):
+
+* **XmR (individuals) chart.** Moving range MR_i = |x_i − x_{i−1}|; centre X̄; natural process limits
+  X̄ ± 2.66·MR̄ (2.66 = 3 / 1.128, so σ̂ = MR̄ / 1.128); the MR chart's upper limit is 3.267·MR̄.
+  *Outlier moving ranges do not inflate the limits:* with ``method="nelson"`` (default) every MR above
+  3.5·MR̄ is dropped and MR̄ recomputed from the rest (Nelson 1982, one pass); with ``method="median"``
+  the limits are X̄ ± 3.14·median(MR) (σ̂ = median MR / 0.954). Likewise points beyond median ± 3σ̂
+  are left out of the centre X̄, so one spike cannot drag the centre line either.
+* **Western Electric run rules**, each flagged on the point that completes the pattern, with its date:
+  ``beyond_3_sigma`` (one point outside the limits), ``2_of_3_beyond_2_sigma`` and
+  ``4_of_5_beyond_1_sigma`` (same side, the flagged point among them), ``8_on_one_side`` (8 in a row
+  on one side of the centre). On a stable normal series rule 1 alone fires on 0.27 % of points and
+  the four rules together about once in 92 points (in-control average run length 91.75, Champ &
+  Woodall 1987); with limits estimated from the same 100 points we measure ≈1.5 % of points
+  (``tests/test_stability.py``, 600 simulated normal series).
+* **Conversion with varying daily volume: Laney p′ chart.** z_i = (p_i − p̄)/√(p̄(1−p̄)/n_i),
+  σ_z = MR̄(z)/1.128 (same outlier rule), limits p̄ ± 3·σ_z·√(p̄(1−p̄)/n_i). σ_z absorbs the
+  between-period variation that a plain p chart would call signal when volumes are large; the run
+  rules are applied to z/σ_z. Only consultations old enough to have had ``horizon_days`` to close
+  enter (deals within that many days), so young cohorts do not look like a fall in conversion.
+* **Rolling coefficient of variation** s/x̄ over the last 28 days (daily) or 8 weeks (weekly).
+
+Series: ``volume`` = consultations per day or week (days without any count as 0); ``cost`` = spend ÷
+consultations of the same period (a period with no consultations has no cost and is left out);
+``conversion`` = share of the period's mature consultations that closed within ``horizon_days``.
+Weeks start on ``Settings.week_start``; weeks cut off by the start, end or as-of date are left out
+(a 3-day week is not a low week).
+
+**Verdict** (about now: the last 28 days or 8 weeks). Run rules on a stable series still fire now and
+then (≈1.5 % of points), so one signal is not a verdict. ``unstable`` needs a *sustained* signal in the
+recent window: at least 3 flagged points within 10 consecutive periods, which must survive putting
+any single period back on the centre line. So a one-day surge or dead day does not make a stable
+series unstable, and resetting one day of a real shift does not make it look stable; the outlier rule
+above keeps that day from moving the limits as well (only the two moving ranges it drops change σ̂
+slightly: in simulation 1 of 200 stable years with a 5× spike flipped). Measured on Poisson(40) days:
+stable 90- and 365-day series were called unstable 0 times in 200; a +1.9σ shift over the last 30
+days was called unstable 94 % (90 days) and 100 % (365 days) of the time, a +1.25σ shift over 15
+days 27–39 % (the price of not crying wolf). Isolated recent signals are reported with their dates,
+signals before the window as a count with the latest date.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .errors import InputError
+from .parsing import parse_dates, parse_numbers
+from .query import make_query, select
+
+#: Western Electric rules: name -> (window, points needed in the window, distance from centre in σ).
+RUN_RULES: dict[str, tuple[int, int, float]] = {
+    "beyond_3_sigma": (1, 1, 3.0),
+    "2_of_3_beyond_2_sigma": (3, 2, 2.0),
+    "4_of_5_beyond_1_sigma": (5, 4, 1.0),
+    "8_on_one_side": (8, 8, 0.0),
+}
+D2 = 1.128  # bias constant of a moving range of 2: E[MR] = 1.128 σ
+NELSON_MR_CUTOFF = 3.5
+MEDIAN_MR_FACTOR = 3.14  # limits X̄ ± 3.14·median MR, i.e. σ̂ = median MR / 0.954
+MEASURES = ("volume", "cost", "conversion")
+PERIODS = ("day", "week")
+CHART_COLUMNS = ("date", "value", "n", "centre", "lcl", "ucl", "sigma", "moving_range", "mr_ucl",
+                 "rolling_cv", "signals")
+_LABELS = {"volume": "consultation volume", "cost": "consultation cost", "conversion": "inquiry conversion"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """XmR limits: centre, σ̂ (from the moving ranges), MR̄ used, and how many moving ranges were dropped."""
+
+    centre: float
+    sigma: float
+    mr_bar: float
+    dropped: int
+
+    @property
+    def lcl(self) -> float:
+        return self.centre - 3 * self.sigma
+
+    @property
+    def ucl(self) -> float:
+        return self.centre + 3 * self.sigma
+
+    @property
+    def mr_ucl(self) -> float:
+        return 3.267 * self.mr_bar
+
+
+def robust_sigma(values: np.ndarray, *, method: Literal["nelson", "median"] = "nelson") -> tuple[float, float, int]:
+    """σ̂ from moving ranges, shielded from outlier ranges: (σ̂, MR̄ used, moving ranges dropped).
+
+    Hand check: 10, 12, 11, 13, 12, 11, 12, 60, 12 → MR = 2, 1, 2, 1, 1, 1, 48, 48, MR̄ = 104/8 = 13;
+    both 48s exceed 3.5·13 = 45.5 and are dropped, so MR̄ = 8/6 = 1.333 and σ̂ = 1.333/1.128 = 1.182
+    (without the drop σ̂ would be 11.5 and the spike at 60 would sit inside its own limits). The
+    median method: median MR 1.5 → σ̂ = 3.14·1.5/3 = 1.57.
+
+    >>> [round(v, 3) for v in robust_sigma(np.array([10, 12, 11, 13, 12, 11, 12, 60, 12.]))]
+    [1.182, 1.333, 2]
+    >>> round(robust_sigma(np.array([10, 12, 11, 13, 12, 11, 12, 60, 12.]), method="median")[0], 2)
+    1.57
+    """
+    ranges = np.abs(np.diff(values))
+    ranges = ranges[np.isfinite(ranges)]
+    if not len(ranges):
+        return np.nan, np.nan, 0
+    if method == "median":
+        median = float(np.median(ranges))
+        return MEDIAN_MR_FACTOR * median / 3, median, 0
+    mr_bar = float(ranges.mean())
+    keep = ranges <= NELSON_MR_CUTOFF * mr_bar
+    return float(ranges[keep].mean()) / D2, float(ranges[keep].mean()), int((~keep).sum())
+
+
+def xmr_limits(values, *, method: Literal["nelson", "median"] = "nelson") -> Limits:
+    """Centre and natural process limits of an individuals chart (X̄ ± 2.66·MR̄ with outlier MRs dropped).
+
+    Hand check: 10, 12, 11, 13, 12, 14 → X̄ = 12, MR = 2, 1, 2, 1, 2, MR̄ = 1.6; limits 12 ± 2.66·1.6
+    ≈ 7.744 and 16.256 (exactly 12 ± 3·1.6/1.128 = 7.745 and 16.255, 2.66 being 3/1.128 rounded);
+    MR chart limit 3.267·1.6 = 5.227.
+
+    >>> lim = xmr_limits([10, 12, 11, 13, 12, 14])
+    >>> round(lim.centre, 3), round(lim.lcl, 3), round(lim.ucl, 3), round(lim.mr_ucl, 3)
+    (12.0, 7.745, 16.255, 5.227)
+    """
+    x = np.asarray(values, dtype="float64")
+    sigma, mr_bar, dropped = robust_sigma(x, method=method)
+    if not np.isfinite(x).any():
+        return Limits(np.nan, sigma, mr_bar, dropped)
+    # a lone spike would also drag the mean (and with it 8-on-one-side over everything else):
+    # points beyond median ± 3σ̂ are left out of the centre, as their moving ranges are left out of σ̂
+    median = float(np.nanmedian(x))
+    typical = x[np.abs(x - median) <= 3 * sigma] if np.isfinite(sigma) and sigma > 0 else x
+    return Limits(float(np.nanmean(typical if len(typical) else x)), sigma, mr_bar, dropped)
+
+
+def run_rule_signals(scores) -> list[list[str]]:
+    """Western Electric rule names firing at each point, from scores z = (x − centre) / σ̂.
+
+    Each rule is checked on both sides separately and flagged on the point that completes it;
+    the flagged point must itself be beyond the rule's distance on that side.
+
+    >>> run_rule_signals([0.5, 3.2, -0.1])
+    [[], ['beyond_3_sigma'], []]
+    >>> run_rule_signals([2.5, 0.1, 2.2])[-1]
+    ['2_of_3_beyond_2_sigma']
+    >>> run_rule_signals([0.3] * 8)[-1], run_rule_signals([0.3] * 7)[-1]
+    (['8_on_one_side'], [])
+    """
+    fired = _rule_matrix(np.asarray(scores, dtype="float64"))
+    names = list(RUN_RULES)
+    return [[names[j] for j in np.flatnonzero(row)] for row in fired]
+
+
+def _rule_matrix(z: np.ndarray) -> np.ndarray:
+    """Boolean points × rules matrix (columns in RUN_RULES order); NaN scores never count."""
+    out = np.zeros((len(z), len(RUN_RULES)), dtype=bool)
+    valid = np.isfinite(z)
+    for j, (window, needed, distance) in enumerate(RUN_RULES.values()):
+        if len(z) < window:
+            continue
+        for side in (1.0, -1.0):
+            beyond = valid & (side * np.where(valid, z, 0.0) > distance)
+            totals = np.cumsum(np.r_[0, beyond.astype(np.int64)])
+            count = np.full(len(z), -1)
+            count[window - 1:] = totals[window:] - totals[:-window]
+            out[:, j] |= (count >= needed) & beyond
+    return out
+
+
+# ---------------------------------------------------------------- series
+
+
+def _period_key(dates: pd.Series, period: str, week_start: str) -> pd.Series:
+    if period == "day":
+        return dates.dt.normalize()
+    offset = (dates.dt.day_of_week - (0 if week_start == "monday" else 6)) % 7
+    return (dates - pd.to_timedelta(offset, unit="D")).dt.normalize()
+
+
+def _periods(first: pd.Timestamp, last: pd.Timestamp, period: str, week_start: str) -> tuple[pd.DatetimeIndex, int]:
+    """Every period from first to last; weeks not wholly inside [first, last] are left out (returned count)."""
+    if period == "day":
+        return pd.date_range(first, last, freq="D"), 0
+    starts = _period_key(pd.Series(pd.date_range(first, last, freq="D")), "week", week_start).drop_duplicates()
+    whole = (starts >= first) & (starts + pd.Timedelta(days=6) <= last)
+    return pd.DatetimeIndex(starts[whole]), int((~whole).sum())
+
+
+def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: int, notes: list[str]) -> pd.DataFrame:
+    sel = select(data, query)
+    notes.extend(sel.notes)
+    week_start = data.settings.week_start
+    if sel.leads is None:
+        raise InputError("Leads", None, f"is needed to chart {_LABELS[measure]}",
+                         fix="add the Leads table (one row per consultation with its date)")
+    if measure == "conversion" and data.deals is None:
+        raise InputError("Deals", None, "is needed to chart conversion", fix="add the Deals table")
+    if measure == "cost":
+        if sel.spend is None:
+            raise InputError("Spend", None, "is needed to chart consultation cost, split the same way as the filter",
+                             fix="add Spend with a date column (and the filter's columns), or drop the filter")
+        if not data.spend_dated:
+            raise InputError("Spend", "date", "is missing, so spend cannot be put on a timeline",
+                             fix="add a date column to Spend")
+    leads = sel.leads
+    first = pd.Timestamp(query.start) if query.start else leads["date"].min()
+    last = pd.Timestamp(query.end) if query.end else data.as_of
+    if pd.isna(first) or pd.isna(last):
+        raise InputError("Leads", "date", "has no consultations in the chosen range",
+                         fix="widen the date range or loosen the filter")
+    if measure == "conversion":
+        last = min(last, data.as_of - pd.Timedelta(days=horizon))
+        notes.append(f"Conversion counts deals within {horizon} days of inquiry, for consultations at least "
+                     f"{horizon} days old at the as-of date {data.as_of:%Y-%m-%d}")
+    index, cut = _periods(first, last, period, week_start)
+    if cut:
+        notes.append(f"{cut} incomplete week{'s' if cut > 1 else ''} at the edges of the range left out")
+    if not len(index):
+        raise InputError("Leads", "date", f"spans no complete {period} in the chosen range",
+                         fix="widen the date range" + (" or lower horizon_days" if measure == "conversion" else ""))
+    key = _period_key(leads["date"], period, week_start)
+    volume = key.value_counts().reindex(index, fill_value=0).astype("float64")
+    if measure == "volume":
+        return pd.DataFrame({"date": index, "value": volume.to_numpy(), "n": volume.to_numpy()})
+    if measure == "cost":
+        spent = sel.spend["cost"].groupby(_period_key(sel.spend["date"], period, week_start)).sum()
+        spent = spent.reindex(index, fill_value=0.0)
+        value = spent / volume.where(volume > 0)
+        empty = int(value.isna().sum())
+        if empty:
+            notes.append(f"{empty} {period}s without consultations have no consultation cost and are left out")
+        out = pd.DataFrame({"date": index, "value": value.to_numpy(), "n": volume.to_numpy()})
+        return out.loc[out["value"].notna()].reset_index(drop=True)
+    closed = (leads["days_to_close"] <= horizon)
+    frame = pd.DataFrame({"key": key, "closed": closed}).groupby("key")["closed"].agg(["sum", "size"])
+    frame = frame.reindex(index, fill_value=0)
+    out = pd.DataFrame({"date": index, "n": frame["size"].to_numpy().astype("float64"),
+                        "x": frame["sum"].to_numpy().astype("float64")})
+    out = out.loc[out["n"] > 0].reset_index(drop=True)
+    out["value"] = out["x"] / out["n"]
+    return out
+
+
+def _table_series(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """A pasted series: columns ``date`` and ``value`` (and ``n`` for rates with their counts)."""
+    columns = {str(c).strip().casefold(): c for c in table.columns}
+    for needed in ("date", "value"):
+        if needed not in columns:
+            raise InputError("series", needed, f"not found (have: {', '.join(map(str, table.columns))})",
+                             fix="give a table with a 'date' column and a 'value' column, or the Leads table")
+    dates, note = parse_dates(table[columns["date"]].reset_index(drop=True), table="series", column="date")
+    if note:
+        notes.append(note)
+    values = parse_numbers(table[columns["value"]].reset_index(drop=True), table="series", column="value")
+    out = pd.DataFrame({"date": dates, "value": values})
+    if "n" in columns:
+        out["n"] = parse_numbers(table[columns["n"]].reset_index(drop=True), table="series", column="n")
+        bad = np.flatnonzero(((out["n"] < 0) | (out["value"] < 0) | (out["value"] > 1)).to_numpy())
+        if len(bad):
+            raise InputError("series", "value", "with an 'n' column must be rates from 0 to 1 with n ≥ 0",
+                             rows=[int(b) + 2 for b in bad[:5]], fix="give each period's conversion rate and its consultations")
+        out["x"] = out["value"] * out["n"]
+    missing = out["date"].isna() | out["value"].isna()
+    if missing.any():
+        notes.append(f"{int(missing.sum())} series rows without a date or value left out")
+    out = out.loc[~missing].sort_values("date", kind="stable").reset_index(drop=True)
+    if "n" not in out.columns:
+        out["n"] = np.nan
+    return out
+
+
+# ---------------------------------------------------------------- charts
+
+
+def _chart(series: pd.DataFrame, *, rate: bool, method: str, window: int, floor_zero: bool) -> tuple[pd.DataFrame, Limits]:
+    x = series["value"].to_numpy(dtype="float64")
+    if rate:
+        n = series["n"].to_numpy(dtype="float64")
+        p_bar = float(series["x"].sum() / series["n"].sum())
+        binomial_sd = np.sqrt(p_bar * (1 - p_bar) / n)
+        z = (x - p_bar) / np.where(binomial_sd > 0, binomial_sd, np.nan)
+        sigma_z, mr_bar, dropped = robust_sigma(z, method=method)
+        sigma = sigma_z * binomial_sd
+        # for p′ the Limits record carries σ_z (per-point σ is σ_z·√(p̄(1−p̄)/n_i), in ``sigma``)
+        limits = Limits(p_bar, float(sigma_z), mr_bar, dropped)
+        centre = np.full(len(x), p_bar)
+        scores = z / sigma_z if sigma_z > 0 else np.full(len(x), np.nan)
+        moving_range = np.r_[np.nan, np.abs(np.diff(z))]
+        mr_ucl = np.full(len(x), 3.267 * mr_bar)
+    else:
+        limits = xmr_limits(x, method=method)
+        centre = np.full(len(x), limits.centre)
+        sigma = np.full(len(x), limits.sigma)
+        scores = (x - limits.centre) / limits.sigma if limits.sigma > 0 else np.full(len(x), np.nan)
+        moving_range = np.r_[np.nan, np.abs(np.diff(x))]
+        mr_ucl = np.full(len(x), limits.mr_ucl)
+    lcl, ucl = centre - 3 * sigma, centre + 3 * sigma
+    if floor_zero:
+        lcl = np.maximum(lcl, 0.0)
+    if rate:
+        ucl = np.minimum(ucl, 1.0)
+    values = pd.Series(x)
+    rolling = values.rolling(window, min_periods=window)
+    mean = rolling.mean()
+    cv = rolling.std() / mean.where(mean > 0)
+    chart = pd.DataFrame({"date": series["date"].to_numpy(), "value": x, "n": series["n"].to_numpy(dtype="float64"),
+                          "centre": centre, "lcl": lcl, "ucl": ucl, "sigma": sigma, "moving_range": moving_range,
+                          "mr_ucl": mr_ucl, "rolling_cv": cv.to_numpy(),
+                          "signals": [", ".join(s) for s in run_rule_signals(scores)]})
+    return chart, limits
+
+
+def stability(data: Dataset | pd.DataFrame, *, measure: str = "volume", period: str = "day",
+              start: Any = None, end: Any = None, filter: Any = None, horizon_days: Any = 30,
+              method: str = "nelson") -> pd.DataFrame:
+    """Control chart of a series: one row per period with ``date``, ``value``, ``n`` (consultations, or
+    mature consultations for conversion), ``centre``, ``lcl``, ``ucl``, ``sigma``, ``moving_range``,
+    ``mr_ucl``, ``rolling_cv`` and ``signals`` (the run rules firing at that point, comma-separated,
+    empty when none).
+
+    ``data`` is the prepared Dataset (``measure`` volume, cost or conversion; ``period`` day or
+    week), or a series table with ``date`` and ``value`` columns charted as given (with an ``n``
+    column the values are rates with their counts and get the p′ chart). ``attrs`` holds
+    ``notes``, ``measure``, ``period``, ``method`` and ``dropped_moving_ranges``.
+
+    Hand check: 10, 12, 11, 13, 12, 11, 12, 13, 11, 30 → MR = 2, 1, 2, 1, 1, 1, 1, 2, 19; MR̄ = 30/9 = 3.33
+    and 19 > 3.5·3.33 is dropped, so MR̄ = 11/8 = 1.375, σ̂ = 1.219; 30 is beyond median 12 + 3σ̂, so
+    the centre is the mean of the other nine, 105/9 = 11.667, and UCL = 11.667 + 3·1.219 = 15.32.
+
+    >>> series = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=10),
+    ...                        "value": [10, 12, 11, 13, 12, 11, 12, 13, 11, 30]})
+    >>> stability(series)[["value", "centre", "ucl", "signals"]].tail(2).round(2)
+       value  centre    ucl         signals
+    8   11.0   11.67  15.32
+    9   30.0   11.67  15.32  beyond_3_sigma
+    """
+    measure, period, method = (str(v).strip().lower() if v is not None else d for v, d in
+                               ((measure, "volume"), (period, "day"), (method, "nelson")))
+    for name, value, allowed in (("measure", measure, MEASURES), ("period", period, PERIODS),
+                                 ("method", method, ("nelson", "median"))):
+        if value not in allowed:
+            raise InputError("options", name, f"'{value}' is not one of {', '.join(allowed)}",
+                             fix=f"use {' or '.join(allowed)}")
+    notes: list[str] = []
+    if isinstance(data, Dataset):
+        query = make_query(start=start, end=end, filter=filter, horizon_days=horizon_days)
+        horizon = query.horizon_days or 30
+        series = _dataset_series(data, measure, period, query, horizon, notes)
+        notes = list(data.notes) + notes
+        rate = measure == "conversion"
+    elif isinstance(data, pd.DataFrame):
+        series = _table_series(data, notes)
+        rate = bool(series["n"].notna().all()) and "x" in series.columns
+        measure = "conversion" if rate else measure
+        notes.append("A series table is charted as given, one point per row")
+    else:
+        raise InputError(None, None, f"expected the prepared data or a series table, got {type(data).__name__}",
+                         fix="pass calc.prepare(...)'s result, or a table with date and value columns")
+    if len(series) < 2:
+        raise InputError("series", "value", f"has {len(series)} period{'s' if len(series) != 1 else ''}, "
+                         "too few for a control chart", fix="give at least two periods (20 or more for trustworthy limits)")
+    window = 28 if period == "day" else 8
+    # counts, costs and rates cannot go below 0, so neither can their lower limit; a pasted series may
+    chart, limits = _chart(series, rate=rate, method=method, window=window,
+                           floor_zero=bool((series["value"] >= 0).all()))
+    if len(series) < 20:
+        notes.append(f"Only {len(series)} periods: limits from fewer than 20 points are provisional")
+    if limits.dropped:
+        notes.append(f"{limits.dropped} outlying moving range{'s' if limits.dropped > 1 else ''} "
+                     f"(> {NELSON_MR_CUTOFF}·MR̄) left out of the limits")
+    chart.attrs.update(notes=list(dict.fromkeys(notes)), measure=measure, period=period, method=method,
+                       dropped_moving_ranges=limits.dropped)
+    return chart
+
+
+# ---------------------------------------------------------------- verdict
+
+
+#: A sustained signal: at least CLUSTER_POINTS flagged points within CLUSTER_SPAN consecutive periods.
+CLUSTER_POINTS, CLUSTER_SPAN = 3, 10
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The verdict on one chart over its recent window (the last ``window`` periods).
+
+    ``sustained``: rule → dates of the signals behind an "unstable" verdict; ``isolated``: rule →
+    dates of recent signals too sparse (or resting on a single period) to be a change; ``earlier``:
+    rule → dates of signals before the recent window; ``latest_cv``: the last rolling CV.
+    """
+
+    stable: bool
+    sustained: dict[str, list[pd.Timestamp]]
+    isolated: dict[str, list[pd.Timestamp]]
+    earlier: dict[str, list[pd.Timestamp]]
+    latest_cv: float
+    periods: int
+    window: int
+
+
+def _clustered(flags: np.ndarray, first: int) -> bool:
+    """≥ CLUSTER_POINTS flagged points within CLUSTER_SPAN consecutive periods, ending at or after ``first``."""
+    totals = np.cumsum(np.r_[0, flags.astype(np.int64)])
+    ends = np.arange(len(flags))
+    count = totals[ends + 1] - totals[np.maximum(ends + 1 - CLUSTER_SPAN, 0)]
+    return bool(((count >= CLUSTER_POINTS) & (ends >= first)).any())
+
+
+def _sustained(scores: np.ndarray, first: int) -> bool:
+    """A cluster of signals in the recent window that survives putting any single period on the centre line."""
+    if not _clustered(_rule_matrix(scores).any(axis=1), first):
+        return False
+    for i in range(max(first - CLUSTER_SPAN, 0), len(scores)):
+        neutral = scores.copy()
+        neutral[i] = 0.0
+        if not _clustered(_rule_matrix(neutral).any(axis=1), first):
+            return False  # the signal rests on one period: a single-day swing, not a change
+    return True
+
+
+def _by_rule(chart: pd.DataFrame, rows: np.ndarray) -> dict[str, list[pd.Timestamp]]:
+    found: dict[str, list[pd.Timestamp]] = {}
+    for date, signals in zip(chart["date"].to_numpy()[rows], chart["signals"].to_numpy()[rows]):
+        for rule in filter(None, signals.split(", ")):
+            found.setdefault(rule, []).append(pd.Timestamp(date))
+    return found
+
+
+def assess(chart: pd.DataFrame, *, window: int | None = None) -> Assessment:
+    """Stable unless the recent window (default 28 periods for days, 8 for weeks) holds a sustained signal:
+    ≥ 3 flagged points within 10 consecutive periods that does not vanish when any one period is put
+    back on the centre line. Over 90 stable Poisson days this calls "unstable" about 1 time in 20
+    while any single rule fires in most such series (tests/test_stability.py measures both).
+
+    >>> dates = pd.date_range("2024-01-01", periods=6)
+    >>> chart = pd.DataFrame({"date": dates, "value": [1, 9, 1, 1, 1, 1], "centre": 1.0, "sigma": 1.0,
+    ...                       "rolling_cv": np.nan, "signals": ["", "beyond_3_sigma", "", "", "", ""]})
+    >>> verdict = assess(chart)
+    >>> verdict.stable, {rule: [str(d.date()) for d in days] for rule, days in verdict.isolated.items()}
+    (True, {'beyond_3_sigma': ['2024-01-02']})
+    """
+    n = len(chart)
+    if window is None:
+        window = 28 if chart.attrs.get("period", "day") == "day" else 8
+    first = max(n - window, 0)
+    sigma = chart["sigma"].to_numpy(dtype="float64")
+    scores = (chart["value"].to_numpy(dtype="float64") - chart["centre"].to_numpy(dtype="float64")) / \
+        np.where(sigma > 0, sigma, np.nan)
+    recent, before = np.arange(first, n), np.arange(0, first)
+    flagged_recent = _by_rule(chart, recent)
+    stable = not _sustained(scores, first)
+    cv = chart["rolling_cv"].dropna()
+    return Assessment(stable, {} if stable else flagged_recent, flagged_recent if stable else {},
+                      _by_rule(chart, before), float(cv.iloc[-1]) if len(cv) else np.nan, n, min(window, n))
+
+
+def _dates(dates: list[pd.Timestamp], limit: int = 3) -> str:
+    shown = ", ".join(f"{d:%Y-%m-%d}" for d in dates[-limit:])
+    return f"{len(dates)} times, latest on {shown}" if len(dates) > limit else f"on {shown}"
+
+
+def _reasons(found: dict[str, list[pd.Timestamp]]) -> str:
+    return "; ".join(f"{rule} {_dates(sorted(days))}" for rule, days in found.items())
+
+
+def _cost_check(data: Dataset, chart: pd.DataFrame, start: Any, end: Any, filter: Any) -> str:
+    from . import roi  # the full-cycle figures live in roi; imported here so stability works without them
+
+    figures = roi.segment_cycle_roi(data, start=start, end=end, filter=filter)
+    row = figures.iloc[0]
+    ceiling, conservative = row.get("max_consult_cost", np.nan), row.get("max_consult_cost_conservative", np.nan)
+    typical = float(chart["centre"].iloc[0])
+    if pd.isna(ceiling):
+        return "Cost acceptable? unknown: the maximum affordable consultation cost needs gross profit and deals."
+    if typical <= (conservative if pd.notna(conservative) else ceiling):
+        answer = "yes"
+    elif typical <= ceiling:
+        answer = "only just (above the conservative ceiling)"
+    else:
+        answer = "no"
+    conservative_text = f", conservative {conservative:,.2f}" if pd.notna(conservative) else ""
+    return (f"Cost acceptable? {answer}: typical consultation cost {typical:,.2f} vs maximum affordable "
+            f"{ceiling:,.2f}{conservative_text} {data.settings.currency}.")
+
+
+def stability_verdict(data: Dataset | pd.DataFrame, *, measure: str = "volume", period: str = "day",
+                      start: Any = None, end: Any = None, filter: Any = None, horizon_days: Any = 30,
+                      method: str = "nelson") -> str:
+    """One sentence or three: stable or unstable and why (rule, when), the rolling CV and, for cost,
+    whether the typical consultation cost is within the maximum affordable consultation cost.
+
+    >>> series = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=30),
+    ...                        "value": [10, 12, 11, 13, 12, 11] * 5})
+    >>> stability_verdict(series)
+    'Value (daily) is stable over the last 28 days: no sustained run-rule signal. Rolling 28-day CV 8.3 %.'
+    """
+    chart = stability(data, measure=measure, period=period, start=start, end=end, filter=filter,
+                      horizon_days=horizon_days, method=method)
+    verdict = assess(chart)
+    measure = chart.attrs["measure"]
+    label = _LABELS[measure] if isinstance(data, Dataset) else ("Conversion" if measure == "conversion" else "Value")
+    label = label[0].upper() + label[1:]
+    cadence, unit = ("daily", "days") if chart.attrs["period"] == "day" else ("weekly", "weeks")
+    recent = f"the last {verdict.window} {unit}"
+    if verdict.stable:
+        text = f"{label} ({cadence}) is stable over {recent}: no sustained run-rule signal"
+        if verdict.isolated:
+            text += f" (isolated: {_reasons(verdict.isolated)}; a single period or a stray signal is not a change)"
+    else:
+        text = f"{label} ({cadence}) is unstable over {recent}: {_reasons(verdict.sustained)}"
+    if verdict.earlier:
+        flagged = sorted({d for dates in verdict.earlier.values() for d in dates})
+        text += (f". Before that, {len(flagged)} period{'s' if len(flagged) > 1 else ''} flagged, the latest on "
+                 f"{flagged[-1]:%Y-%m-%d} ({', '.join(verdict.earlier)})")
+    window = "28-day" if chart.attrs["period"] == "day" else "8-week"
+    cv = f"{verdict.latest_cv:.1%}".replace("%", " %") if pd.notna(verdict.latest_cv) else "not available (too few periods)"
+    text += f". Rolling {window} CV {cv}."
+    if measure == "cost" and isinstance(data, Dataset):
+        text += " " + _cost_check(data, chart, start, end, filter)
+    return text

@@ -1,0 +1,75 @@
+"""``cycle-roi cohorts`` and ``cycle-roi backtest`` run as a user runs them."""
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from addin.cli import app
+from addin.cli.kpi import sample_paths
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def olist(shared):
+    return ["--leads", str(shared("olist", "olist_marketing_qualified_leads_dataset.csv")),
+            "--deals", str(shared("olist", "olist_closed_deals_dataset.csv"))]
+
+
+def test_cohorts_table_marks_projected_cells(olist):
+    result = runner.invoke(app, ["cohorts", *olist, "--measure", "deals", "--from", "2018-01-01",
+                                 "--as-of", "2018-06-30"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if "2018-0" in line]
+    assert len(lines) == 5
+    # January is observed to age 5; May only to age 1, so its ages 2–5 carry the '*' (108.0 = 98 · 1.1016)
+    assert "*" not in lines[0] and lines[4].count("*") == 4 and "108.0*" in lines[4]
+    assert "No Spend table" in result.stderr
+
+
+def test_cohorts_json_keeps_numbers_and_the_projection_marker(olist):
+    result = runner.invoke(app, ["cohorts", *olist, "--measure", "conversion", "--from", "2018-01-01",
+                                 "--as-of", "2018-06-30", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["cohort"] for r in rows] == ["2018-01-01", "2018-02-01", "2018-03-01", "2018-04-01", "2018-05-01"]
+    assert [r["projected_from_age"] for r in rows] == [None, 5, 4, 3, 2]
+    # January at age 0: 64 of 1,141 consultations converted in the same month
+    assert rows[0]["0"] == pytest.approx(64 / 1141)
+    assert rows[0]["spend"] is None
+
+
+def test_backtest_json_fields_and_error(olist):
+    result = runner.invoke(app, ["backtest", *olist, "--as-of", "2018-06-30", "--from", "2018-01-01", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    rows = payload["rows"]
+    assert set(rows[0]) == {"cohort", "age_at_as_of", "observed_deals", "projected_deals", "actual_deals",
+                            "projected_gross_profit", "actual_gross_profit"}
+    assert rows[1]["cohort"] == "2018-02-01" and rows[1]["actual_deals"] == 139
+    assert rows[1]["projected_gross_profit"] is None  # Olist has no money: null, not 0
+    # same figures as tests/test_backtest.py: −0.18 % total, 3.86 % per cohort, −10.3 % if read as final
+    assert payload["deals_error"] == pytest.approx(-0.0018, abs=0.0005)
+    assert payload["deals_abs_error"] == pytest.approx(0.0386, abs=0.0005)
+    assert payload["horizon_periods"] == 5 and payload["gross_profit_error"] is None
+
+
+def test_backtest_on_the_sample_with_money_and_weeks():
+    paths = sample_paths()
+    files = ["--spend", paths["spend"], "--leads", paths["leads"], "--deals", paths["deals"]]
+    result = runner.invoke(app, ["backtest", *files, "--as-of", "2026-03-31", "--horizon-periods", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["cohorts"] >= 1 and payload["gross_profit_error"] is not None
+    weekly = runner.invoke(app, ["backtest", *files, "--as-of", "2026-05-31", "--period", "week",
+                                 "--horizon-periods", "4", "--json"])
+    assert weekly.exit_code == 0, weekly.output
+    assert json.loads(weekly.stdout)["period"] == "week"
+
+
+def test_bad_options_end_with_a_message_not_a_traceback(olist):
+    late = runner.invoke(app, ["backtest", *olist, "--as-of", "2019-01-01"])
+    assert late.exit_code == 2 and "not before the data's own as-of date" in late.stderr
+    assert "Traceback" not in late.output
+    wrong = runner.invoke(app, ["cohorts", *olist, "--measure", "profit"])
+    assert wrong.exit_code == 2
