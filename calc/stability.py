@@ -60,6 +60,9 @@ RUN_RULES: dict[str, tuple[int, int, float]] = {
     "4_of_5_beyond_1_sigma": (5, 4, 1.0),
     "8_on_one_side": (8, 8, 0.0),
 }
+#: The rules as a sentence says them (the codes stay in the chart's ``signals`` column).
+RULE_WORDS = {"beyond_3_sigma": "a point beyond the limits", "2_of_3_beyond_2_sigma": "2 of 3 points beyond 2σ",
+              "4_of_5_beyond_1_sigma": "4 of 5 points beyond 1σ", "8_on_one_side": "8 in a row on one side"}
 D2 = 1.128  # bias constant of a moving range of 2: E[MR] = 1.128 σ
 NELSON_MR_CUTOFF = 3.5
 MEDIAN_MR_FACTOR = 3.14  # limits X̄ ± 3.14·median MR, i.e. σ̂ = median MR / 0.954
@@ -466,7 +469,7 @@ def _dates(dates: list[pd.Timestamp], limit: int = 3) -> str:
 
 
 def _reasons(found: dict[str, list[pd.Timestamp]]) -> str:
-    return "; ".join(f"{rule} {_dates(sorted(days))}" for rule, days in found.items())
+    return "; ".join(f"{RULE_WORDS[rule]} {_dates(sorted(days))}" for rule, days in found.items())
 
 
 def _cost_check(data: Dataset, chart: pd.DataFrame, start: Any, end: Any, filter: Any) -> str:
@@ -517,7 +520,7 @@ def stability_verdict(data: Dataset | pd.DataFrame, *, measure: str = "volume", 
     if verdict.earlier:
         flagged = sorted({d for dates in verdict.earlier.values() for d in dates})
         text += (f". Before that, {len(flagged)} period{'s' if len(flagged) > 1 else ''} flagged, the latest on "
-                 f"{flagged[-1]:%Y-%m-%d} ({', '.join(verdict.earlier)})")
+                 f"{flagged[-1]:%Y-%m-%d} ({', '.join(RULE_WORDS[r] for r in verdict.earlier)})")
     window = "28-day" if chart.attrs["period"] == "day" else "8-week"
     cv = f"{verdict.latest_cv:.1%}".replace("%", " %") if pd.notna(verdict.latest_cv) else "not available (too few periods)"
     text += f". Rolling {window} CV {cv}."

@@ -57,8 +57,12 @@ class Synthetic:
 
 
 def generate(*, seed: int = 7, start: str = "2025-01-01", as_of: str = "2026-06-30", daily_spend: float = 2_000.0,
-             base_conversion: float = 0.10, lag_median_days: float = 35.0, lag_sigma: float = 0.9) -> Synthetic:
+             base_conversion: float = 0.10, lag_median_days: float = 35.0, lag_sigma: float = 0.9,
+             revenue_scale: float = 1.0) -> Synthetic:
     """Generate a business; same arguments, same tables.
+
+    ``revenue_scale`` multiplies every deal's revenue (and so gross profit and ROI) without
+    touching the random draws, so one business can be made more or less profitable.
 
     >>> s = generate(daily_spend=300.0)
     >>> sorted(s.leads.columns)
@@ -103,7 +107,7 @@ def generate(*, seed: int = 7, start: str = "2025-01-01", as_of: str = "2026-06-
     converts = rng.random(n) < probability
     lag = np.minimum(np.floor(rng.lognormal(np.log(lag_median_days), lag_sigma, n)), 540).astype(int)
     won = leads["date"] + pd.to_timedelta(lag, unit="D")
-    mean_rev = leads["price_tier"].map({k: v[2] for k, v in TIERS.items()}).to_numpy()
+    mean_rev = revenue_scale * leads["price_tier"].map({k: v[2] for k, v in TIERS.items()}).to_numpy()
     revenue = np.round(mean_rev * rng.lognormal(-0.08, 0.4, n), 2)
     margin = leads["category"].map(CATEGORIES).to_numpy()
 

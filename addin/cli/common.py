@@ -120,7 +120,7 @@ def _cell(value: Any, column: str) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
-        if "rate" in column or "conversion" in column or column.endswith("_share"):
+        if "rate" in column or "conversion" in column or "share" in column:
             return f"{value:.1%}"
         if "roi" in column or "roas" in column:
             return f"{value:.2f}"

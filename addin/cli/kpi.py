@@ -58,16 +58,30 @@ def sample_paths() -> dict[str, str]:
 @app.command()
 @friendly
 def demo() -> None:
-    """Headline indicators of the bundled sample business (no files needed)."""
+    """The whole picture for the bundled sample business (no files needed)."""
     paths = sample_paths()
     data = load_dataset(paths["spend"], paths["leads"], paths["deals"])
-    total = calc.kpi_table(data)
-    row = total.iloc[0]
-    out.print(f"[bold]Cycle ROI demo[/bold] — sample business, inquiries up to {data.as_of:%Y-%m-%d}")
-    out.print(f"  consultations      {row.consultations:,.0f}")
-    out.print(f"  consultation cost  {row.consult_cost:,.2f} {data.settings.currency} per consultation")
-    out.print(f"  inquiry conversion {row.conversion_rate:.1%} ({row.deals:,.0f} deals so far)")
-    out.print(f"  median days to close {row.median_days_to_close:,.0f}")
-    print_frame(calc.kpi_table(data, by="channel"), title="By channel")
+    row = calc.kpi_table(data).iloc[0]
+    money = data.settings.currency
+    out.print(f"[bold]Cycle ROI demo[/bold] — a sample made-to-order business, inquiries up to {data.as_of:%Y-%m-%d}")
+    out.print(f"  consultations        {row.consultations:,.0f}")
+    out.print(f"  consultation cost    {row.consult_cost:,.2f} {money} per consultation")
+    out.print(f"  inquiry conversion   {row.conversion_rate:.1%} so far ({row.deals:,.0f} deals, median "
+              f"{row.median_days_to_close:,.0f} days to close)")
+    cycle, short = calc.cycle_roi(data), calc.short_term_roi(data)
+    out.print(f"  full-cycle ROI       {cycle:.0%} (projected)  vs  short-term ROI {short:.0%} — judge ads on the first")
+    ceiling, cautious = calc.max_consult_cost(data), calc.max_consult_cost(data, conservative=True)
+    verdict = ("within it" if row.consult_cost <= cautious else
+               "within it, but above the cautious ceiling" if row.consult_cost <= ceiling else "ABOVE it")
+    out.print(f"  max affordable cost  {ceiling:,.2f} {money} per consultation at the {data.settings.target_roi:.0%} "
+              f"target ({cautious:,.2f} cautious): actual is {verdict}")
+    print_frame(with_cycle_columns(calc.kpi_table(data, by="channel"), data), title="By channel")
+    out.print("[bold]Is it stable?[/bold]")
+    for measure in ("volume", "cost"):
+        out.print("  " + calc.stability_verdict(data, measure=measure, period="week"), highlight=False)
+    out.print("[bold]Which link to fix[/bold]")
+    for finding in calc.funnel_diagnosis(data, by="channel").itertuples():
+        out.print(f"  {finding.segment}: {finding.link} — {finding.advice} ({finding.certainty})", highlight=False)
     print_messages(data.messages())
-    out.print("Next: cycle-roi kpi --spend FILE --leads FILE --deals FILE --by province")
+    out.print("Next: cycle-roi kpi|cohorts|stability|segments|diagnose|portfolio --spend F --leads F --deals F; "
+              "cycle-roi --help")

@@ -99,3 +99,4 @@ def test_demo_runs_as_installed_command():
     result = subprocess.run([sys.executable, "-m", "addin.cli", "demo"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "consultation cost" in result.stdout and "Search" in result.stdout
+    assert "full-cycle ROI" in result.stdout and "short-term ROI" in result.stdout and "Which link to fix" in result.stdout

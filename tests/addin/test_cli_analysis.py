@@ -68,7 +68,7 @@ def test_diagnose_budget_and_portfolio_on_the_sample():
     findings = json.loads(diagnosis.stdout)
     assert findings[0]["segment"] == "All" and {f["segment"] for f in findings} == {"All", "Search", "Marketplace", "Feed"}
     assert all(f["certainty"] in {"confident", "probable", "too little data"} for f in findings)
-    shift = run("budget", *sample("spend", "leads", "deals"), "--by", "channel", "--setting", "target_roi=2",
+    shift = run("budget", *sample("spend", "leads", "deals"), "--by", "channel",
                 "--max-shift", "0.1", "--json")
     assert shift.exit_code == 0, shift.output
     moves = json.loads(shift.stdout)

@@ -50,7 +50,7 @@ def test_stability_of_a_pasted_series_spills_chart_and_signals():
     assert last["centre"] == pytest.approx(105 / 9) and last["ucl"] == pytest.approx(105 / 9 + 3 * 1.375 / 1.128)
     assert all(dict(zip(table[0], row))["signals"] == "" for row in table[1:-1])
     verdict = udfs.STABILITY_VERDICT(series)
-    assert verdict.startswith("Value (daily) is stable over the last 10 days") and "beyond_3_sigma" in verdict
+    assert verdict.startswith("Value (daily) is stable over the last 10 days") and "a point beyond the limits" in verdict
 
 
 def test_stability_from_the_leads_and_spend_tables(tables):
