@@ -7,7 +7,7 @@ from typing import Any
 import calc
 
 from ..convert import frame_from_rows, text_list
-from .registry import dataset, udf
+from .registry import call, dataset, udf
 
 __all__ = ["BUDGET_SHIFT", "FUNNEL_DIAGNOSIS", "PORTFOLIO", "SEGMENT_TABLE", "STABILITY", "STABILITY_VERDICT"]
 
@@ -37,43 +37,43 @@ def _series_or_data(leads: Any, spend: Any, deals: Any, caller: Any) -> Any:
 def STABILITY(leads=None, measure="volume", period="day", spend=None, deals=None, start=None, end=None, filter=None,
               horizon_days=30, method="nelson", caller=None):
     """Control chart data (spills): date, value, centre, lcl, ucl, σ, moving range, rolling CV and run-rule signals."""
-    return calc.stability(_series_or_data(leads, spend, deals, caller), measure=measure, period=period, start=start,
-                          end=end, filter=filter, horizon_days=horizon_days, method=method)
+    return call(calc.stability, _series_or_data(leads, spend, deals, caller), measure=measure, period=period,
+                start=start, end=end, filter=filter, horizon_days=horizon_days, method=method)
 
 
 @udf(calc.stability_verdict, **DOCS)
 def STABILITY_VERDICT(leads=None, measure="volume", period="day", spend=None, deals=None, start=None, end=None,
                       filter=None, horizon_days=30, method="nelson", caller=None):
     """Stable or unstable, why and when, the rolling CV and (for cost) whether the cost is affordable, in words."""
-    return calc.stability_verdict(_series_or_data(leads, spend, deals, caller), measure=measure, period=period,
-                                  start=start, end=end, filter=filter, horizon_days=horizon_days, method=method)
+    return call(calc.stability_verdict, _series_or_data(leads, spend, deals, caller), measure=measure, period=period,
+                start=start, end=end, filter=filter, horizon_days=horizon_days, method=method)
 
 
 @udf(calc.funnel_diagnosis, **DOCS)
 def FUNNEL_DIAGNOSIS(spend=None, leads=None, deals=None, by=None, filter=None, start=None, end=None, caller=None):
     """Which link to optimise, for the whole business and each segment, with the numbers and how sure (spills)."""
-    return calc.funnel_diagnosis(dataset(spend, leads, deals, caller=caller), by=text_list(by), filter=filter,
-                                 start=start, end=end)
+    return call(calc.funnel_diagnosis, dataset(spend, leads, deals, caller=caller), by=text_list(by), filter=filter,
+                start=start, end=end)
 
 
 @udf(calc.segment_table, **DOCS)
 def SEGMENT_TABLE(spend=None, leads=None, deals=None, by=None, filter=None, rank_by="shrunk_conversion", start=None,
                   end=None, caller=None):
     """Segments with conversion intervals, shrunk conversion, cost and cycle ROI, best first (spills)."""
-    return calc.segment_table(dataset(spend, leads, deals, caller=caller), by=text_list(by), filter=filter,
-                              rank_by=rank_by, start=start, end=end)
+    return call(calc.segment_table, dataset(spend, leads, deals, caller=caller), by=text_list(by), filter=filter,
+                rank_by=rank_by, start=start, end=end)
 
 
 @udf(calc.budget_shift, **DOCS)
 def BUDGET_SHIFT(spend=None, leads=None, deals=None, by=None, max_shift=None, filter=None, start=None, end=None,
                  caller=None):
     """Suggested budget moves between segments, each bounded, with the expected change in consultations and profit."""
-    return calc.budget_shift(dataset(spend, leads, deals, caller=caller), by=text_list(by), max_shift=max_shift,
-                             filter=filter, start=start, end=end)
+    return call(calc.budget_shift, dataset(spend, leads, deals, caller=caller), by=text_list(by), max_shift=max_shift,
+                filter=filter, start=start, end=end)
 
 
 @udf(calc.portfolio, **DOCS)
 def PORTFOLIO(spend=None, leads=None, deals=None, dims=None, filter=None, start=None, end=None, caller=None):
     """Units (category × store × price tier by default) to replicate, watch, fix or stop (spills)."""
-    return calc.portfolio(dataset(spend, leads, deals, caller=caller), dims=text_list(dims), filter=filter,
-                          start=start, end=end)
+    return call(calc.portfolio, dataset(spend, leads, deals, caller=caller), dims=text_list(dims), filter=filter,
+                start=start, end=end)
