@@ -23,113 +23,96 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
+from .grouping import Groups, KeySpace
 from .query import Query, Selection, make_query, select
 
 KPI_COLUMNS = ("consultations", "spend", "consult_cost", "deals", "conversion_rate", "revenue",
                "gross_profit", "mean_days_to_close", "median_days_to_close")
 
 
-def _divide(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """numerator ÷ denominator with NaN (shown as an empty cell), never inf, where the denominator is 0."""
-    denominator = denominator.astype("float64")
-    return numerator.astype("float64") / denominator.where(denominator > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
 
 
-def _group(frame: pd.DataFrame, by: tuple[str, ...]):
-    return frame.groupby(list(by), observed=True, sort=False) if by else frame.groupby(np.zeros(len(frame)))
-
-
-def _lead_figures(sel: Selection, data: Dataset, horizon: int | None) -> pd.DataFrame:
-    leads, by = sel.leads, sel.by
-    out = _group(leads, by).size().to_frame("consultations")
+def _lead_figures(sel: Selection, data: Dataset, groups: Groups, codes: dict, horizon: int | None) -> dict:
+    """Cohort view: consultations by inquiry date, their deals whenever won."""
+    leads, lead_codes = sel.leads, codes["leads"]
+    figures = {"consultations": groups.count(lead_codes)}
     if data.deals is None:
-        return out
-    deals = sel.deals
+        return figures
+    days = leads["days_to_close"].to_numpy(dtype=np.float64)
     if horizon is not None:
-        deals = deals.loc[deals["days_to_close"] <= horizon]
-        first = leads["days_to_close"].where(leads["days_to_close"] <= horizon)
-        mature = (leads["date"] <= data.as_of - pd.Timedelta(days=horizon)) if data.as_of is not None else \
-            pd.Series(False, index=leads.index)
-        frame = pd.DataFrame({"converted": first.notna() & mature, "mature": mature, "first": first})
-        for dim in by:
-            frame[dim] = leads[dim]
-        g = _group(frame, by)
-        out["converted"] = g["converted"].sum()
-        out["base"] = g["mature"].sum()
-        days = _group(frame, by)["first"]
+        first = np.where(days <= horizon, days, np.nan)
+        mature = (leads["date"] <= data.as_of - pd.Timedelta(days=horizon)).to_numpy() if data.as_of is not None \
+            else np.zeros(len(leads), dtype=bool)
+        figures["converted"] = groups.count(lead_codes, ~np.isnan(first) & mature)
+        figures["base"] = groups.count(lead_codes, mature)
+        in_time = (sel.deals["days_to_close"] <= horizon).to_numpy()
     else:
-        g = _group(leads, by)
-        out["converted"] = g["won_date"].count()
-        out["base"] = out["consultations"]
-        days = g["days_to_close"]
-    out["mean_days_to_close"] = days.mean()
-    out["median_days_to_close"] = days.median()
-    gd = _group(deals, by)
-    out["deals"] = gd.size()
-    out["revenue"] = gd["revenue"].sum(min_count=1)
-    out["gross_profit"] = gd["gross_profit"].sum(min_count=1)
-    out["deals"] = out["deals"].fillna(0)
-    return out
+        first = days
+        figures["converted"] = groups.count(lead_codes, ~np.isnan(days))
+        figures["base"] = figures["consultations"]
+        in_time = np.ones(len(sel.deals), dtype=bool)
+    figures["mean_days_to_close"] = groups.mean(lead_codes, first)
+    figures["median_days_to_close"] = groups.median(lead_codes, first)
+    deal_codes = codes["deals"][in_time]
+    figures["deals"] = groups.count(deal_codes)
+    for money in ("revenue", "gross_profit"):
+        figures[money] = groups.total(deal_codes, sel.deals[money].to_numpy(dtype=np.float64)[in_time], min_count=1)
+    return figures
 
 
-def _platform_figures(spend: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
-    g = _group(spend, by)
-    out = pd.DataFrame(index=g.size().index)
-    for source, target in (("consultations", "consultations"), ("deals", "deals"), ("deals", "converted"),
-                           ("consultations", "base"), ("revenue", "revenue"), ("gross_profit", "gross_profit")):
+def _platform_figures(spend: pd.DataFrame, groups: Groups, spend_codes: np.ndarray) -> dict:
+    """An ad platform's own counts in Spend, when there is no Leads table."""
+    figures = {}
+    for source, targets in (("consultations", ("consultations", "base")), ("deals", ("deals", "converted")),
+                            ("revenue", ("revenue",)), ("gross_profit", ("gross_profit",))):
         if source in spend.columns:
-            out[target] = g[source].sum(min_count=1)
-    return out
+            total = groups.total(spend_codes, spend[source].to_numpy(dtype=np.float64), min_count=1)
+            figures.update({t: total for t in targets})
+    return figures
 
 
 def _compute(data: Dataset, query: Query) -> pd.DataFrame:
     sel = select(data, query)
     notes = list(data.notes) + list(sel.notes)
     by = sel.by
+    frames = {"leads": sel.leads, "deals": sel.deals, "spend": sel.spend}
+    space = KeySpace(list(frames.values()), by)
+    codes = {name: space.codes(frame) for name, frame in frames.items() if frame is not None}
+    groups = Groups(space, list(codes.values()))
+    present = np.zeros(groups.size, dtype=bool)
     if sel.leads is not None:
-        figures = _lead_figures(sel, data, query.horizon_days)
+        figures = _lead_figures(sel, data, groups, codes, query.horizon_days)
+        present |= figures["consultations"] > 0
         if query.horizon_days is not None and data.deals is not None:
             young = int((figures["consultations"] - figures["base"]).sum())
             if young:
                 notes.append(f"{young} consultations are younger than {query.horizon_days} days at the as-of "
                              f"date and are left out of the {query.horizon_days}-day conversion rate")
     elif sel.spend is not None and "consultations" in sel.spend.columns:
-        figures = _platform_figures(sel.spend, by)
+        figures = _platform_figures(sel.spend, groups, codes["spend"])
         notes.append("No Leads table: consultations and deals are the ad platform's own counts in Spend")
     elif sel.deals is not None:
-        g = _group(sel.deals, by)
-        figures = pd.DataFrame({"deals": g.size(), "revenue": g["revenue"].sum(min_count=1),
-                                "gross_profit": g["gross_profit"].sum(min_count=1)})
+        figures = {"deals": groups.count(codes["deals"])}
+        for money in ("revenue", "gross_profit"):
+            figures[money] = groups.total(codes["deals"], sel.deals[money].to_numpy(dtype=np.float64), min_count=1)
+        present |= figures["deals"] > 0
         notes.append("No Leads table: deals are counted by won date and conversion cannot be computed")
     else:
-        figures = pd.DataFrame(index=_group(sel.spend if sel.spend is not None else data.spend, by).size().index)
+        figures = {}
     if sel.spend is not None:
-        spent = _group(sel.spend, by)["cost"].sum()
-        figures = figures.join(spent.rename("spend"), how="outer") if len(figures.columns) else \
-            spent.to_frame("spend")
-    figures = figures.reindex(columns=sorted(set(figures.columns) | set(KPI_COLUMNS) | {"converted", "base"}))
-    if sel.leads is not None:
-        figures["consultations"] = figures["consultations"].fillna(0)
-    if sel.spend is not None:
-        figures["spend"] = figures["spend"].fillna(0.0)
-    figures["consult_cost"] = _divide(figures["spend"], figures["consultations"])
-    figures["conversion_rate"] = _divide(figures["converted"], figures["base"])
-    result = figures.reset_index()
-    if by:
-        result = result.rename(columns={f"level_{i}": b for i, b in enumerate(by)})
-        labels = [b for b in by if not pd.api.types.is_datetime64_any_dtype(result[b].dtype)]
-        result[labels] = result[labels].astype(str)
-        result = result.sort_values(list(by), kind="stable").reset_index(drop=True)
-        result = result[[*by, *KPI_COLUMNS]]
-    else:
-        result = result[list(KPI_COLUMNS)].iloc[:1] if len(result) else \
-            pd.DataFrame([{c: (0 if c == "consultations" and sel.leads is not None else np.nan) for c in KPI_COLUMNS}])
-        if sel.spend is not None and result["spend"].isna().all():
-            result["spend"] = 0.0
-    if sel.leads is None and not ("consultations" in (sel.spend.columns if sel.spend is not None else [])):
-        result["consultations"] = np.nan
-    result["consultations"] = result["consultations"].astype("float64")
-    result["deals"] = result["deals"].astype("float64")
+        figures["spend"] = groups.total(codes["spend"], sel.spend["cost"].to_numpy(dtype=np.float64))
+        present |= groups.count(codes["spend"]) > 0
+    rows = np.flatnonzero(present) if by else np.zeros(1, dtype=np.int64)
+    empty = np.full(len(rows), np.nan)
+    table = {c: (figures[c][rows] if c in figures else empty) for c in (*KPI_COLUMNS, "converted", "base")}
+    table["consult_cost"] = _divide(table["spend"], table["consultations"])
+    table["conversion_rate"] = _divide(table["converted"], table["base"])
+    result = pd.concat([groups.label_frame(rows), pd.DataFrame({c: table[c] for c in KPI_COLUMNS})], axis=1) \
+        if by else pd.DataFrame({c: table[c] for c in KPI_COLUMNS})
     result.attrs["notes"] = list(dict.fromkeys(notes))
     result.attrs["exclusions"] = [str(e) for e in data.exclusions]
     return result
