@@ -17,6 +17,7 @@ from calc import InputError
 from calc.schema import TABLES, fold, resolve_columns
 
 from .convert import frame_from_rows
+from .safety import OLE_MAGIC, check_workbook, looks_utf16, sniff_kind
 
 _LOOKS_LIKE_DATA = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|[+-]?\d+(\.\d+)?)([ T].*)?$")
 
@@ -26,6 +27,11 @@ def _decode(raw: bytes, label: str) -> str:
         return raw[3:].decode("utf-8")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
+    if raw[:2] and looks_utf16(raw[:4096]):  # UTF-16 without a byte-order mark: ASCII with a NUL beside each byte
+        try:
+            return raw.decode("utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8", "gb18030"):
         try:
             return raw.decode(encoding)
@@ -62,6 +68,14 @@ def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -
         delimiter = ","
     first = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
     header = _has_header(first)
+    if header:  # pandas would rename a repeated header to 'cost.1' and the second column would pass unseen
+        seen: dict[str, str] = {}
+        for name in first:
+            key = fold(name)
+            if key and key in seen:
+                raise InputError(table, name.strip(), f"appears twice in the header of {path.name} "
+                                 f"(also as '{seen[key]}')", fix="rename or delete one of the two columns")
+            seen[key] = name.strip()
     names = first if header else [f"column{j + 1}" for j in range(len(first))]
     text_columns = _id_headers(table, [n.strip() for n in names], mapping)
     try:
@@ -81,6 +95,8 @@ def read_xlsx(path: Path, *, table: str) -> pd.DataFrame:
     from python_calamine import CalamineWorkbook
 
     label = f"{table} file {path.name}"
+    # zip and XML entity bombs are refused before calamine unpacks anything; macros and links are noted
+    checked = check_workbook(path, label=label)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own types for corrupt files
@@ -93,7 +109,10 @@ def read_xlsx(path: Path, *, table: str) -> pd.DataFrame:
     rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=True)
     if not rows:
         raise InputError(label, None, f"sheet '{sheet}' is empty", fix=f"put {table} with its header in the first sheet")
-    return frame_from_rows(rows, table=table)
+    frame = frame_from_rows(rows, table=table)
+    if checked.notes:
+        frame.attrs["note"] = "; ".join(checked.notes)
+    return frame
 
 
 def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None = None) -> pd.DataFrame:
@@ -107,17 +126,27 @@ def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None =
     if path.is_dir():
         raise InputError(label, None, "is a folder, not a file", fix="give the file's path")
     with path.open("rb") as handle:
-        magic = handle.read(4)
+        head = handle.read(4096)
+    magic = head[:4]
     suffix = path.suffix.lower()
+    kind = sniff_kind(head)
+    if kind:
+        raise InputError(label, None, f"is {kind}, not a CSV, XLSX or Parquet file",
+                         fix=f"export {table} from the ad platform or CRM as CSV or XLSX")
     if suffix == ".parquet" or magic == b"PAR1":
         try:
             import pyarrow.parquet as pq
 
             # text as categories and dates as datetime64: calc would make both anyway, arrow does it in C
-            return pq.read_table(path).to_pandas(strings_to_categorical=True, date_as_object=False)
+            import pyarrow as pa
+
+            # text columns stay dictionary-encoded as Parquet stores them, so they arrive as categories
+            # without being hashed again; dates arrive as datetime64. calc would make both anyway.
+            text = [f.name for f in pq.read_schema(path) if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+            return pq.read_table(path, read_dictionary=text).to_pandas(date_as_object=False)
         except Exception as exc:  # pyarrow's error types vary by version
             raise InputError(label, None, f"is not a readable Parquet file ({exc})", fix="export it again") from None
-    if suffix in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods") or magic.startswith(b"PK"):
+    if suffix in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods") or magic.startswith(b"PK") or head.startswith(OLE_MAGIC):
         return read_xlsx(path, table=table)
     if suffix in (".csv", ".txt", ".tsv", "") or not magic.startswith(b"\x00"):
         return read_csv(path, table=table, mapping=mapping)

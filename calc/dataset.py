@@ -15,15 +15,17 @@ Canonical frames (dimension columns are string categoricals, blanks as ``(blank)
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .errors import Exclusion, InputError, sheet_rows
+from .errors import Exclusion, InputError, describe_rows, sheet_rows
 from .filters import BLANK
-from .parsing import parse_dates, parse_numbers
+from .parsing import EXCEL_ERRORS, parse_dates, parse_numbers
 from .schema import TABLES, fold, missing_required, resolve_columns
 from .settings import Settings
 
@@ -73,11 +75,61 @@ def _rename(table: str, frame: pd.DataFrame, mapping: Mapping[str, str] | None) 
     frame = frame.rename(columns=renames)
     missing = missing_required(table, set(frame.columns))
     if missing:
+        _header_below(table, frame)
         col = missing[0]
         raise InputError(table, col.name, f"not found (have: {', '.join(map(str, renames))})",
                          fix=f"rename the column holding {col.meaning} to '{col.name}', or map it "
                              f"({table.lower()}.{col.name}=<your header>)")
     return frame
+
+
+def _header_below(table: str, frame: pd.DataFrame) -> None:
+    """A title or merged cells above the header push the column names into the data: say where they are."""
+    for position in range(min(len(frame), 5)):
+        cells = [str(v).strip() for v in frame.iloc[position].tolist() if isinstance(v, str) and v.strip()]
+        try:
+            targets = set(resolve_columns(table, cells).values())
+        except InputError:
+            continue
+        if cells and not missing_required(table, targets):
+            row = sheet_rows([frame.index[position]])
+            raise InputError(table, None, f"the column names are in row {row[0]}, below the header row "
+                             f"(the rows above hold a title or merged cells)", rows=row,
+                             fix="delete the rows above the column names so they are the first row, "
+                                 "and unmerge the header cells")
+
+
+#: Labels of the totals rows exports put at the bottom ("Total: Account", "Grand total", 合计, 합계, Jumlah).
+_TOTAL_LABEL = re.compile(r"^\s*(grand\s*|sub\s*)?totals?\b|^\s*(合计|总计|總計|合計|小计|小計|합계|총계|소계|"
+                          r"jumlah|summe|sum)\b", re.IGNORECASE)
+
+
+def _is_totals_row(row: pd.Series, keys: list[str]) -> bool:
+    """A row with a totals label in its date or id cell, or anywhere when those cells are blank."""
+    def label(value: Any) -> bool:
+        return isinstance(value, str) and bool(_TOTAL_LABEL.match(unicodedata.normalize("NFKC", value)))
+
+    if not any(label(v) for v in row.tolist()):
+        return False
+    if any(label(row[k]) for k in keys):
+        return True
+    return all(pd.isna(row[k]) or (isinstance(row[k], str) and not row[k].strip()) for k in keys)
+
+
+def _drop_totals(frame: pd.DataFrame, table: str, log: "_Collector") -> pd.DataFrame:
+    """Totals rows pasted at the bottom would count every amount twice: exclude them, counted.
+
+    Only the last few rows are looked at, and a row with a real date or id is never a totals row,
+    so a campaign called "Total Fitness" in the middle of the table stays.
+    """
+    keys = [c for c in ("date", "lead_id") if c in frame.columns]
+    mask = np.zeros(len(frame), dtype=bool)
+    for position in range(len(frame) - 1, max(len(frame) - 6, -1), -1):
+        if not _is_totals_row(frame.iloc[position], keys):
+            break
+        mask[position] = True
+    return log.exclude(frame, mask, table, "that are totals rows at the bottom (they would count every amount twice)",
+                       "delete totals and summary rows; Cycle ROI adds up the rows itself")
 
 
 def _drop_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -162,6 +214,20 @@ def _same_id_type(*frames: pd.DataFrame | None) -> list[pd.DataFrame | None]:
     return out
 
 
+def _check_id_errors(frame: pd.DataFrame, table: str) -> None:
+    """'#N/A' from a failed lookup is no id: as text it would join every other '#N/A' as one lead."""
+    ids = frame["lead_id"]
+    if ids.dtype != object:
+        return
+    errors = np.flatnonzero(ids.isin(list(EXCEL_ERRORS)).to_numpy())
+    if len(errors):
+        found = ", ".join(sorted(set(ids.iloc[errors])))
+        raise InputError(table, "lead_id", f"holds Excel error values ({found})",
+                         rows=sheet_rows(frame.index.to_numpy()[errors[:5]]),
+                         fix="fix the formulas that give these errors (often a lookup that found nothing), "
+                             "or delete those rows")
+
+
 def _categorical(values: pd.Series) -> pd.Categorical:
     """A dimension as categories of text, blanks (empty, spaces, missing) as ``(blank)``."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -202,9 +268,9 @@ def _read_dates(frame: pd.DataFrame, table: str, settings: Settings, log: _Colle
 
 
 def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
-    frame = _drop_empty_rows(_rename("Spend", raw, mapping))
+    frame = _drop_totals(_drop_empty_rows(_rename("Spend", raw, mapping)), "Spend", log)
     for column in NUMBER_COLUMNS & set(frame.columns):
-        frame[column] = parse_numbers(frame[column], table="Spend", column=column)
+        frame[column] = parse_numbers(frame[column], table="Spend", column=column, percent=False)
     if "date" in frame.columns:
         frame = _read_dates(frame, "Spend", settings, log)
         frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Spend", "with no date",
@@ -226,8 +292,9 @@ def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
 
 
 def _prepare_leads(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
-    frame = _drop_empty_rows(_rename("Leads", raw, mapping))
+    frame = _drop_totals(_drop_empty_rows(_rename("Leads", raw, mapping)), "Leads", log)
     frame["lead_id"] = _ids(frame["lead_id"])
+    _check_id_errors(frame, "Leads")
     frame = _read_dates(frame, "Leads", settings, log)
     frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), "Leads", "with no lead_id",
                         "give every consultation an id (a totals row at the bottom should be deleted)")
@@ -240,12 +307,13 @@ def _prepare_leads(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
 
 
 def _prepare_deals(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
-    frame = _drop_empty_rows(_rename("Deals", raw, mapping))
+    frame = _drop_totals(_drop_empty_rows(_rename("Deals", raw, mapping)), "Deals", log)
     frame["lead_id"] = _ids(frame["lead_id"])
+    _check_id_errors(frame, "Deals")
     frame = _read_dates(frame, "Deals", settings, log)
     for column in ("revenue", "gross_profit"):
         if column in frame.columns:
-            frame[column] = parse_numbers(frame[column], table="Deals", column=column)
+            frame[column] = parse_numbers(frame[column], table="Deals", column=column, percent=False)
     frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), "Deals", "with no lead_id",
                         "fill in the id of the consultation each deal came from")
     frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Deals", "with no won date",
@@ -297,12 +365,16 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     if all(f is None for f in frames.values()):
         raise InputError(None, None, "no table was given", fix="give at least Spend, or Leads (with Deals)")
     log = _Collector()
+    for name, frame in frames.items():
+        if frame is not None and frame.shape[0] == 0:  # counts as zero, which the user should know is why
+            log.notes.append(f"{name} has a header but no rows, so it adds nothing to the figures")
     sp = _prepare_spend(frames["Spend"], maps["Spend"], settings, log) if frames["Spend"] is not None else None
     ld = _prepare_leads(frames["Leads"], maps["Leads"], settings, log) if frames["Leads"] is not None else None
     dl = _prepare_deals(frames["Deals"], maps["Deals"], settings, log) if frames["Deals"] is not None else None
 
     as_of = pd.Timestamp(settings.as_of) if settings.as_of else None
     if as_of is None:
+        sp, ld, dl = _drop_far_future(log, Spend=sp, Leads=ld, Deals=dl)
         latest = [f["date"].max() for f in (sp, ld, dl) if f is not None and f["date"].notna().any()]
         as_of = max(latest) if latest else None
     if as_of is not None:
@@ -310,8 +382,11 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
             if frame is not None:
                 later = (frame["date"] > as_of).to_numpy()
                 if later.any():
+                    count = int(later.sum())
+                    rows = describe_rows(sheet_rows(frame.index.to_numpy()[later][:5])) + (
+                        f" and {count - 5} more" if count > 5 else "")
                     log.notes.append(f"{name}: {int(later.sum())} rows dated after the as-of date "
-                                     f"{as_of:%Y-%m-%d} are not counted")
+                                     f"{as_of:%Y-%m-%d} are not counted ({rows})")
         sp = sp.loc[~(sp["date"] > as_of)] if sp is not None else None
         ld = ld.loc[~(ld["date"] > as_of)] if ld is not None else None
         dl = dl.loc[~(dl["date"] > as_of)] if dl is not None else None
@@ -357,6 +432,49 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     return Dataset(spend=sp, leads=ld, deals=dl, settings=settings, as_of=as_of, spend_dims=spend_dims,
                    lead_dims=lead_dims, has_revenue=has_revenue, has_gross_profit=has_gp,
                    exclusions=tuple(log.exclusions), notes=tuple(log.notes))
+
+
+#: A gap in the dates longer than this, with almost nothing above it, marks mistyped future dates.
+FAR_FUTURE_GAP_DAYS = 365
+#: Largest share of dated rows that may lie above such a gap and still be called typos.
+FAR_FUTURE_MAX_SHARE = 0.01
+
+
+def _drop_far_future(log: _Collector, **frames: pd.DataFrame | None) -> list[pd.DataFrame | None]:
+    """Without an as_of setting the latest date becomes the as-of date, so one row typed 2042 for
+    2024 would make every cohort look young. Rows above a gap of more than a year in the dates,
+    fewer than 1 % of all dated rows, are excluded as mistyped (counted, with their rows).
+
+    >>> log = _Collector()
+    >>> leads = pd.DataFrame({"date": pd.to_datetime(["2024-01-01"] * 150 + ["2042-01-05"])})
+    >>> len(_drop_far_future(log, Leads=leads)[0]), log.exclusions[0].rows
+    (150, [152])
+    """
+    # rows per day by counting (dates lie within 1950-2150, so at most ~73,000 bins): no sort of millions
+    per_day = [f["date"].to_numpy("datetime64[D]").astype("int64") for f in frames.values() if f is not None]
+    per_day = [d[d != np.iinfo(np.int64).min] for d in per_day]  # NaT
+    if not sum(len(d) for d in per_day):
+        return list(frames.values())
+    low = min(int(d.min()) for d in per_day if len(d))
+    high = max(int(d.max()) for d in per_day if len(d))
+    counts = sum(np.bincount(d - low, minlength=high - low + 1) for d in per_day)
+    distinct = np.flatnonzero(counts)
+    rows_up_to = np.cumsum(counts[distinct])
+    total = int(rows_up_to[-1])
+    gaps = np.flatnonzero(np.diff(distinct) > FAR_FUTURE_GAP_DAYS)
+    cut = None
+    for gap in gaps[::-1]:  # from the top down: the lowest gap that still leaves only a few rows above it
+        if total - rows_up_to[gap] >= FAR_FUTURE_MAX_SHARE * total:
+            break
+        cut = int(distinct[gap]) + low
+    if cut is None:
+        return list(frames.values())
+    limit = pd.Timestamp(np.datetime64(cut, "D"))
+    return [None if f is None else log.exclude(
+        f, (f["date"] > limit).to_numpy(), name,
+        f"dated more than a year after every other date (after {limit:%Y-%m-%d}; a year typed wrong?)",
+        "correct the year; if these dates are right, set the as_of setting and they count")
+        for name, f in frames.items()]
 
 
 def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:

@@ -196,8 +196,16 @@ def _number_from_text(text: str) -> float | None:
     return number / 100 if percent else number
 
 
-def parse_numbers(values: pd.Series, *, table: str, column: str) -> pd.Series:
-    """A column of numbers as float64; blanks become NaN; text and Excel errors raise one InputError."""
+def parse_numbers(values: pd.Series, *, table: str, column: str, percent: bool = True) -> pd.Series:
+    """A column of numbers as float64; blanks become NaN; text and Excel errors raise one InputError.
+
+    ``percent=False`` is for amounts and counts: there '15%' is a share pasted into the wrong
+    column, and reading it as 0.15 would be a silently wrong number, so it is an error.
+
+    >>> parse_numbers(pd.Series(["15%"]), table="Spend", column="cost", percent=False)
+    Traceback (most recent call last):
+    calc.errors.InputError: Spend: column 'cost': holds percentages ('15%'), not amounts or counts (row 2). Fix: put the amount or count itself here (e.g. 1500), not a share.
+    """
     if pd.api.types.is_bool_dtype(values.dtype):
         raise InputError(table, column, "holds TRUE/FALSE, not numbers", fix="put numbers in this column")
     if pd.api.types.is_numeric_dtype(values.dtype):
@@ -209,7 +217,7 @@ def parse_numbers(values: pd.Series, *, table: str, column: str) -> pd.Series:
         return out
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     numbers = np.full(len(uniques), np.nan)
-    bad, errors = [], []
+    bad, errors, percents = [], [], []
     for i, value in enumerate(uniques):
         if _blank(value):
             continue
@@ -223,12 +231,19 @@ def parse_numbers(values: pd.Series, *, table: str, column: str) -> pd.Series:
             number = _number_from_text(str(value))
             if number is None:
                 bad.append(i)
+            elif not percent and unicodedata.normalize("NFKC", str(value)).strip().strip("()").endswith("%"):
+                percents.append(i)
             else:
                 numbers[i] = number
     if errors:
         raise InputError(table, column, f"holds Excel error values ({', '.join(sorted({str(uniques[i]) for i in errors}))})",
                          rows=_positions(codes, errors),
                          fix="fix the formulas that give these errors, or clear those cells")
+    if percents:
+        example = ", ".join(f"'{uniques[i]}'" for i in percents[:3])
+        raise InputError(table, column, f"holds percentages ({example}), not amounts or counts",
+                         rows=_positions(codes, percents),
+                         fix="put the amount or count itself here (e.g. 1500), not a share")
     if bad:
         example = ", ".join(f"'{uniques[i]}'" for i in bad[:3])
         raise InputError(table, column, f"holds text that is not a number: {example}", rows=_positions(codes, bad),

@@ -1,0 +1,244 @@
+"""Checks run on input files before anything parses them, and the one rule for text the product writes.
+
+Workbooks travel between people, so an .xlsx handed to ``cycle-roi`` (or opened by the ribbon) is
+treated as untrusted:
+
+* **Zip bombs** — an .xlsx is a zip. Before any part is unpacked, :func:`check_workbook` reads
+  the zip's central directory and refuses more than :data:`MAX_ENTRIES` parts, more than
+  :data:`MAX_TOTAL_BYTES` declared uncompressed bytes, or a large part that inflates more than
+  :data:`MAX_RATIO` times its compressed size (Apache POI's ``MinInflateRatio`` of 0.01 is the
+  same limit). The directory can lie, so the XML parts are then streamed in
+  :data:`CHUNK_BYTES` pieces with a byte counter and reading stops as soon as a part inflates
+  past what it declared: memory stays at one chunk whatever the file claims.
+* **XML entity bombs** (billion laughs, external entities) — no part of a real workbook has a
+  DOCTYPE; any ``<!DOCTYPE`` or ``<!ENTITY`` in an XML part refuses the file. This is a scan of
+  raw bytes, not a parse, so nothing is ever expanded (no defusedxml needed).
+* **Macros and external links** — VBA projects, links to other workbooks and data connections
+  are reported as notes: readers here only ever read cell values, so macros never run and
+  links are never followed (the values the sender last saved are used).
+* **Not a spreadsheet** — :func:`sniff_kind` names PDFs, pictures, Word files and other binary
+  content so the message says what the file is instead of showing parser noise.
+
+:func:`safe_cell_text` is the rule for output: text from the inputs (segment names, campaign
+names, ids) that begins with ``=``, ``+``, ``-``, ``@`` — or with a tab or carriage return,
+which some programs strip before looking — gets a leading apostrophe, the OWASP defence against
+CSV/formula injection. Every writer applies the rule to every text value it writes:
+
+* CSV files and live Excel (xlwings ``range.value``): :func:`safe_cell_text` (Excel consumes the
+  apostrophe as its "this is text" mark and shows the text as typed);
+* openpyxl: :func:`set_text_cell` (string cell with Excel's quote prefix, no visible apostrophe);
+* xlsxwriter: ``write_string`` or a workbook opened with ``strings_to_formulas=False`` (text is
+  always a string cell).
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from calc import InputError
+
+#: Most parts an .xlsx may have. A large real workbook has a few hundred (sheets, rels, charts).
+MAX_ENTRIES = 10_000
+#: Most bytes all parts may declare uncompressed: a full 1,048,576-row sheet with a dozen
+#: columns is about 0.5 GiB of XML.
+MAX_TOTAL_BYTES = 2 * 1024**3
+#: Largest inflate ratio of one part (uncompressed / compressed). Real sheet XML compresses
+#: 5–30 times; bombs compress a thousand times and more.
+MAX_RATIO = 100
+#: Parts smaller than this are not ratio-checked: a tiny styles part of repeated tags may
+#: compress very well and can do no harm.
+RATIO_MIN_BYTES = 1024**2
+#: Bytes read at a time while scanning parts.
+CHUNK_BYTES = 1024**2
+
+#: Parts that are never XML (pictures, VBA and printer settings). Every other part is scanned: a
+#: sheet part may be given any name in the package's relationships, and parsers read it as XML.
+_BINARY_PART = re.compile(r"\.(bin|png|jpe?g|gif|bmp|tiff?|emf|wmf|wdp|svg\.gz)$", re.IGNORECASE)
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_MACROS = re.compile(r"(^|/)vbaProject\.bin$|(^|/)vbaData\.xml$|^xl/macrosheets/|^xl/dialogsheets/", re.IGNORECASE)
+_EXTERNAL_LINKS = re.compile(r"^xl/externalLinks/", re.IGNORECASE)
+_CONNECTIONS = re.compile(r"^xl/connections\.xml$|^xl/queryTables/", re.IGNORECASE)
+_ACTIVE_CONTENT = re.compile(r"^xl/activeX/|^xl/embeddings/", re.IGNORECASE)
+
+#: (magic bytes at the start, what the file is) for files that are not spreadsheets.
+_MAGIC = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG picture"),
+    (b"\xff\xd8\xff", "a JPEG picture"),
+    (b"GIF8", "a GIF picture"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"\x7fELF", "a program"),
+    (b"{\\rtf", "an RTF document"),
+    (b"SQLite format 3", "a SQLite database"),
+)
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls / .doc
+
+
+@dataclass(frozen=True)
+class WorkbookCheck:
+    """What :func:`check_workbook` found in a workbook it let through."""
+
+    entries: int
+    uncompressed_bytes: int
+    notes: tuple[str, ...] = field(default=())
+
+
+def safe_cell_text(value: Any) -> Any:
+    """Text that no spreadsheet will run as a formula; anything that is not text is returned as is.
+
+    >>> [safe_cell_text(v) for v in ["=HYPERLINK(\\"http://x\\")", "+1", "-Search", "@SUM(A1)", "\\t=1", "Search", 5, -3.5]]
+    ['\\'=HYPERLINK("http://x")', "'+1", "'-Search", "'@SUM(A1)", "'\\t=1", 'Search', 5, -3.5]
+    >>> safe_cell_text("")
+    ''
+    """
+    # a tab or CR in front is stripped by some importers before they decide "formula or not"
+    return "'" + value if is_formula_like(value) else value
+
+
+def is_formula_like(value: Any) -> bool:
+    """True for text a spreadsheet could take for a formula (what :func:`safe_cell_text` neutralises).
+
+    >>> is_formula_like("=1+1"), is_formula_like("Search"), is_formula_like(-1)
+    (True, False, False)
+    """
+    return isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and value != ""
+
+
+def set_text_cell(cell: Any, value: Any) -> None:
+    """Put a value into an openpyxl cell so that formula-like text stays text.
+
+    openpyxl turns any string starting with ``=`` into a formula. Text that looks like a formula
+    is stored as a string with Excel's quote prefix (the hidden apostrophe): Excel shows it
+    exactly as typed and keeps it text when the cell is edited — no visible apostrophe.
+    """
+    cell.value = value
+    if is_formula_like(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def sniff_kind(head: bytes) -> str | None:
+    """What a file that is not a spreadsheet or CSV is, from its first bytes; None if it may be one.
+
+    >>> sniff_kind(b"%PDF-1.7 ..."), sniff_kind(b"date,cost\\n2024-03-01,5\\n"), sniff_kind(b"\\x00\\x01\\x02\\x00" * 8)
+    ('a PDF document', None, 'a binary file')
+    """
+    if head.startswith((b"PK", OLE_MAGIC, b"PAR1")):
+        return None  # the containers of .xlsx/.ods, old .xls and Parquet: their readers judge them
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return None  # text with a byte-order mark (UTF-16 CSVs are full of NUL bytes)
+    sample = head[:4096]
+    if not sample or looks_utf16(sample):
+        return None
+    # control characters (NUL and the others below space, bar tab, line ends and form feed)
+    # appear in no text export; a few in a thousand mean binary content
+    controls = sum(b < 9 or 13 < b < 32 for b in sample)
+    return "a binary file" if controls > len(sample) // 100 else None
+
+
+def looks_utf16(sample: bytes) -> bool:
+    """UTF-16 text without a BOM: every other byte of ASCII-range text is NUL.
+
+    >>> looks_utf16("date,cost".encode("utf-16-le")), looks_utf16(b"date,cost"), looks_utf16(b"")
+    (True, False, False)
+    """
+    if len(sample) < 2:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return (odd.count(0) > len(odd) * 0.9) != (even.count(0) > len(even) * 0.9)
+
+
+def check_workbook(path: str | Path, *, label: str) -> WorkbookCheck:
+    """Refuse a zip bomb or an XML entity bomb before any parser opens ``path``; note macros and links.
+
+    Raises InputError (naming ``label``) for a refused file; returns what was noted otherwise.
+    Files that are not zips (old .xls) pass through: they have no zip or XML to abuse.
+    """
+    path = Path(path)
+    if not zipfile.is_zipfile(path):
+        return WorkbookCheck(0, 0)
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(label, None, f"is a damaged zip, not a readable workbook ({exc})",
+                         fix="open it in Excel and save it again as .xlsx") from None
+    with book:
+        infos = book.infolist()
+        _check_directory(infos, label)
+        for info in infos:
+            if not _BINARY_PART.search(info.filename) and not info.is_dir():
+                _scan_part(book, info, label)
+        return WorkbookCheck(len(infos), sum(i.file_size for i in infos), _notes(infos, label))
+
+
+def _check_directory(infos: list[zipfile.ZipInfo], label: str) -> None:
+    fix = "this is not an ordinary workbook; ask the sender for a plain export (CSV or a freshly saved .xlsx)"
+    if len(infos) > MAX_ENTRIES:
+        raise InputError(label, None, f"has {len(infos):,} parts inside (a workbook has at most a few hundred); "
+                         f"refused as a possible zip bomb", fix=fix)
+    total = sum(i.file_size for i in infos)
+    if total > MAX_TOTAL_BYTES:
+        raise InputError(label, None, f"would unpack to {total / 1024**3:.1f} GiB (limit "
+                         f"{MAX_TOTAL_BYTES / 1024**3:.0f} GiB); refused before unpacking",
+                         fix="split the data into smaller files, or export it as CSV or Parquet")
+    for info in infos:
+        if info.file_size >= RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise InputError(label, None, f"part {info.filename} inflates {ratio:,.0f} times (limit {MAX_RATIO}); "
+                             f"refused as a possible zip bomb", fix=fix)
+
+
+def _scan_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> None:
+    """Stream one XML part: stop at a DTD, or as soon as it inflates past its declared size."""
+    seen = 0
+    tail = b""
+    utf16 = None
+    try:
+        with book.open(info) as stream:
+            while True:
+                chunk = stream.read(CHUNK_BYTES)
+                if not chunk:
+                    break
+                seen += len(chunk)
+                if seen > info.file_size:
+                    raise InputError(label, None, f"part {info.filename} holds more than its declared "
+                                     f"{info.file_size:,} bytes; refused as a possible zip bomb",
+                                     fix="ask the sender for a plain export (CSV or a freshly saved .xlsx)")
+                if utf16 is None:
+                    utf16 = chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or looks_utf16(chunk[:512])
+                text = chunk.replace(b"\x00", b"") if utf16 else chunk
+                if _DTD.search(tail + text):
+                    raise InputError(label, None, f"part {info.filename} declares a DOCTYPE or ENTITY, which no "
+                                     f"real workbook does (an XML entity bomb or an external-entity attack); refused",
+                                     fix="ask the sender for a plain export (CSV or a freshly saved .xlsx)")
+                tail = text[-16:]
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
+        # zipfile checks CRCs and sizes as it reads: a lying or damaged part ends up here
+        raise InputError(label, None, f"part {info.filename} is damaged ({exc})",
+                         fix="open it in Excel and save it again as .xlsx") from None
+
+
+def _notes(infos: list[zipfile.ZipInfo], label: str) -> tuple[str, ...]:
+    names = [i.filename for i in infos]
+    notes = []
+    if any(_MACROS.search(n) for n in names):
+        notes.append(f"{label} contains macros (VBA); they were not run — only cell values were read")
+    links = [n for n in names if _EXTERNAL_LINKS.search(n) and n.lower().endswith(".xml")]
+    if links:
+        notes.append(f"{label} links to {len(links)} other workbook(s); the links were not followed — "
+                     f"linked cells count with the values the sender last saved")
+    if any(_CONNECTIONS.search(n) for n in names):
+        notes.append(f"{label} has data connections or queries; they were not refreshed — the saved values were read")
+    if any(_ACTIVE_CONTENT.search(n) for n in names):
+        notes.append(f"{label} contains embedded objects or ActiveX controls; they were ignored")
+    return tuple(notes)
