@@ -1,6 +1,7 @@
 """The ``cycle-roi`` command line. Each module registers its commands on the shared app."""
 from .common import app
 from . import kpi  # noqa: F401  (registers kpi, demo)
+from . import workbook  # noqa: F401  (registers report, template, refresh, share, addin)
 from . import cycle  # noqa: F401  (registers cohorts, backtest)
 from . import analysis  # noqa: F401  (registers stability, diagnose, segments, budget, portfolio)
 

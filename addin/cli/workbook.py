@@ -1,0 +1,171 @@
+"""Workbook commands: ``report`` (a report workbook from files), ``template``, ``refresh``, ``share``
+and ``addin install|status|uninstall``."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..report import SECTIONS, TargetLockedError, write_report
+from ..report.labels import LANGUAGES
+from .common import AsOfOpt, DealsOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt, app, err, friendly, load_dataset, out
+
+OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Workbook to write (.xlsx).")]
+LanguageOpt = Annotated[Optional[str], typer.Option(
+    "--language", help="Report language: en, zh, ko or id (default: the language setting, else en).")]
+
+
+@contextmanager
+def progress_bar(total: int, description: str) -> Iterator[callable]:
+    """A progress bar on stderr; yields ``step(label)`` to advance it by one."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=False) as bar:
+        task = bar.add_task(description, total=total)
+        seen = [0]
+
+        def step(label: str) -> None:
+            if seen[0]:
+                bar.advance(task)
+            seen[0] += 1
+            bar.update(task, description=f"{description}: {label}")
+
+        yield step
+        bar.update(task, completed=total, description=f"{description}: done")
+
+
+def check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        fail(f"--language {language} is not available; use one of {', '.join(LANGUAGES)}")
+
+
+def fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+@friendly
+def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None,
+           map: MapOpt = None, setting: SettingOpt = None, as_of: AsOfOpt = None,
+           language: LanguageOpt = None) -> None:
+    """Build a full report workbook (Dashboard and every analysis sheet) from Spend/Leads/Deals files.
+
+    Any one file may be missing: the sheets that need it say so instead of failing.
+    """
+    check_language(language)
+    data = load_dataset(spend, leads, deals, map, setting, as_of)
+    with progress_bar(len(SECTIONS) + 1, "Building report") as step:
+        try:
+            path = write_report(data, output, language=language, progress=step)
+        except TargetLockedError as exc:
+            fail(str(exc))
+        step("saved")
+    out.print(f"Report written to {path}")
+
+
+@app.command()
+@friendly
+def template(output: OutputOpt, language: LanguageOpt = None) -> None:
+    """Write the empty Cycle ROI workbook template (deterministic: same code, same bytes)."""
+    check_language(language)
+    from ..report.template import build_template
+
+    try:
+        path = build_template(output, language=language or "en")
+    except TargetLockedError as exc:
+        fail(str(exc))
+    out.print(f"Template written to {path}")
+
+
+BookArg = Annotated[Path, typer.Argument(help="The Cycle ROI workbook (.xlsx).")]
+NewOutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="Write here instead of changing BOOK.")]
+
+
+@app.command()
+@friendly
+def refresh(book: BookArg, output: NewOutputOpt = None) -> None:
+    """Recompute every report sheet of BOOK from its own Spend/Leads/Deals tables and Settings.
+
+    Input tables and your own sheets stay exactly as they were. If BOOK holds something the file
+    writer cannot keep (macros, a ribbon, pictures, spilling formulas on your sheets, ...), it is
+    left unchanged and the message says what; use -o to write a refreshed copy instead.
+    """
+    from ..workbook import WorkbookError, refresh_file
+
+    with progress_bar(len(SECTIONS) * 2 + 1, "Refreshing") as step:
+        try:
+            path, lost = refresh_file(book, output, progress=step)
+        except (WorkbookError, TargetLockedError) as exc:
+            fail(str(exc))
+    for what in lost:
+        err.print(f"[yellow]note:[/yellow] the copy does not carry {what}; {book} itself is unchanged", highlight=False)
+    out.print(f"Reports refreshed in {path}")
+
+
+@app.command()
+@friendly
+def share(book: BookArg, output: OutputOpt,
+          inputs: Annotated[bool, typer.Option("--inputs/--no-inputs", help="Keep the Spend/Leads/Deals sheets.")] = True
+          ) -> None:
+    """Write a finance copy of BOOK: every formula replaced by its value, no macros or add-in calls,
+    charts and formatting kept, so it opens anywhere without the add-in and shows no error cells."""
+    from ..workbook import WorkbookError, share_file
+
+    with progress_bar(len(SECTIONS) * 2 + 2, "Sharing") as step:
+        try:
+            path, notes = share_file(book, output, include_inputs=inputs, progress=step)
+        except (WorkbookError, TargetLockedError) as exc:
+            fail(str(exc))
+    for note in notes:
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    out.print(f"Finance copy written to {path}")
+
+
+addin_app = typer.Typer(no_args_is_help=True, help="Install, check or remove the Excel add-in (ribbon and functions).")
+app.add_typer(addin_app, name="addin")
+
+
+@addin_app.command("install")
+def addin_install() -> None:
+    """Windows: build the .xlam into XLSTART, import the ribbon callbacks and functions, configure xlwings."""
+    from .. import install as installer
+
+    try:
+        message = installer.install()
+    except RuntimeError as exc:
+        fail(str(exc))
+    out.print(message, highlight=False)
+
+
+@addin_app.command("status")
+def addin_status() -> None:
+    """Say what is installed and configured (and what this system supports)."""
+    from .. import install as installer
+
+    state = installer.status()
+    out.print(state.message, highlight=False)
+    for key, value in state.config.items():
+        out.print(f"  {key} = {value}", highlight=False)
+
+
+@addin_app.command("uninstall")
+def addin_uninstall() -> None:
+    """Windows: remove the .xlam and Cycle ROI's xlwings settings."""
+    from .. import install as installer
+
+    out.print(installer.uninstall(), highlight=False)
+
+
+@addin_app.command("build")
+def addin_build(output: OutputOpt) -> None:
+    """Build the add-in file (.xlam with the Cycle ROI ribbon) on any system."""
+    from ..ribbon.xlam import build_xlam
+
+    try:
+        path = build_xlam(output)
+    except TargetLockedError as exc:
+        fail(str(exc))
+    out.print(f"Add-in written to {path} (its ribbon callbacks are imported by 'cycle-roi addin install' on Windows)")

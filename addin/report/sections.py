@@ -1,0 +1,264 @@
+"""The report sections registry: which sheets a report has, what each needs, how its blocks are built.
+
+One registry (``SECTIONS``) drives the report writer, the template, the refresh and the tests.
+Each section turns calc results into blocks (``blocks.py``); numbers come only from calc.
+A section whose input tables are missing becomes a sheet that says which table to add, instead
+of failing the whole report.
+
+Sections are added here as their calc functions exist; a section is never filled with
+placeholder numbers.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+import calc
+from calc import Dataset
+
+from .blocks import Block, Card, Cards, Chart, Column, Highlight, Notes, Sheet, Table, Title
+from .labels import Labels
+
+#: Preferred dimension for the Dashboard's segment table, in order; else the first segment column.
+PREFERRED_DIMS = ("channel", "origin", "source", "campaign", "province", "region")
+MAX_SEGMENTS = 30
+
+
+@dataclass(frozen=True)
+class Context:
+    data: Dataset
+    labels: Labels
+    by: str | None
+
+    @property
+    def currency(self) -> str:
+        return self.data.settings.currency
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    """What a template section needs: labels and the Excel table references of the inputs."""
+
+    labels: Labels
+    by: str = "channel"
+    spend: str = "Spend[#All]"
+    leads: str = "Leads[#All]"
+    deals: str = "Deals[#All]"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str                                   # sheet key; its tab name is label "sheet.<key>"
+    needs: tuple[str, ...]                     # input tables: "spend", "leads", "deals"
+    build: Callable[[Context], list[Block]]
+    template: Callable[[TemplateContext], list[Block]] | None = None
+
+
+def main_dimension(data: Dataset) -> str | None:
+    """The segment column the Dashboard and Segments split by.
+
+    A preferred name (channel, origin, ...) if present, else the first column with 2 to 30 distinct
+    values (an id-like column with a value per row makes no readable table), else none.
+    """
+    frame = data.leads if data.leads is not None else data.spend
+    dims = data.lead_dims if data.leads is not None else data.spend_dims
+    sizes = {dim: frame[dim].nunique() for dim in dims}
+    readable = [dim for dim in dims if 2 <= sizes[dim] <= MAX_SEGMENTS]
+    for name in PREFERRED_DIMS:
+        for dim in readable:
+            if dim.casefold() == name:
+                return dim
+    return readable[0] if readable else None
+
+
+def messages(data: Dataset, *frames: pd.DataFrame) -> tuple[str, ...]:
+    lines = list(data.notes)
+    for frame in frames:
+        lines += list(frame.attrs.get("notes", []))
+    lines += [str(e) for e in data.exclusions]
+    return tuple(dict.fromkeys(lines))
+
+
+# --- Dashboard --------------------------------------------------------------------------------
+
+KPI_FORMATS = {"consultations": "int", "spend": "money", "consult_cost": "money", "deals": "int",
+               "conversion_rate": "pct", "revenue": "money", "gross_profit": "money",
+               "mean_days_to_close": "days", "median_days_to_close": "days"}
+DASHBOARD_CARDS = ("consultations", "spend", "consult_cost", "deals", "conversion_rate", "revenue",
+                   "gross_profit", "median_days_to_close")
+#: Consultation cost as an ordinary formula over the row's spend and consultations (recalculates anywhere).
+COST_FORMULA = '=IF(AND(ISNUMBER({spend}),{consultations}>0),{spend}/{consultations},"")'
+SEGMENT_COLUMNS = ("consultations", "spend", "consult_cost", "deals", "conversion_rate", "gross_profit",
+                   "median_days_to_close")
+
+
+def kpi_columns(L: Labels, keys) -> tuple[Column, ...]:
+    return tuple(Column(k, L(f"col.{k}"), KPI_FORMATS[k], formula=COST_FORMULA if k == "consult_cost" else None)
+                 for k in keys)
+
+
+def _monthly(data: Dataset) -> pd.DataFrame | None:
+    """Key indicators per inquiry month (a few dozen calc calls, one per month)."""
+    dates = data.leads["date"] if data.leads is not None else (data.spend["date"] if data.spend_dated else None)
+    if dates is None or dates.dropna().empty:
+        return None
+    if data.spend is not None and not data.spend_dated:
+        # a dateless spend export cannot be split by month; the monthly table shows leads and deals only
+        data = dataclasses.replace(data, spend=None)
+    months = pd.period_range(dates.min(), dates.max(), freq="M")
+    rows = []
+    for month in months:
+        start, end = month.start_time.date(), month.end_time.date()
+        figures = calc.kpi_table(data, start=start, end=end).iloc[0]
+        rows.append({"month": month.strftime("%Y-%m"), **figures.to_dict()})
+    return pd.DataFrame(rows)
+
+
+def _verdicts(data: Dataset) -> tuple[str, ...]:
+    """Weekly stability verdicts of volume and cost (and whether cost is affordable), in words."""
+    from calc.stability import stability_verdict
+
+    if data.leads is None:
+        return ()
+    out = []
+    for measure in ("volume", "cost") if data.spend_dated else ("volume",):
+        try:
+            out.append(stability_verdict(data, measure=measure, period="week"))
+        except calc.InputError as exc:  # e.g. fewer than two weeks of data
+            out.append(str(exc))
+    return tuple(out)
+
+
+def dashboard(ctx: Context) -> list[Block]:
+    data, L = ctx.data, ctx.labels
+    total = calc.kpi_table(data)
+    row = total.iloc[0]
+    first = data.leads["date"].min() if data.leads is not None else (
+        data.spend["date"].min() if data.spend_dated else None)
+    subtitle = (L("dashboard.subtitle", period=f"{first:%Y-%m-%d} – {data.as_of:%Y-%m-%d}", currency=ctx.currency)
+                if first is not None and data.as_of is not None else L("dashboard.subtitle_undated", currency=ctx.currency))
+    cards = [Card(k, L(f"col.{k}"), row[k], KPI_FORMATS[k]) for k in DASHBOARD_CARDS]
+    if data.leads is not None and data.deals is not None:
+        within = calc.inquiry_conversion(data, horizon_days=90)
+        cards.append(Card("conversion_90", L("dashboard.conversion_90"), within, "pct"))
+        if data.spend is not None:
+            cards.append(Card("max_consult_cost", L("col.max_consult_cost"), calc.max_consult_cost(data), "money"))
+    blocks: list[Block] = [
+        Title(L("sheet.dashboard"), subtitle),
+        Cards(tuple(cards), L("dashboard.key_indicators")),
+    ]
+    verdicts = _verdicts(data)
+    if verdicts:
+        blocks.append(Notes(verdicts, L("stability.verdicts"), tone="finding"))
+    if ctx.by:
+        seg = calc.kpi_table(data, by=ctx.by)
+        columns = (Column(ctx.by, L.column(ctx.by), "text"), *kpi_columns(L, SEGMENT_COLUMNS))
+        blocks += [
+            Table("by_segment", L("dashboard.by_segment", dim=ctx.by), seg, columns,
+                  highlights=(Highlight("conversion_rate"), Highlight("consult_cost", low_good=True))),
+            Chart("by_segment", "bar", L("dashboard.chart_segment", dim=ctx.by), category=ctx.by,
+                  series=("consultations",), secondary=()),
+        ]
+        if seg["conversion_rate"].notna().any():
+            blocks.append(Chart("by_segment", "bar", L("dashboard.chart_conversion", dim=ctx.by), category=ctx.by,
+                                series=("conversion_rate",), y_format="pct"))
+    monthly = _monthly(data)
+    if monthly is not None:
+        keys = ["consultations", "spend", "consult_cost", "deals", "conversion_rate"]
+        columns = (Column("month", L("col.month"), "text"), *kpi_columns(L, keys))
+        blocks += [
+            Table("monthly", L("dashboard.monthly"), monthly, columns),
+            Chart("monthly", "column", L("dashboard.chart_monthly"), category="month", series=("consultations",),
+                  secondary=("consult_cost",) if monthly["consult_cost"].notna().any() else ()),
+        ]
+    blocks.append(Notes(messages(data, total) or (L("notes.none"),), L("notes.title")))
+    return blocks
+
+
+def dashboard_template(ctx: TemplateContext) -> list[Block]:
+    """The template's Dashboard: the same cards and segment table as live UDF formulas."""
+    L = ctx.labels
+    kpi = f'KPI_TABLE({ctx.spend},{ctx.leads},{ctx.deals})'
+    card_formulas = {
+        "consultations": f"CONSULT_VOLUME({ctx.leads})",
+        "spend": f"INDEX({kpi},2,2)",
+        "consult_cost": f"CONSULT_COST({ctx.spend},{ctx.leads})",
+        "deals": f"INDEX({kpi},2,4)",
+        "conversion_rate": f"INQUIRY_CONVERSION({ctx.leads},{ctx.deals})",
+        "revenue": f"INDEX({kpi},2,6)",
+        "gross_profit": f"INDEX({kpi},2,7)",
+        "median_days_to_close": f"INDEX({kpi},2,9)",
+    }
+    cards = [Card(k, L(f"col.{k}"), None, KPI_FORMATS[k], formula=f"={card_formulas[k]}") for k in DASHBOARD_CARDS]
+    cards.append(Card("conversion_90", L("dashboard.conversion_90"), None, "pct",
+                      formula=f"=INQUIRY_CONVERSION({ctx.leads},{ctx.deals},,,,90)"))
+    cards.append(Card("max_consult_cost", L("col.max_consult_cost"), None, "money",
+                      formula=f"=MAX_CONSULT_COST({ctx.leads},{ctx.deals})"))
+    header = pd.DataFrame(columns=[ctx.by, *calc.KPI_COLUMNS])
+    columns = (Column(ctx.by, L.column(ctx.by), "text"),
+               *(Column(k, L(f"col.{k}"), KPI_FORMATS[k]) for k in calc.KPI_COLUMNS))
+    return [
+        Title(L("sheet.dashboard"), L("template.subtitle")),
+        Cards(tuple(cards), L("dashboard.key_indicators")),
+        Table("by_segment", L("dashboard.by_segment", dim=ctx.by), header, columns,
+              formula=f'=_xlfn.DROP(KPI_TABLE({ctx.spend},{ctx.leads},{ctx.deals},"{ctx.by}"),1)',
+              highlights=(Highlight("conversion_rate"),)),
+        Chart("by_segment", "bar", L("dashboard.chart_conversion", dim=ctx.by), category=ctx.by,
+              series=("conversion_rate",), y_format="pct"),
+        Notes((L("template.dashboard_note"),), L("notes.title")),
+    ]
+
+
+def _register() -> dict[str, Section]:
+    from . import analyses as a
+
+    return {
+        "dashboard": Section("dashboard", (), dashboard, dashboard_template),
+        "cycle_roi": Section("cycle_roi", ("leads", "deals"), a.cycle_roi_section, a.cycle_roi_template),
+        "stability": Section("stability", ("leads",), a.stability_section, a.stability_template),
+        "segments": Section("segments", ("leads",), a.segments_section, a.segments_template),
+        "diagnosis": Section("diagnosis", ("leads",), a.diagnosis_section, a.diagnosis_template),
+        "portfolio": Section("portfolio", ("leads", "deals"), a.portfolio_section, a.portfolio_template),
+    }
+
+_TABLE_NAMES = {"spend": "Spend", "leads": "Leads", "deals": "Deals"}
+
+
+def missing_tables(section: Section, data: Dataset) -> list[str]:
+    return [_TABLE_NAMES[t] for t in section.needs if getattr(data, t) is None]
+
+
+def build_sheets(data: Dataset, *, language: str | None = None, sections: list[str] | None = None,
+                 progress: Callable[[str], None] | None = None) -> list[Sheet]:
+    """Every report sheet for ``data``, in registry order; ``progress(key)`` is called before each."""
+    L = Labels(language or data.settings.language)
+    ctx = Context(data, L, main_dimension(data))
+    sheets = []
+    for key in sections or list(SECTIONS):
+        section = SECTIONS[key]
+        if progress:
+            progress(key)
+        lacking = missing_tables(section, data)
+        if lacking:
+            blocks: list[Block] = [Title(L(f"sheet.{key}")),
+                                   Notes((L("missing.tables", tables=", ".join(lacking)),), tone="missing")]
+        else:
+            try:
+                blocks = section.build(ctx)
+            except calc.InputError as exc:  # the data cannot answer this section's question: say why, in place
+                blocks = [Title(L(f"sheet.{key}")), Notes((str(exc),), tone="missing")]
+        sheets.append(Sheet(key, L(f"sheet.{key}"), tuple(blocks)))
+    return sheets
+
+
+SECTIONS: dict[str, Section] = _register()
+
+
+def template_sheets(language: str = "en") -> list[Sheet]:
+    """The template's report sheets: UDF formulas instead of values, for live Excel."""
+    ctx = TemplateContext(Labels(language))
+    return [Sheet(key, ctx.labels(f"sheet.{key}"), tuple(section.template(ctx)))
+            for key, section in SECTIONS.items() if section.template is not None]

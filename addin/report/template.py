@@ -1,0 +1,159 @@
+"""The Cycle ROI workbook template, built by code (``cycle-roi template -o FILE``) and deterministic.
+
+Sheets: Start (what to paste where), the report sheets from the sections registry with live UDF
+formulas (dynamic arrays for tables), Settings (an Excel Table named Settings: setting, value,
+description, one row per :class:`calc.Settings` field) and the input sheets Spend, Leads and Deals,
+each an Excel Table of the same name with the canonical headers and data validation.
+
+``build_template(path, tables=...)`` can also fill the input tables (the demo workbook), which
+``cycle-roi refresh`` then turns into a report with values.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+import calc
+
+from .labels import Labels
+from .layout import excel_value, plan_sheet
+from .sections import template_sheets
+from .xlsx import XlsxReportWriter, atomic_target, new_workbook, replace_file
+
+#: Canonical headers of the empty template's input tables (segment columns are examples).
+INPUT_HEADERS = {
+    "Spend": ("date", "cost", "channel", "campaign"),
+    "Leads": ("lead_id", "date", "channel", "campaign"),
+    "Deals": ("lead_id", "date", "revenue", "gross_profit"),
+}
+#: Rows the validation rules cover below an empty table (Excel extends tables as users paste).
+VALIDATION_ROWS = 100_000
+DATE_COLUMNS = {"date"}
+AMOUNT_COLUMNS = {"cost", "revenue", "gross_profit", "consultations", "deals", "clicks", "impressions"}
+SETTING_CHOICES = {"language": ("en", "zh", "ko", "id"), "ambiguous_dates": ("day_first", "month_first"),
+                   "week_start": ("monday", "sunday")}
+
+
+def settings_rows(language: str) -> list[list[Any]]:
+    """[setting, value, description] per Settings field; blank value = the default."""
+    rows = []
+    for name, field in calc.Settings.model_fields.items():
+        value = language if name == "language" else field.default
+        rows.append([name, excel_value(value), field.description or ""])
+    return rows
+
+
+def _input_sheet(workbook, writer: XlsxReportWriter, table: str, frame: pd.DataFrame | None, L: Labels) -> None:
+    ws = workbook.add_worksheet(table)
+    headers = list(frame.columns) if frame is not None else list(INPUT_HEADERS[table])
+    n = len(frame) if frame is not None else 0
+    date_fmt, plain = writer.fmt("cell:date"), writer.fmt("plain")
+    ws.add_table(0, 0, max(n, 1), len(headers) - 1, {
+        "name": table, "style": "Table Style Medium 2",
+        "columns": [{"header": str(h), "format": date_fmt if h in DATE_COLUMNS else plain} for h in headers]})
+    if frame is not None:
+        for j, header in enumerate(headers):
+            values = frame[header].tolist()
+            for i, value in enumerate(values):
+                value = excel_value(value)
+                if value is None:
+                    continue
+                if isinstance(value, dt.datetime):
+                    ws.write_datetime(i + 1, j, value, date_fmt)
+                else:
+                    ws.write(i + 1, j, value)
+    last = max(n, VALIDATION_ROWS)
+    for j, header in enumerate(headers):
+        ws.set_column(j, j, 14 if header in DATE_COLUMNS else max(12, len(str(header)) + 2))
+        if header in DATE_COLUMNS:
+            ws.data_validation(1, j, last, j, {
+                "validate": "date", "criteria": ">=", "value": dt.date(2000, 1, 1),
+                "error_title": "Cycle ROI", "error_message": L("template.date_error"), "error_type": "warning"})
+        elif header in AMOUNT_COLUMNS:
+            ws.data_validation(1, j, last, j, {
+                "validate": "decimal", "criteria": ">=", "value": 0,
+                "error_title": "Cycle ROI", "error_message": L("template.amount_error"), "error_type": "warning"})
+    ws.freeze_panes(1, 0)
+
+
+def build_template(target: str | os.PathLike, *, language: str = "en",
+                   tables: Mapping[str, pd.DataFrame | None] | None = None) -> Path:
+    """Write the template (or, with ``tables``, a workbook whose input tables hold that data).
+
+    Atomic: written beside the target, then moved into place.
+    """
+    L = Labels(language)
+    tmp, final = atomic_target(target)
+    try:
+        workbook = new_workbook(tmp)
+        workbook.set_properties({"created": dt.datetime(2024, 1, 1), "author": "Cycle ROI",
+                                 "title": "Cycle ROI workbook"})
+        writer = XlsxReportWriter(workbook)
+
+        start = workbook.add_worksheet(L("sheet.start"))
+        start.set_column(0, 0, 100)
+        start.hide_gridlines(2)
+        start.fit_to_pages(1, 0)
+        start.write(0, 0, L("start.title"), writer.fmt("title"))
+        wrapped = workbook.add_format({"font_name": "Calibri", "text_wrap": True, "valign": "top"})
+        for i, key in enumerate(("start.what", "start.spend", "start.leads", "start.deals", "start.settings",
+                                 "start.refresh", "start.share", "start.help")):
+            start.set_row(2 + i, 32)
+            start.write(2 + i, 0, L(key), wrapped)
+
+        for sheet in template_sheets(language):
+            writer.write(plan_sheet(sheet))
+
+        settings = workbook.add_worksheet(L("sheet.settings"))
+        rows = settings_rows(language)
+        settings.add_table(0, 0, len(rows), 2, {
+            "name": "Settings", "style": "Table Style Light 9",
+            "columns": [{"header": "setting"}, {"header": "value"}, {"header": "description"}], "data": rows})
+        settings.set_column(0, 0, 34)
+        settings.set_column(1, 1, 14)
+        settings.set_column(2, 2, 100)
+        for i, row in enumerate(rows, start=1):
+            choices = SETTING_CHOICES.get(row[0])
+            if choices:
+                settings.data_validation(i, 1, i, 1, {"validate": "list", "source": list(choices)})
+            elif row[0] in ("gross_margin", "confidence"):
+                settings.data_validation(i, 1, i, 1, {"validate": "decimal", "criteria": "between",
+                                                      "minimum": 0, "maximum": 1})
+            elif row[0] == "as_of":
+                settings.data_validation(i, 1, i, 1, {"validate": "date", "criteria": ">=",
+                                                      "value": dt.date(2000, 1, 1)})
+                settings.write_blank(i, 1, None, writer.fmt("cell:date"))
+
+        for table in ("Spend", "Leads", "Deals"):
+            _input_sheet(workbook, writer, table, (tables or {}).get(table), L)
+        workbook.close()
+        replace_file(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return final
+
+
+def sample_tables(*, until: str | None = None) -> dict[str, pd.DataFrame]:
+    """The bundled sample business as input tables (dates as dates); ``until`` keeps inquiries and
+    spend up to that day and the deals of those inquiries (a smaller demo for tests)."""
+    from importlib import resources
+
+    folder = resources.files("addin") / "sample_data"
+    tables = {}
+    for name in ("Spend", "Leads", "Deals"):
+        with (folder / f"{name.lower()}.csv").open("rb") as handle:
+            frame = pd.read_csv(handle, dtype={"lead_id": str})
+        frame["date"] = pd.to_datetime(frame["date"])
+        tables[name] = frame
+    if until is not None:
+        end = pd.Timestamp(until)
+        tables["Spend"] = tables["Spend"].loc[tables["Spend"]["date"] <= end].reset_index(drop=True)
+        tables["Leads"] = tables["Leads"].loc[tables["Leads"]["date"] <= end].reset_index(drop=True)
+        tables["Deals"] = tables["Deals"].loc[tables["Deals"]["lead_id"].isin(tables["Leads"]["lead_id"])
+                                              ].reset_index(drop=True)
+    return tables

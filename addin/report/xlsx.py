@@ -1,0 +1,200 @@
+"""Dumb xlsxwriter writer: copies sheet plans (``layout.py``) into a new workbook.
+
+It decides nothing: positions, values, formulas and chart ranges all come from the plan. Styles
+are looked up by name in ``STYLE`` so the openpyxl/xlwings writers can use the same table.
+Files are deterministic (fixed document dates), written to a temp file and moved into place.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .blocks import FORMATS
+from .layout import ChartPlan, SheetPlan
+
+#: Fixed creation date so the same inputs give byte-comparable files.
+FIXED_DATE = dt.datetime(2024, 1, 1)
+
+GOOD, BAD, WARN = "#C6EFCE", "#FFC7CE", "#FFEB9C"
+TONE_FILL = {"good": GOOD, "bad": BAD, "warn": WARN}
+FONT = "Calibri"
+
+#: Style name -> xlsxwriter format properties (number formats added from FORMATS).
+STYLE: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 18, "font_color": "#1F3864"},
+    "subtitle": {"italic": True, "font_color": "#595959"},
+    "section": {"bold": True, "font_size": 12, "font_color": "#1F3864", "bottom": 1},
+    "card_label": {"font_color": "#595959", "bg_color": "#F2F2F2", "top": 1, "left": 1, "right": 1, "text_wrap": True},
+    "header": {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True},
+    "note": {"font_color": "#404040", "text_wrap": True, "valign": "top"},
+    "finding": {"font_color": "#000000", "bold": True, "text_wrap": True, "valign": "top"},
+    "missing": {"font_color": "#9C0006", "bg_color": BAD, "text_wrap": True, "valign": "top"},
+    "input_header": {"bold": True},
+    "label": {"bold": True},
+    "plain": {},
+}
+for _name, _code in FORMATS.items():
+    STYLE[f"card:{_name}"] = {"bold": True, "font_size": 16, "num_format": _code, "bg_color": "#F2F2F2",
+                              "bottom": 1, "left": 1, "right": 1, "align": "left"}
+    STYLE[f"cell:{_name}"] = {"num_format": _code}
+    # projected (not yet observed) cells: italic grey on a light hatch colour, never mistaken for final
+    STYLE[f"proj:{_name}"] = {"num_format": _code, "italic": True, "font_color": "#7F7F7F", "bg_color": "#EDEDED"}
+
+
+class XlsxReportWriter:
+    """Writes plans into an open xlsxwriter Workbook (the template builder adds its own sheets)."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self.workbook = workbook
+        self._formats: dict[str, Any] = {}
+
+    def fmt(self, style: str):
+        if style not in self._formats:
+            self._formats[style] = self.workbook.add_format({"font_name": FONT, **STYLE[style]})
+        return self._formats[style]
+
+    def write(self, plan: SheetPlan, worksheet=None):
+        ws = worksheet or self.workbook.add_worksheet(plan.name)
+        # print/PDF: landscape, one page wide, so a sheet renders (and exports) as one readable column
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.hide_gridlines(2)
+        for col, width in sorted(plan.widths.items()):
+            ws.set_column(col, col, width)
+        for row, height in sorted(plan.heights.items()):
+            ws.set_row(row, height)
+        for cell in plan.cells:
+            style = self.fmt(cell.style)
+            if cell.merge_to is not None:
+                ws.merge_range(cell.row, cell.col, cell.row, cell.merge_to, cell.value, style)
+            elif cell.formula and cell.dynamic:
+                ws.write_dynamic_array_formula(cell.row, cell.col, cell.row, cell.col, cell.formula, style)
+            elif cell.formula:
+                ws.write_formula(cell.row, cell.col, cell.formula, style,
+                                 "" if cell.value is None else cell.value)
+            elif cell.value is None:
+                ws.write_blank(cell.row, cell.col, None, style)
+            elif isinstance(cell.value, (dt.datetime, dt.date)):
+                ws.write_datetime(cell.row, cell.col, cell.value, style)
+            else:
+                ws.write(cell.row, cell.col, cell.value, style)
+        for cf in plan.cond_formats:
+            first = xl_rowcol_to_cell(cf.ref.first_row, cf.ref.col)
+            last = xl_rowcol_to_cell(cf.ref.last_row, cf.ref.col if cf.last_col is None else cf.last_col)
+            if cf.kind == "scale":
+                low, high = ("#63BE7B", "#F8696B") if cf.low_good else ("#F8696B", "#63BE7B")
+                ws.conditional_format(f"{first}:{last}", {"type": "3_color_scale", "min_color": low,
+                                                          "mid_color": "#FFEB84", "max_color": high})
+            else:
+                value = f'"{cf.value}"' if isinstance(cf.value, str) else cf.value
+                ws.conditional_format(f"{first}:{last}", {
+                    "type": "cell", "criteria": "==", "value": value,
+                    "format": self.workbook.add_format({"bg_color": TONE_FILL[cf.tone]})})
+        for chart in plan.charts:
+            ws.insert_chart(chart.row, chart.col, self._chart(plan.name, chart),
+                            {"x_scale": 1.6, "y_scale": 1.05, "object_position": 1})
+        return ws
+
+    def _chart(self, sheet: str, spec: ChartPlan):
+        kind = {"column": "column", "bar": "bar", "line": "line", "scatter": "scatter"}[spec.kind]
+        options = {"type": kind, "subtype": "straight"} if kind == "scatter" else {"type": kind}
+        chart = self.workbook.add_chart(options)
+        line = None
+
+        def ref(r) -> list:
+            return [sheet, r.first_row, r.col, r.last_row, r.col]
+
+        for s in spec.series:
+            target = chart
+            if s.secondary and kind in ("column", "bar"):
+                line = line or self.workbook.add_chart({"type": "line"})
+                target = line
+            props: dict[str, Any] = {"name": s.name, "categories": ref(spec.categories), "values": ref(s.values)}
+            if s.secondary:
+                props["y2_axis"] = True
+                props["marker"] = {"type": "circle", "size": 5}
+            if s.limit:
+                props["line"] = {"dash_type": "dash", "width": 1.25}
+                props["marker"] = {"type": "none"}
+            target.add_series(props)
+        if line is not None:
+            chart.combine(line)
+        chart.set_title({"name": spec.title, "name_font": {"size": 12}})
+        chart.set_legend({"position": "bottom"})
+        if spec.y_format:  # the value axis of a bar chart is its x axis
+            axis = chart.set_x_axis if kind == "bar" else chart.set_y_axis
+            axis({"num_format": FORMATS[spec.y_format]})
+        return chart
+
+
+def new_workbook(path: str | os.PathLike) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook with deterministic properties and future functions enabled."""
+    workbook = xlsxwriter.Workbook(os.fspath(path), {"use_future_functions": True, "nan_inf_to_errors": False,
+                                                     "strings_to_numbers": False, "strings_to_formulas": False})
+    workbook.set_properties({"created": FIXED_DATE, "author": "Cycle ROI", "title": "Cycle ROI report"})
+    workbook.set_calc_mode("auto")
+    return workbook
+
+
+def atomic_target(target: str | os.PathLike) -> tuple[Path, Path]:
+    """(temp path in the target's folder, final path): write to the first, then ``os.replace``."""
+    final = Path(target).resolve()
+    fd, tmp = tempfile.mkstemp(prefix=f".~{final.stem}-", suffix=final.suffix, dir=final.parent)
+    os.close(fd)
+    return Path(tmp), final
+
+
+def write_report_file(plans: list[SheetPlan], target: str | os.PathLike) -> Path:
+    """Write a new report workbook atomically (temp file in the same folder, then replace)."""
+    tmp, final = atomic_target(target)
+    try:
+        workbook = new_workbook(tmp)
+        writer = XlsxReportWriter(workbook)
+        for plan in plans:
+            writer.write(plan)
+        workbook.close()
+        replace_file(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return final
+
+
+class TargetLockedError(OSError):
+    """The target file is open in another program or read-only."""
+
+
+def check_writable(final: Path) -> None:
+    """Raise TargetLockedError if ``final`` is open in Excel/WPS/LibreOffice or read-only."""
+    final = Path(final)
+    for lock in (final.with_name(f"~${final.name}"), final.with_name(f".~lock.{final.name}#")):
+        if lock.exists():  # Excel/WPS (~$) and LibreOffice (.~lock) mark files they have open
+            raise TargetLockedError(f"{final} is open in another program ({lock.name} exists): close it and try "
+                                    f"again, or choose another output file (-o)")
+    # the write bits, not os.access: an administrator may write anything, but a read-only file is meant to stay
+    if final.exists() and not final.stat().st_mode & 0o222:
+        raise TargetLockedError(f"{final} is read-only: make it writable or choose another output file (-o)")
+
+
+def replace_file(tmp: Path, final: Path) -> None:
+    """``os.replace`` with a clear message when the target is open elsewhere or read-only."""
+    check_writable(final)
+    # mkstemp makes the temp file private (0600); give the result the old file's mode, or the usual default
+    if final.exists():
+        os.chmod(tmp, final.stat().st_mode & 0o7777)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+    try:
+        os.replace(tmp, final)
+    except PermissionError as exc:
+        raise TargetLockedError(f"{final} is open in another program (Excel/WPS) or locked: close it and try "
+                                f"again, or choose another output file (-o)") from exc

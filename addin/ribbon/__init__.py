@@ -1,0 +1,72 @@
+"""The Cycle ROI ribbon: button registry, generated customUI/VBA, and the xlwings entry ``main``.
+
+Each button's VBA callback (``CycleROI.bas``) runs ``addin.ribbon.main('<button id>')``; ``main``
+takes the calling workbook through the xlwings port and dispatches to ``actions.py``. Errors
+become a message box, never a traceback; the status bar shows progress on long refreshes.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .registry import BUTTONS, BY_ID
+
+
+def dispatch(action_id: str, port: Any, *, ask_path: Callable[[str], str | None],
+             book_path: str | None = None) -> str:
+    """Run one registered action on ``port``; ``ask_path(title)`` asks the user for a file."""
+    from . import actions
+
+    if action_id not in BY_ID:
+        raise KeyError(f"no ribbon action '{action_id}'")
+    if action_id == "refresh_reports":
+        return actions.refresh_reports(port)
+    if action_id == "validate_data":
+        return actions.validate_data(port)
+    if action_id.startswith("import_"):
+        table = action_id.removeprefix("import_").capitalize()
+        path = ask_path(f"Choose the {table} export (CSV or XLSX)")
+        return actions.import_table(port, table, path) if path else "Import cancelled."
+    if action_id == "share_with_finance":
+        if not book_path:
+            return "Save the workbook first (File > Save As .xlsx), then share."
+        target = ask_path("Save the finance copy as")
+        return actions.share_with_finance(book_path, target) if target else "Share cancelled."
+    if action_id == "settings_help":
+        return actions.settings_help(port)
+    raise KeyError(action_id)  # a registered button without a branch here is a bug (tests call every id)
+
+
+ACTIONS = tuple(b.id for b in BUTTONS)
+
+
+def main(action_id: str = "refresh_reports") -> None:
+    """xlwings entry point for the ribbon (live Excel only)."""
+    import xlwings as xw
+
+    from addin.workbook.live import XlwingsPort
+
+    book = xw.Book.caller()
+    port = XlwingsPort(book)
+    app = book.app
+
+    def ask_path(title: str) -> str | None:
+        try:  # Windows Excel's own file dialog
+            if title.startswith("Save"):
+                chosen = app.api.GetSaveAsFilename(title=title, fileFilter="Excel Workbook (*.xlsx), *.xlsx")
+            else:
+                chosen = app.api.GetOpenFilename("Exports (*.csv;*.xlsx;*.parquet), *.csv;*.xlsx;*.parquet",
+                                                 Title=title)
+        except AttributeError:
+            return None
+        return chosen if isinstance(chosen, str) and chosen else None
+
+    try:
+        book_path = book.fullname if book.fullname.lower().endswith((".xlsx", ".xlsm")) else None
+        if action_id == "share_with_finance" and book_path:
+            book.save()  # the copy is made from the saved file
+        message = dispatch(action_id, port, ask_path=ask_path, book_path=book_path)
+    except Exception as exc:  # a click must end in a message, not a traceback window
+        message = f"Cycle ROI could not finish '{getattr(BY_ID.get(action_id), 'label', action_id)}': {exc}"
+    finally:
+        port.set_status(None)  # hand the status bar back to Excel
+    app.alert(message, title="Cycle ROI")

@@ -1,0 +1,149 @@
+"""Refresh a workbook's report sheets from its own tables, and make the values-only finance copy.
+
+Both work through the port (``port.py``), so the ribbon in live Excel and the command line on any
+OS run the same code:
+
+* :func:`refresh_port` reads Spend, Leads, Deals and Settings from the workbook's Excel Tables,
+  prepares them with calc, and replaces every report sheet (found by its tab name in any report
+  language) with a freshly laid-out one. Input tables and the user's own sheets are not touched.
+* :func:`refresh_file` does that for a file: in place only when openpyxl can keep everything the
+  file holds, else it refuses and says what would be lost (or writes to ``target``).
+* :func:`share_file` writes the finance copy: report sheets recomputed as values, every other
+  formula replaced by its cached value, no macros, no add-in calls, inputs optionally left out.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import openpyxl
+
+import calc
+from addin.convert import frame_from_rows, settings_from_rows
+from addin.report import SECTIONS, build_plans
+from addin.report.labels import all_sheet_names
+
+from addin.report.xlsx import check_writable
+from addin.safety import set_text_cell
+
+from .files import FilePort
+from .port import WorkbookPort, has_data, unkeepable
+
+INPUTS = ("Spend", "Leads", "Deals")
+
+
+class WorkbookError(ValueError):
+    """The workbook cannot be refreshed or shared as asked; the message says why and what to do."""
+
+
+def report_sheet_names() -> set[str]:
+    """Tab names of every report sheet in every language."""
+    return {name for key in SECTIONS for name in all_sheet_names(key)}
+
+
+def read_dataset(port: WorkbookPort, *, settings: dict[str, Any] | None = None) -> calc.Dataset:
+    """calc's Dataset from the workbook's Spend/Leads/Deals tables (empty tables count as missing)."""
+    frames = {}
+    for name in INPUTS:
+        rows = port.read_table(name)
+        frames[name.lower()] = frame_from_rows(rows, table=name) if has_data(rows) else None
+    if all(f is None for f in frames.values()):
+        raise calc.InputError(None, None, "no data: the Spend, Leads and Deals tables are empty or missing",
+                              fix="paste your exports into the Spend, Leads and Deals sheets (see the Start sheet)")
+    from_sheet = settings_from_rows(port.read_table("Settings"))
+    return calc.prepare(**frames, settings={**from_sheet, **(settings or {})})
+
+
+def refresh_port(port: WorkbookPort, *, progress: Callable[[str], None] | None = None,
+                 values_only: bool = False, settings: dict[str, Any] | None = None) -> calc.Dataset:
+    """Recompute and rewrite every report sheet of the workbook behind ``port``."""
+    def step(label: str) -> None:
+        port.set_status(f"Cycle ROI: {label}…")
+        if progress:
+            progress(label)
+
+    step("reading tables")
+    data = read_dataset(port, settings=settings)
+    plans = build_plans(data, progress=step)
+    existing = set(port.sheet_names()) & report_sheet_names()
+    for key, plan in zip(SECTIONS, plans):
+        step(f"writing {plan.name}")
+        port.write_sheet(plan, values_only=values_only, replaces=existing & all_sheet_names(key))
+    port.set_status("Cycle ROI: reports refreshed")
+    return data
+
+
+def refresh_file(source: str | os.PathLike, target: str | os.PathLike | None = None, *,
+                 progress: Callable[[str], None] | None = None) -> tuple[Path, list[str]]:
+    """Refresh a workbook file; returns (written path, what the new file could not keep).
+
+    In place (no ``target``, or target == source) it refuses when anything would be lost.
+    """
+    source = Path(source)
+    _check_source(source)
+    in_place = target is None or Path(target).resolve() == source.resolve()
+    lost = unkeepable(source, replaced_sheets=report_sheet_names())
+    if lost and in_place:
+        raise WorkbookError(
+            f"{source.name} holds {'; '.join(lost)}, which the file writer (openpyxl) cannot keep, so it was "
+            f"not changed. Refresh in Excel with the Cycle ROI ribbon, or write a refreshed copy with -o NEW.xlsx")
+    check_writable(source if in_place else Path(target))  # say so before minutes of work, not after
+    port = FilePort(source)
+    refresh_port(port, progress=progress)
+    return port.save(None if in_place else target), lost
+
+
+def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_inputs: bool = True,
+               progress: Callable[[str], None] | None = None) -> tuple[Path, list[str]]:
+    """The finance copy: values only, charts and formatting kept, opens anywhere without the add-in.
+
+    Returns (written path, notes). Refuses (WorkbookError) when a formula outside the report
+    sheets has no stored result, because its value cannot be known without Excel.
+    """
+    source, target = Path(source), Path(target)
+    _check_source(source)
+    if target.resolve() == source.resolve():
+        raise WorkbookError("the finance copy must be a new file: give -o a different name than the workbook")
+    if target.suffix.lower() != ".xlsx":
+        raise WorkbookError(f"{target.name}: the finance copy is a macro-free workbook, so its name must end in .xlsx")
+    check_writable(target)
+    notes = [f"not carried into the copy: {what}" for what in unkeepable(source, replaced_sheets=report_sheet_names())]
+    port = FilePort(source)
+    recomputed = set()
+    if any(has_data(port.read_table(name)) for name in INPUTS):
+        refresh_port(port, progress=progress, values_only=True)
+        recomputed = report_sheet_names()
+    elif progress:
+        progress("no input tables: using the stored results")
+    if progress:
+        progress("replacing formulas by values")
+    formulas = [(ws.title, cell) for ws in port.book.worksheets if ws.title not in recomputed
+                for row in ws.iter_rows() for cell in row
+                if cell.data_type == "f" or hasattr(cell.value, "text")]  # text that starts with "=" is no formula
+    unknown = []
+    if formulas:  # the stored results are read only when needed: a second openpyxl load is slow
+        cached = openpyxl.load_workbook(source, data_only=True)
+        for title, cell in formulas:
+            result = cached[title][cell.coordinate].value
+            if result is None:
+                unknown.append(f"{title}!{cell.coordinate}")
+            set_text_cell(cell, result)  # a result such as "=x" or "-Search" stays text in the copy
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        raise WorkbookError(f"{len(unknown)} formula(s) have no stored result ({shown}), so their values are not "
+                            f"known outside Excel. Open the workbook in Excel, let it calculate, save it, and share again")
+    if not include_inputs:
+        for name in INPUTS:
+            ws, _ = port.find_table(name)
+            if ws is not None:
+                port.book.remove(ws)
+        notes.append("the Spend, Leads and Deals sheets were left out")
+    return port.save(target), notes
+
+
+def _check_source(source: Path) -> None:
+    if not source.exists():
+        raise WorkbookError(f"{source} does not exist: check the path")
+    if source.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise WorkbookError(f"{source.name} is not an .xlsx workbook: save it as Excel Workbook (.xlsx) first")

@@ -1,0 +1,109 @@
+"""Ribbon: registry -> customUI XML and VBA callbacks -> .xlam; every button reaches a real action."""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from addin import install
+from addin.cli import app
+from addin.report.template import build_template, sample_tables
+from addin.ribbon import ACTIONS, dispatch
+from addin.ribbon.customui import CUSTOMUI_FILE, VBA_FILE, customui_xml, vba_module
+from addin.ribbon.registry import BUTTONS, BY_ID, VBA_MODULE
+from addin.ribbon.xlam import CUSTOMUI_PART, RIBBON_REL_TYPE, build_xlam
+from addin.workbook import FilePort
+
+NS = {"ui": "http://schemas.microsoft.com/office/2009/07/customui"}
+runner = CliRunner()
+
+
+def on_actions(xml: str) -> list[str]:
+    root = ET.fromstring(xml)
+    return [b.get("onAction") for b in root.iterfind(".//ui:button", NS)]
+
+
+def vba_subs(text: str) -> dict[str, str]:
+    """{Sub name: action id it passes to addin.ribbon.main}."""
+    return dict(re.findall(r"Sub (\w+)\(control As IRibbonControl\)\r?\n\s+RunPython \"import addin\.ribbon; "
+                           r"addin\.ribbon\.main\('(\w+)'\)\"", text))
+
+
+def test_committed_customui_and_vba_are_generated_from_the_registry():
+    assert CUSTOMUI_FILE.read_text(encoding="utf-8") == customui_xml(), "run python -m addin.ribbon.customui"
+    assert VBA_FILE.read_bytes() == vba_module().encode("ascii"), "run python -m addin.ribbon.customui"
+
+
+def test_every_onaction_has_a_callback_and_every_callback_a_registered_action():
+    actions = on_actions(CUSTOMUI_FILE.read_text(encoding="utf-8"))
+    subs = vba_subs(VBA_FILE.read_text(encoding="ascii"))
+    assert len(actions) == len(BUTTONS) == len(subs)
+    for action in actions:
+        module, sub = action.split(".")
+        assert module == VBA_MODULE and sub in subs
+    for sub, action_id in subs.items():
+        assert action_id in BY_ID and BY_ID[action_id].callback == sub
+    # the issue's buttons: refresh, validate, import into each table, share, settings/help
+    assert set(ACTIONS) == {"refresh_reports", "validate_data", "import_spend", "import_leads", "import_deals",
+                            "share_with_finance", "settings_help"}
+
+
+def test_xlam_zip_carries_our_ribbon_part_and_its_relationship(tmp_path):
+    xlam = build_xlam(tmp_path / "cycle_roi.xlam")
+    with zipfile.ZipFile(xlam) as book:
+        assert book.read(CUSTOMUI_PART).decode("utf-8") == customui_xml()
+        ET.fromstring(book.read(CUSTOMUI_PART))  # valid XML
+        rels = ET.fromstring(book.read("_rels/.rels"))
+        targets = {r.get("Target") for r in rels if r.get("Type") == RIBBON_REL_TYPE}
+        assert targets == {CUSTOMUI_PART}
+        assert "xl/vbaProject.bin" in book.namelist()  # xlwings' RunPython lives there
+        assert "application/vnd.ms-excel.addin.macroEnabled.main+xml" in book.read("[Content_Types].xml").decode()
+
+
+@pytest.fixture()
+def demo(tmp_path):
+    return build_template(tmp_path / "demo.xlsx", tables=sample_tables(until="2025-01-31"))
+
+
+def test_every_button_runs_its_action_through_the_file_port(demo, tmp_path):
+    leads_csv = tmp_path / "leads.csv"
+    leads_csv.write_text("lead_id,date,channel\nA1,2025-01-03,Search\nA2,2025-01-04,Feed\n", encoding="utf-8")
+    answers = {"import_leads": str(leads_csv), "share_with_finance": str(tmp_path / "finance.xlsx")}
+    messages = {}
+    for action_id in ACTIONS:
+        port = FilePort(demo)
+        messages[action_id] = dispatch(action_id, port, ask_path=lambda title, a=action_id: answers.get(a),
+                                       book_path=str(demo))
+        if action_id in ("refresh_reports", "import_leads"):
+            port.save()
+    assert messages["refresh_reports"].startswith("Reports refreshed")
+    assert messages["validate_data"].startswith("Data is usable: Spend")
+    assert messages["import_spend"] == "Import cancelled."  # the user closed the file dialog
+    assert messages["import_leads"].startswith("Leads: 2 rows imported")
+    assert FilePort(demo).read_table("Leads") == [["lead_id", "date", "channel"], ["A1", "2025-01-03", "Search"],
+                                                  ["A2", "2025-01-04", "Feed"]]
+    assert "Finance copy saved" in messages["share_with_finance"]
+    assert openpyxl.load_workbook(tmp_path / "finance.xlsx").sheetnames[0] == "Start"
+    assert "Settings sheet" in messages["settings_help"]
+
+
+def test_validate_reports_bad_data_as_a_message_not_an_exception(tmp_path):
+    bad = build_template(tmp_path / "bad.xlsx", tables={"Leads": __import__("pandas").DataFrame(
+        {"lead_id": ["a"], "when": ["2024-01-01"]})})
+    assert dispatch("validate_data", FilePort(bad), ask_path=lambda t: None).startswith("Problem: Leads: column 'date'")
+
+
+def test_addin_commands_say_what_this_system_supports():
+    assert install.status(platform="linux").supported is False
+    assert "Windows" in install.install(platform="linux") and "cycle-roi addin build" in install.uninstall("darwin")
+    result = runner.invoke(app, ["addin", "status"])
+    assert result.exit_code == 0 and "Windows with Excel desktop only" in result.output
+
+
+def test_cli_addin_build(tmp_path):
+    result = runner.invoke(app, ["addin", "build", "-o", str(tmp_path / "a.xlam")])
+    assert result.exit_code == 0 and (tmp_path / "a.xlam").exists()

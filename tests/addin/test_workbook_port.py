@@ -1,0 +1,239 @@
+"""The workbook port and the headless refresh: report sheets replaced, nothing else touched,
+refusal when the file holds what openpyxl cannot keep, atomic saves, clear lock messages."""
+from __future__ import annotations
+
+import shutil
+import zipfile
+
+import openpyxl
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+import calc
+from addin.cli import app
+from addin.report.template import build_template, sample_tables
+from addin.report.xlsx import TargetLockedError
+from addin.workbook import FilePort, WorkbookError, cell_fingerprint, refresh_file, unkeepable
+from addin.workbook.live import XlwingsPort
+
+runner = CliRunner()
+INPUT_SHEETS = ["Start", "Settings", "Spend", "Leads", "Deals"]
+
+
+@pytest.fixture(scope="module")
+def small_tables():
+    return sample_tables(until="2025-02-28")
+
+
+@pytest.fixture()
+def demo(tmp_path, small_tables):
+    """The template filled with two months of the sample, plus a sheet the user added."""
+    path = build_template(tmp_path / "demo.xlsx", tables=small_tables)
+    book = openpyxl.load_workbook(path)
+    mine = book.create_sheet("My notes")
+    mine["A1"], mine["B2"], mine["C3"] = "budget memo", 1234.5, "=B2*2"
+    book.save(path)
+    return path
+
+
+def card_values(path, sheet="Dashboard") -> dict[str, object]:
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+    found = {}
+    for r in range(len(rows) - 1):
+        for c, label in enumerate(rows[r]):
+            if label in ("Consultations", "Consultation cost", "Deals") and r + 1 < len(rows) and rows[r + 1][c] != "":
+                found.setdefault(label, rows[r + 1][c])
+    return found
+
+
+def test_refresh_in_place_rewrites_reports_and_leaves_every_other_cell_as_it_was(demo, small_tables):
+    before = cell_fingerprint(demo)
+    order = openpyxl.load_workbook(demo).sheetnames
+    path, lost = refresh_file(demo)
+    assert path == demo.resolve() and lost == []
+    after = cell_fingerprint(demo)
+    for sheet in INPUT_SHEETS + ["My notes"]:
+        assert after[sheet] == before[sheet], sheet
+    assert after["Dashboard"] != before["Dashboard"]
+    assert openpyxl.load_workbook(demo).sheetnames == order  # report sheets replaced where they were
+    # values written are calc's (openpyxl stores no cached results for formulas, so read values only)
+    total = calc.kpi_table(calc.prepare(small_tables["Spend"], small_tables["Leads"], small_tables["Deals"])).iloc[0]
+    ws = openpyxl.load_workbook(demo)["Dashboard"]
+    values = {}
+    for r in range(1, 12):  # cards come first: keep a label's first occurrence (tables repeat the labels)
+        for c in range(1, 6):
+            values.setdefault(ws.cell(r, c).value, ws.cell(r + 1, c).value)
+    assert values["Consultations"] == total["consultations"]
+    assert values["Consultation cost"] == pytest.approx(total["consult_cost"], rel=1e-12)
+    assert len(ws._charts) == 3
+
+
+def test_refresh_uses_the_settings_sheet(demo):
+    book = openpyxl.load_workbook(demo)
+    ws = book["Settings"]
+    row = next(r for r in range(2, 30) if ws.cell(r, 1).value == "language")
+    ws.cell(row, 2).value = "zh"
+    book.save(demo)
+    refresh_file(demo)
+    names = openpyxl.load_workbook(demo).sheetnames
+    assert "仪表盘" in names and "Dashboard" not in names  # replaced, not duplicated
+
+
+def test_refresh_refuses_in_place_when_a_user_sheet_spills_and_writes_a_copy_with_o(tmp_path, demo):
+    # a dynamic-array formula on the user's own sheet: openpyxl would turn it into a legacy array
+    src = tmp_path / "spill.xlsx"
+    wb = xlsxwriter.Workbook(src)
+    ws = wb.add_worksheet("Mine")
+    ws.write_dynamic_array_formula("A1:A1", "=_xlfn.SEQUENCE(3)")
+    data = wb.add_worksheet("Leads")
+    data.add_table(0, 0, 2, 1, {"name": "Leads", "columns": [{"header": "lead_id"}, {"header": "date"}],
+                                "data": [["a", "2024-03-01"], ["b", "2024-03-02"]]})
+    wb.close()
+    original = src.read_bytes()
+    with pytest.raises(WorkbookError, match="dynamic-array .* on sheet 'Mine'.*-o NEW.xlsx"):
+        refresh_file(src)
+    assert src.read_bytes() == original
+    copy, lost = refresh_file(src, tmp_path / "copy.xlsx")
+    assert lost and "dynamic-array" in lost[0]
+    assert src.read_bytes() == original and "Dashboard" in openpyxl.load_workbook(copy).sheetnames
+
+
+def test_unkeepable_names_vba_ribbon_and_pictures(tmp_path, demo):
+    assert unkeepable(demo) == []
+    extra = tmp_path / "extra.xlsx"
+    with zipfile.ZipFile(demo) as src, zipfile.ZipFile(extra, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "_rels/.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rCUI" Type="http://schemas.microsoft.com/'
+                                    b'office/2007/relationships/ui/extensibility" Target="customUI/customUI.xml"/>'
+                                    b"</Relationships>")
+            dst.writestr(item, data)
+        dst.writestr("xl/vbaProject.bin", b"\0")
+        dst.writestr("xl/media/image1.png", b"\0")
+    found = " | ".join(unkeepable(extra))
+    assert "VBA macros" in found and "pictures" in found and "ribbon" in found
+
+
+def test_a_failed_save_leaves_the_original_and_no_temp_file(demo, monkeypatch):
+    original = demo.read_bytes()
+
+    def broken(self, filename):
+        with open(filename, "wb") as handle:
+            handle.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", broken)
+    with pytest.raises(OSError, match="disk full"):
+        refresh_file(demo)
+    assert demo.read_bytes() == original
+    assert sorted(p.name for p in demo.parent.iterdir()) == ["demo.xlsx"]
+
+
+def test_locked_and_read_only_targets_get_a_clear_message(demo, tmp_path):
+    lock = demo.with_name("~$demo.xlsx")
+    lock.write_bytes(b"")
+    with pytest.raises(TargetLockedError, match="open in another program"):
+        refresh_file(demo)
+    lock.unlink()
+    readonly = tmp_path / "ro.xlsx"
+    shutil.copy(demo, readonly)
+    readonly.chmod(0o444)
+    try:
+        with pytest.raises(TargetLockedError, match="read-only"):
+            refresh_file(demo, readonly)
+    finally:
+        readonly.chmod(0o644)
+
+
+def test_cli_refresh_reports_progress_and_refuses_an_empty_template(demo, tmp_path):
+    result = runner.invoke(app, ["refresh", str(demo)])
+    assert result.exit_code == 0, result.output
+    assert "Refreshing" in result.output and "Reports refreshed" in result.output
+    empty = build_template(tmp_path / "empty.xlsx")
+    result = runner.invoke(app, ["refresh", str(empty)])
+    assert result.exit_code == 2 and "Spend, Leads and Deals tables are empty" in result.output
+
+
+def test_file_port_reads_tables_by_name(demo, small_tables):
+    rows = FilePort(demo).read_table("leads")
+    assert rows[0] == list(small_tables["Leads"].columns) and len(rows) == len(small_tables["Leads"]) + 1
+    assert FilePort(demo).read_table("Nope") is None
+
+
+class FakeRange:
+    left = top = 0.0
+
+    def __init__(self, sheet, key):
+        self.sheet, self.key = sheet, key
+        self.font = type("Font", (), {})()
+
+    def __setattr__(self, name, value):
+        if name == "value":
+            self.sheet.written[self.key] = value
+        elif name == "formula2":
+            self.sheet.spills[self.key] = value
+        object.__setattr__(self, name, value)
+
+    def merge(self):
+        self.sheet.merged.append(self.key)
+
+
+class FakeSheet:
+    def __init__(self, name):
+        self.name, self.written, self.spills, self.tables, self.merged = name, {}, {}, [], []
+        self.charts = type("Charts", (), {"add": lambda *a, **k: type("Chart", (), {"set_source_data": lambda *a: None})()})()
+
+    def range(self, *key):
+        return FakeRange(self, key[0] if len(key) == 1 else key)
+
+    def delete(self):
+        self.book_sheets.remove(self)
+
+
+class FakeSheets(list):
+    def add(self, before=None, after=None):
+        sheet = FakeSheet("new")
+        sheet.book_sheets = self
+        self.insert(self.index(before) if before is not None else self.index(after) + 1, sheet)
+        return sheet
+
+
+def test_xlwings_port_writes_a_plan_in_one_block_and_sets_the_status_bar():
+    from addin.report import build_plans
+
+    data = calc.prepare(leads=__import__("pandas").DataFrame({"lead_id": [1, 2], "date": ["2024-03-01"] * 2}))
+    plan = build_plans(data)[0]
+    sheets = FakeSheets([FakeSheet("Start"), FakeSheet("Dashboard")])
+    for s in sheets:
+        s.book_sheets = sheets
+    book = type("Book", (), {"sheets": sheets, "app": type("App", (), {})()})()
+    port = XlwingsPort(book)
+    port.write_sheet(plan)
+    port.set_status("Cycle ROI: done")
+    assert [s.name for s in sheets] == ["Start", "Dashboard"]  # replaced in place, not added twice
+    grid = sheets[1].written[(1, 1)]
+    for cell in plan.cells:
+        assert grid[cell.row][cell.col] == (cell.formula or cell.value)
+    assert book.app.status_bar == "Cycle ROI: done"
+    # the notes (calc's "No Spend table ..." sentences) are wrapped in merged cells, one per note row
+    assert len(sheets[1].merged) == sum(1 for c in plan.cells if c.merge_to is not None) > 0
+
+
+def test_excel_chart_styles_only_matter_on_sheets_that_are_kept(tmp_path, demo):
+    from addin.workbook.refresh import report_sheet_names
+
+    styled = tmp_path / "styled.xlsx"
+    rels = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.'
+            b'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.microsoft'
+            b'.com/office/2011/relationships/chartStyle" Target="style1.xml"/></Relationships>')
+    with zipfile.ZipFile(demo) as src, zipfile.ZipFile(styled, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        dst.writestr("xl/charts/_rels/chart1.xml.rels", rels)  # as Excel 2013+ saves every chart
+        dst.writestr("xl/charts/style1.xml", b"<cs:chartStyle/>")
+    # chart1 is on the Dashboard, which a refresh redraws: nothing is lost
+    assert unkeepable(styled, replaced_sheets=report_sheet_names()) == []
+    assert unkeepable(styled) == ["chart styles and colours on sheet 'Dashboard'"]
