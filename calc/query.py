@@ -145,13 +145,13 @@ def select(data: Dataset, query: Query) -> Selection:
     notes: list[str] = []
     primary, dims, table = ((data.leads, data.lead_dims, "Leads") if data.leads is not None
                             else (data.spend, data.spend_dims, "Spend"))
+    if data.leads is None and data.deals is not None and data.spend is None and (query.by or query.filter):
+        raise InputError("Deals", None, "without Leads cannot be split by segment",
+                         fix="add the Leads table, whose columns carry the segments")
     periods = [b for b in query.by if b.casefold() in PERIODS and not any(d.casefold() == b.casefold() for d in dims)]
     wanted = [b for b in query.by if b not in periods] + [c.column for c in query.filter]
     by = tuple(b.casefold() if b in periods else match_column(b, list(dims) + list(PERIODS), what="group", table=table)
                for b in query.by)
-    if data.leads is None and data.deals is not None and data.spend is None and (query.by or query.filter):
-        raise InputError("Deals", None, "without Leads cannot be split by segment",
-                         fix="add the Leads table, whose columns carry the segments")
     conditions = _resolve(data, query.filter, dims, table, primary)
     start = pd.Timestamp(query.start) if query.start else None
     end = pd.Timestamp(query.end) if query.end else None
@@ -169,6 +169,9 @@ def select(data: Dataset, query: Query) -> Selection:
         leads = data.leads.loc[in_range(data.leads) & condition_mask(data.leads, conditions)]
         if data.deals is not None:
             deals = data.deals.loc[in_range(data.deals, "lead_date") & condition_mask(data.deals, conditions)]
+    elif data.deals is not None and (wanted or conditions):
+        notes.append("Deals without Leads cannot be split by segment or filtered, so deals stay empty here; "
+                     "add the Leads table, whose columns carry the segments")
     elif data.deals is not None:
         deals = data.deals.loc[in_range(data.deals)]
 

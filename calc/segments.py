@@ -92,7 +92,10 @@ def segment_figures(data: Dataset, *, by: Any, start: Any = None, end: Any = Non
     cycle = _cycle_figures(data, query.by, start, end, filter)
     if cycle is not None:
         notes.extend(cycle.attrs.get("notes", []))
-        keep = cycle[[*dims, *ROI_COLUMNS]]
+        keep = cycle[[*dims, *ROI_COLUMNS]].copy()
+        for dim in dims:  # a period key: kpi_table labels it with a date, the cohort view with its text
+            if pd.api.types.is_datetime64_any_dtype(out[dim].dtype):
+                keep[dim] = pd.to_datetime(keep[dim])
         out = out.merge(keep, on=dims, how="left") if dims else pd.concat(
             [out.reset_index(drop=True), keep.reset_index(drop=True)], axis=1)
     else:

@@ -43,8 +43,11 @@ def kaplan_meier(durations: Any, closed: Any, *, confidence: float = 0.95) -> pd
     1    3        3       1       0.50
     2    5        1       1       1.00
     """
-    days = np.asarray(durations, dtype="float64")
-    events = np.asarray(closed, dtype=bool)
+    try:
+        days = np.asarray(durations, dtype="float64")
+        events = np.asarray(closed, dtype=bool)
+    except (TypeError, ValueError):
+        days, events = np.array([np.nan]), np.array([], dtype=bool)
     if days.shape != events.shape or np.isnan(days).any() or (days < 0).any():
         raise InputError("durations", None, "must be non-negative numbers of days, one per closed flag",
                          fix="give as many durations as closed flags, none missing or negative")
@@ -71,6 +74,8 @@ def kaplan_meier(durations: Any, closed: Any, *, confidence: float = 0.95) -> pd
 
 def _value_at(curve: pd.DataFrame, column: str, days: np.ndarray) -> np.ndarray:
     """Step-function value of the curve at each day (0 before the first row)."""
+    if not len(curve):  # nobody watched: nothing has closed yet
+        return np.zeros(len(days))
     position = np.searchsorted(curve["day"].to_numpy(), days, side="right") - 1
     values = curve[column].to_numpy()
     return np.where(position >= 0, values[np.maximum(position, 0)], 0.0)
@@ -112,7 +117,10 @@ def time_to_close(data: Dataset, *, by: Any = None, start: Any = None, end: Any 
                          "is needed to measure the time from consultation to deal",
                          fix="add the Leads table (lead_id, date) and the Deals table (lead_id, date)")
     leads = sel.leads
-    watched = (data.as_of.normalize() - leads["date"].dt.normalize()).dt.days.to_numpy(dtype="float64")
+    if data.as_of is None:  # header-only tables: no dates at all, so nobody has been watched
+        watched = np.zeros(len(leads))
+    else:
+        watched = (data.as_of.normalize() - leads["date"].dt.normalize()).dt.days.to_numpy(dtype="float64")
     closed = leads["days_to_close"].notna().to_numpy()
     duration = np.where(closed, leads["days_to_close"].to_numpy(dtype="float64"), watched)
     groups = leads.groupby(list(sel.by), observed=True, sort=True).indices if sel.by else {(): np.arange(len(leads))}

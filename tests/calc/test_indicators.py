@@ -186,3 +186,14 @@ def test_time_grains_group_by_period_of_inquiry(small):
                                          small.leads[["lead_id", "date", "channel"]],
                                          settings={"week_start": "sunday"}), by="week")
     assert sunday["week"].min() == pd.Timestamp("2024-02-25")
+
+
+def test_deals_without_leads_cannot_be_split_by_segment_but_spend_can():
+    # Deals carry no segments of their own (those live in Leads): split by channel, spend is known
+    # and deals stay empty with a note, rather than a wrong number or a crash.
+    data = calc.prepare(spend=pd.DataFrame({"date": ["2024-01-01"], "cost": [10], "channel": ["a"]}),
+                        deals=pd.DataFrame({"lead_id": [1], "date": ["2024-01-05"]}))
+    split = calc.kpi_table(data, by="channel")
+    assert split[["channel", "spend"]].values.tolist() == [["a", 10.0]] and np.isnan(split.loc[0, "deals"])
+    assert any("Deals without Leads" in n for n in split.attrs["notes"])
+    assert calc.kpi_table(data).loc[0, "deals"] == 1
