@@ -230,7 +230,10 @@ def _check_id_errors(frame: pd.DataFrame, table: str) -> None:
 
 def _categorical(values: pd.Series) -> pd.Categorical:
     """A dimension as categories of text, blanks (empty, spaces, missing) as ``(blank)``."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # already coded (Parquet, a previous prepare): reuse
+        codes, uniques = values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
     labels = _text_uniques(uniques)
     labels[labels == ""] = BLANK
     categories, remap = np.unique(np.append(labels, BLANK).astype(str), return_inverse=True)
@@ -423,8 +426,9 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
             dl = log.exclude(dl, early, "Deals", "won before their consultation came in",
                              "check the won date and the lead's inquiry date")
             for dim in lead_dims:
-                dl[dim] = ld[dim].to_numpy()[position]
-            ld = _roll_up(ld, dl)
+                # by codes: the deal keeps the lead's categories, and no million-row text is built
+                dl[dim] = pd.Categorical.from_codes(ld[dim].cat.codes.to_numpy()[position], dtype=ld[dim].dtype)
+            ld = _roll_up(ld, dl, position)
     elif ld is not None:
         log.notes.append("No Deals table: deals, conversion and money indicators stay empty")
     if sp is None:
@@ -477,25 +481,26 @@ def _drop_far_future(log: _Collector, **frames: pd.DataFrame | None) -> list[pd.
         for name, f in frames.items()]
 
 
-def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
-    """Per lead: first won date, days to close, number of deals, revenue and gross profit."""
-    grouped = deals.groupby("lead_id", sort=False)
-    per_lead = grouped.agg(won_date=("date", "min"), days_to_close=("days_to_close", "min"), n_deals=("date", "size"))
-    # min_count=1 keeps "no amount known" apart from "amounts summing to 0"
-    per_lead["revenue"] = grouped["revenue"].sum(min_count=1)
-    per_lead["gross_profit"] = grouped["gross_profit"].sum(min_count=1)
-    if per_lead.empty:  # keeps the column types a lead with deals would have
-        per_lead = pd.DataFrame({"won_date": [pd.NaT], "days_to_close": [np.nan], "n_deals": [0],
-                                 "revenue": [np.nan], "gross_profit": [np.nan]}).astype({"won_date": "datetime64[ns]"})
-        position = np.full(len(leads), -1)
-    else:
-        position = pd.Index(per_lead.index).get_indexer(leads["lead_id"])
-    found = position >= 0
-    out = leads.copy()
-    take = np.maximum(position, 0)
-    out["won_date"] = np.where(found, per_lead["won_date"].to_numpy()[take], np.datetime64("NaT"))
-    out["won_date"] = out["won_date"].astype("datetime64[ns]")
-    for column, empty in (("days_to_close", np.nan), ("n_deals", 0), ("revenue", np.nan), ("gross_profit", np.nan)):
-        out[column] = np.where(found, per_lead[column].to_numpy()[take], empty)
-    out["n_deals"] = out["n_deals"].astype("int64")
-    return out
+def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame, position: np.ndarray) -> pd.DataFrame:
+    """Per lead: first won date, days to close, number of deals, revenue and gross profit.
+
+    ``position`` is each deal's row in ``leads``; sums are bincounts over it and the first deal is
+    the earliest after one sort, so a million leads cost a few array passes.
+    """
+    n = len(leads)
+    n_deals = np.bincount(position, minlength=n)
+    order = np.lexsort((deals["days_to_close"].to_numpy(), position))
+    first = order[np.r_[True, position[order][1:] != position[order][:-1]]] if len(order) else order
+    days = np.full(n, np.nan)
+    days[position[first]] = deals["days_to_close"].to_numpy()[first]
+    won = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    won[position[first]] = deals["date"].to_numpy(dtype="datetime64[ns]")[first]
+    columns = {"won_date": won, "days_to_close": days, "n_deals": n_deals.astype("int64")}
+    for money in ("revenue", "gross_profit"):
+        values = deals[money].to_numpy(dtype=np.float64)
+        known = ~np.isnan(values)
+        total = np.bincount(position[known], weights=values[known], minlength=n).astype(np.float64)
+        # min_count=1: "no amount known" stays apart from "amounts summing to 0"
+        total[np.bincount(position[known], minlength=n) == 0] = np.nan
+        columns[money] = total
+    return leads.assign(**columns)
