@@ -111,6 +111,12 @@ def period_first_day(numbers: np.ndarray, period: Period, week_start: str = "mon
     return pd.DatetimeIndex(_WEEK_ANCHOR[week_start] + pd.to_timedelta(7 * numbers, unit="D"))
 
 
+def _tally(shape: tuple[int, ...], index: tuple[np.ndarray, ...], weights: np.ndarray | None = None) -> np.ndarray:
+    """Sum of weights (or counts) landing on each cell of an array of ``shape``: np.add.at, by bincount."""
+    flat = np.ravel_multi_index(index, shape)
+    return np.bincount(flat, weights=weights, minlength=int(np.prod(shape))).reshape(shape).astype(np.float64)
+
+
 @dataclass(frozen=True)
 class Development:
     """Dense cohort development of one selection: S segments × C cohorts × A ages.
@@ -188,10 +194,10 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     n_seg = len(segments)
     consultations = np.zeros((n_seg, n_cohorts))
     if leads is not None and len(leads):
-        np.add.at(consultations, (lead_code, lead_period - first), 1.0)
+        consultations += _tally(consultations.shape, (lead_code, lead_period - first))
     if spend is not None:
         spent = np.zeros((n_seg, n_cohorts))
-        np.add.at(spent, (spend_code, spend_period - first), spend["cost"].to_numpy(dtype="float64"))
+        spent += _tally(spent.shape, (spend_code, spend_period - first), spend["cost"].to_numpy(dtype="float64"))
     else:
         spent = np.full((n_seg, n_cohorts), np.nan)
 
@@ -207,11 +213,12 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
         cohort = lead_period[position] - first
         age = period_number(won["date"], period, week_start) - lead_period[position]
         where = (lead_code[position], cohort, age)
-        np.add.at(incremental["deals"], where, 1.0)
-        np.add.at(incremental["converted"], where, first_deal.astype("float64"))
+        shape = incremental["deals"].shape
+        incremental["deals"] += _tally(shape, where)
+        incremental["converted"] += _tally(shape, where, first_deal.astype("float64"))
         for money in ("revenue", "gross_profit"):
             # an amount left blank on one deal counts as 0, like kpi_table's sums; a column never filled is NaN below
-            np.add.at(incremental[money], where, won[money].fillna(0.0).to_numpy(dtype="float64"))
+            incremental[money] += _tally(shape, where, won[money].fillna(0.0).to_numpy(dtype="float64"))
     elif deals is None:
         for m in AMOUNTS:
             incremental[m][:] = np.nan

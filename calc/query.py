@@ -83,24 +83,40 @@ def period_start(dates: pd.Series, period: str, *, week_start: str = "monday") -
     >>> period_start(pd.Series(pd.to_datetime(["2024-05-17"])), "quarter").dt.strftime("%Y-%m-%d").tolist()
     ['2024-04-01']
     """
-    values = dates.to_numpy(dtype="datetime64[ns]")
+    ns = dates.to_numpy(dtype="datetime64[ns]").view("int64")
+    missing = ns == np.iinfo(np.int64).min
+    day = ns // _DAY_NS
+    out = np.full(len(ns), np.iinfo(np.int64).min, dtype=np.int64)
+    if (~missing).any():
+        # calendar arithmetic on the few distinct days only, then one gather for every row
+        low, high = int(day[~missing].min()), int(day[~missing].max())
+        firsts = _first_days(np.arange(low, high + 1), period, week_start)
+        out[~missing] = firsts[day[~missing] - low] * _DAY_NS
+    return pd.Series(out.view("datetime64[ns]"), index=dates.index)
+
+
+_DAY_NS = 86_400_000_000_000
+
+
+def _first_days(days: np.ndarray, period: str, week_start: str) -> np.ndarray:
+    """Day numbers (since 1970) of the first day of each day's period."""
+    dates = days.astype("datetime64[D]")
     if period == "day":
-        out = values.astype("datetime64[D]")
+        out = dates
     elif period == "week":
-        days = values.astype("datetime64[D]")
         # 1970-01-01 was a Thursday: shift so weeks start on Monday (or Sunday)
         offset = 3 if week_start == "monday" else 4
-        out = days - ((days.astype("int64") + offset) % 7).astype("timedelta64[D]")
+        out = dates - ((days + offset) % 7).astype("timedelta64[D]")
     elif period == "month":
-        out = values.astype("datetime64[M]")
+        out = dates.astype("datetime64[M]").astype("datetime64[D]")
     elif period == "quarter":
-        months = values.astype("datetime64[M]").astype("int64")
-        out = (months - months % 3).astype("datetime64[M]")
+        months = dates.astype("datetime64[M]").astype("int64")
+        out = (months - months % 3).astype("datetime64[M]").astype("datetime64[D]")
     elif period == "year":
-        out = values.astype("datetime64[Y]")
+        out = dates.astype("datetime64[Y]").astype("datetime64[D]")
     else:
         raise ValueError(period)
-    return pd.Series(out.astype("datetime64[ns]"), index=dates.index)
+    return out.astype("int64")
 
 
 @dataclass(frozen=True)
