@@ -77,8 +77,11 @@ class KeySpace:
                 part = self._days(column) - key.origin
             else:
                 column = _as_category(column)
-                lookup = np.searchsorted(key.labels, _categories(column))
-                part = lookup[column.cat.codes.to_numpy()] if len(lookup) else np.zeros(len(frame), np.int64)
+                categories = _categories(column)
+                part = column.cat.codes.to_numpy().astype(np.int64)
+                if not np.array_equal(categories, key.labels):  # this table knows other values: map its codes
+                    lookup = np.searchsorted(key.labels, categories)
+                    part = lookup[part] if len(lookup) else np.zeros(len(frame), np.int64)
             code = code * key.size + part
         return code
 
@@ -113,17 +116,23 @@ class Groups:
 
     def count(self, codes: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
         idx = self.index(codes)
-        return np.bincount(idx if where is None else idx[where], minlength=self.size).astype(np.float64)
+        if where is None:
+            return np.bincount(idx, minlength=self.size).astype(np.float64)
+        return np.bincount(idx, weights=where.astype(np.float64), minlength=self.size)
 
     def total(self, codes: np.ndarray, values: np.ndarray, *, min_count: int = 0) -> np.ndarray:
         """Sum of values per group, ignoring NaN; NaN where fewer than ``min_count`` values are known."""
         values = np.asarray(values, dtype=np.float64)
-        known = ~np.isnan(values)
         idx = self.index(codes)
-        # (with no known value numpy returns int zeros: make them float so NaN can be set)
-        sums = np.bincount(idx[known], weights=values[known], minlength=self.size).astype(np.float64)
+        missing = np.isnan(values)
+        if not missing.any():  # the usual case (cost, gross profit): no mask to apply
+            sums = np.bincount(idx, weights=values, minlength=self.size).astype(np.float64)
+            known = self.count(codes) if min_count else None
+        else:
+            sums = np.bincount(idx, weights=np.where(missing, 0.0, values), minlength=self.size).astype(np.float64)
+            known = self.count(codes, ~missing) if min_count else None
         if min_count:
-            sums[np.bincount(idx[known], minlength=self.size) < min_count] = np.nan
+            sums[known < min_count] = np.nan
         return sums
 
     def mean(self, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -134,10 +143,18 @@ class Groups:
             return np.where(n > 0, self.total(codes, values) / np.maximum(n, 1), np.nan)
 
     def median(self, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Median per group of the known values (sort once by group then value, pick the middle)."""
+        """Median per group of the known values.
+
+        Whole numbers in a short range (days to close) are counted into a groups × values histogram
+        and the middle is read off its running sum; anything else is sorted by group then value.
+        """
         values = np.asarray(values, dtype=np.float64)
         known = ~np.isnan(values)
         idx, vals = self.index(codes)[known], values[known]
+        if len(vals) and (vals == np.floor(vals)).all():
+            low, span = int(vals.min()), int(vals.max() - vals.min()) + 1
+            if self.size * span <= 4_000_000:
+                return self._median_by_histogram(idx, (vals - low).astype(np.int64), span) + low
         order = np.lexsort((vals, idx))
         idx, vals = idx[order], vals[order]
         out = np.full(self.size, np.nan)
@@ -148,6 +165,15 @@ class Groups:
         low, high = vals[starts + (ends - starts - 1) // 2], vals[starts + (ends - starts) // 2]
         out[idx[starts]] = (low + high) / 2
         return out
+
+    def _median_by_histogram(self, idx: np.ndarray, offsets: np.ndarray, span: int) -> np.ndarray:
+        counts = np.bincount(idx * span + offsets, minlength=self.size * span).reshape(self.size, span)
+        running = np.cumsum(counts, axis=1)
+        n = running[:, -1]
+        # the (n-1)//2-th and n//2-th values (0-based) are the two middles; equal when n is odd
+        low = np.argmax(running > ((n - 1) // 2)[:, None], axis=1)
+        high = np.argmax(running > (n // 2)[:, None], axis=1)
+        return np.where(n > 0, (low + high) / 2, np.nan)
 
     def label_frame(self, rows: np.ndarray) -> pd.DataFrame:
         """Key columns for the given group positions."""

@@ -85,13 +85,18 @@ def period_start(dates: pd.Series, period: str, *, week_start: str = "monday") -
     """
     ns = dates.to_numpy(dtype="datetime64[ns]").view("int64")
     missing = ns == np.iinfo(np.int64).min
+    if missing.all():
+        return pd.Series(ns.copy().view("datetime64[ns]"), index=dates.index)
     day = ns // _DAY_NS
-    out = np.full(len(ns), np.iinfo(np.int64).min, dtype=np.int64)
-    if (~missing).any():
-        # calendar arithmetic on the few distinct days only, then one gather for every row
-        low, high = int(day[~missing].min()), int(day[~missing].max())
-        firsts = _first_days(np.arange(low, high + 1), period, week_start)
-        out[~missing] = firsts[day[~missing] - low] * _DAY_NS
+    present = day if not missing.any() else day[~missing]
+    # calendar arithmetic on the few distinct days only, then one gather for every row
+    low, high = int(present.min()), int(present.max())
+    firsts = _first_days(np.arange(low, high + 1), period, week_start) * _DAY_NS
+    if not missing.any():
+        out = firsts[day - low]
+    else:
+        out = np.full(len(ns), np.iinfo(np.int64).min, dtype=np.int64)
+        out[~missing] = firsts[present - low]
     return pd.Series(out.view("datetime64[ns]"), index=dates.index)
 
 
@@ -153,6 +158,11 @@ def _resolve(data: Dataset, conditions: tuple[Condition, ...], dims: tuple[str, 
     return tuple(out)
 
 
+def _keep(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """The rows where mask holds; the frame itself when that is every row (no million-row copy)."""
+    return frame if mask.all() else frame.loc[mask]
+
+
 def select(data: Dataset, query: Query) -> Selection:
     """Apply the date range and filter to Leads (and their Deals) and to Spend."""
     if not isinstance(data, Dataset):
@@ -182,14 +192,14 @@ def select(data: Dataset, query: Query) -> Selection:
 
     leads = deals = None
     if data.leads is not None:
-        leads = data.leads.loc[in_range(data.leads) & condition_mask(data.leads, conditions)]
+        leads = _keep(data.leads, in_range(data.leads) & condition_mask(data.leads, conditions))
         if data.deals is not None:
-            deals = data.deals.loc[in_range(data.deals, "lead_date") & condition_mask(data.deals, conditions)]
+            deals = _keep(data.deals, in_range(data.deals, "lead_date") & condition_mask(data.deals, conditions))
     elif data.deals is not None and (wanted or conditions):
         notes.append("Deals without Leads cannot be split by segment or filtered, so deals stay empty here; "
                      "add the Leads table, whose columns carry the segments")
     elif data.deals is not None:
-        deals = data.deals.loc[in_range(data.deals)]
+        deals = _keep(data.deals, in_range(data.deals))
 
     spend = None
     if data.spend is not None:
@@ -202,8 +212,8 @@ def select(data: Dataset, query: Query) -> Selection:
             raise InputError("Spend", "date", "is missing, so spend cannot be limited to a date range",
                              fix="add a date column to Spend, or leave start and end empty")
         else:
-            spend = data.spend.loc[in_range(data.spend) & condition_mask(data.spend, conditions)] \
-                if data.spend_dated else data.spend.loc[condition_mask(data.spend, conditions)]
+            spend = _keep(data.spend, in_range(data.spend) & condition_mask(data.spend, conditions)) \
+                if data.spend_dated else _keep(data.spend, condition_mask(data.spend, conditions))
     if periods:
         week_start = data.settings.week_start
         marks = [p.casefold() for p in periods]
