@@ -243,9 +243,8 @@ def _categorical(values: pd.Series) -> pd.Categorical:
 
 def _dims(frame: pd.DataFrame, canonical: set[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
     dims = tuple(c for c in frame.columns if c not in canonical)
-    for column in dims:
-        frame[column] = _categorical(frame[column])
-    return frame, dims
+    # assign returns a new frame: the caller's (or a slice's) columns are never written to
+    return frame.assign(**{column: _categorical(frame[column]) for column in dims}), dims
 
 
 class _Collector:
@@ -390,14 +389,13 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
                         f" and {count - 5} more" if count > 5 else "")
                     log.notes.append(f"{name}: {int(later.sum())} rows dated after the as-of date "
                                      f"{as_of:%Y-%m-%d} are not counted ({rows})")
-        sp = sp.loc[~(sp["date"] > as_of)] if sp is not None else None
-        ld = ld.loc[~(ld["date"] > as_of)] if ld is not None else None
-        dl = dl.loc[~(dl["date"] > as_of)] if dl is not None else None
+        sp, ld, dl = (f.loc[~(f["date"] > as_of)] if f is not None and (f["date"] > as_of).any() else f
+                      for f in (sp, ld, dl))
 
     ld, dl = _same_id_type(ld, dl)
     has_revenue = has_gp = False
     if sp is not None:
-        sp, spend_dims = _dims(sp.copy(), {c.name for c in TABLES["Spend"]})
+        sp, spend_dims = _dims(sp, {c.name for c in TABLES["Spend"]})
         if "revenue" in sp.columns:
             has_revenue = bool(sp["revenue"].notna().any())
             if settings.gross_margin is not None:
@@ -406,7 +404,7 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
         spend_dims = ()
     lead_dims: tuple[str, ...] = ()
     if ld is not None:
-        ld, lead_dims = _dims(ld.copy(), {c.name for c in TABLES["Leads"]})
+        ld, lead_dims = _dims(ld, {c.name for c in TABLES["Leads"]})
         if sp is not None:  # 'Channel' in Spend and 'channel' in Leads are one dimension: use the Leads spelling
             spelling = {fold(d): d for d in lead_dims}
             sp = sp.rename(columns={d: spelling[fold(d)] for d in spend_dims if fold(d) in spelling})
@@ -455,8 +453,9 @@ def _drop_far_future(log: _Collector, **frames: pd.DataFrame | None) -> list[pd.
     (150, [152])
     """
     # rows per day by counting (dates lie within 1950-2150, so at most ~73,000 bins): no sort of millions
-    per_day = [f["date"].to_numpy("datetime64[D]").astype("int64") for f in frames.values() if f is not None]
-    per_day = [d[d != np.iinfo(np.int64).min] for d in per_day]  # NaT
+    nat = np.iinfo(np.int64).min
+    per_day = [f["date"].to_numpy("datetime64[ns]").view("int64") for f in frames.values() if f is not None]
+    per_day = [(d if not (d == nat).any() else d[d != nat]) // 86_400_000_000_000 for d in per_day]
     if not sum(len(d) for d in per_day):
         return list(frames.values())
     low = min(int(d.min()) for d in per_day if len(d))
