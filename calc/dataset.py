@@ -293,11 +293,16 @@ def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
     return frame
 
 
-def _prepare_leads(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
-    frame = _drop_totals(_drop_empty_rows(_rename("Leads", raw, mapping)), "Leads", log)
+def _read_id_table(table: str, raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
+    """What Leads and Deals share: headers, blank and totals rows, ids, dates."""
+    frame = _drop_totals(_drop_empty_rows(_rename(table, raw, mapping)), table, log)
     frame["lead_id"] = _ids(frame["lead_id"])
-    _check_id_errors(frame, "Leads")
-    frame = _read_dates(frame, "Leads", settings, log)
+    _check_id_errors(frame, table)
+    return _read_dates(frame, table, settings, log)
+
+
+def _prepare_leads(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
+    frame = _read_id_table("Leads", raw, mapping, settings, log)
     frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), "Leads", "with no lead_id",
                         "give every consultation an id (a totals row at the bottom should be deleted)")
     frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Leads", "with no inquiry date",
@@ -309,10 +314,7 @@ def _prepare_leads(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
 
 
 def _prepare_deals(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
-    frame = _drop_totals(_drop_empty_rows(_rename("Deals", raw, mapping)), "Deals", log)
-    frame["lead_id"] = _ids(frame["lead_id"])
-    _check_id_errors(frame, "Deals")
-    frame = _read_dates(frame, "Deals", settings, log)
+    frame = _read_id_table("Deals", raw, mapping, settings, log)
     for column in ("revenue", "gross_profit"):
         if column in frame.columns:
             frame[column] = parse_numbers(frame[column], table="Deals", column=column, percent=False)

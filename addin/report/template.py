@@ -22,7 +22,7 @@ import calc
 from .labels import Labels
 from .layout import excel_value, plan_sheet
 from .sections import template_sheets
-from .xlsx import XlsxReportWriter, atomic_target, new_workbook, replace_file
+from .xlsx import XlsxReportWriter, atomic_write, new_workbook
 
 #: Canonical headers of the empty template's input tables (segment columns are examples).
 INPUT_HEADERS = {
@@ -87,8 +87,7 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
     Atomic: written beside the target, then moved into place.
     """
     L = Labels(language)
-    tmp, final = atomic_target(target)
-    try:
+    with atomic_write(target) as (tmp, final):
         workbook = new_workbook(tmp)
         workbook.set_properties({"created": dt.datetime(2024, 1, 1), "author": "Cycle ROI",
                                  "title": "Cycle ROI workbook"})
@@ -131,10 +130,6 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
         for table in ("Spend", "Leads", "Deals"):
             _input_sheet(workbook, writer, table, (tables or {}).get(table), L)
         workbook.close()
-        replace_file(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return final
 
 

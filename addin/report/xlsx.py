@@ -6,6 +6,9 @@ Files are deterministic (fixed document dates), written to a temp file and moved
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import datetime as dt
 import os
 import tempfile
@@ -151,19 +154,29 @@ def atomic_target(target: str | os.PathLike) -> tuple[Path, Path]:
     return Path(tmp), final
 
 
-def write_report_file(plans: list[SheetPlan], target: str | os.PathLike) -> Path:
-    """Write a new report workbook atomically (temp file in the same folder, then replace)."""
+@contextmanager
+def atomic_write(target: str | os.PathLike) -> Iterator[tuple[Path, Path]]:
+    """``with atomic_write(target) as (tmp, final):`` write ``tmp``; on success it replaces ``final``.
+
+    A failure (or a kill) before the replace leaves the original file as it was and no temp file.
+    """
     tmp, final = atomic_target(target)
     try:
+        yield tmp, final
+        replace_file(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_report_file(plans: list[SheetPlan], target: str | os.PathLike) -> Path:
+    """Write a new report workbook atomically (temp file in the same folder, then replace)."""
+    with atomic_write(target) as (tmp, final):
         workbook = new_workbook(tmp)
         writer = XlsxReportWriter(workbook)
         for plan in plans:
             writer.write(plan)
         workbook.close()
-        replace_file(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return final
 
 

@@ -26,10 +26,9 @@ def xlwings_template() -> Path:
 
 def build_xlam(target: str | os.PathLike) -> Path:
     """Write the add-in with our ribbon to ``target`` (atomic: temp file, then replace)."""
-    from addin.report.xlsx import atomic_target, replace_file
+    from addin.report.xlsx import atomic_write
 
-    tmp, final = atomic_target(target)
-    try:
+    with atomic_write(target) as (tmp, final):
         with zipfile.ZipFile(xlwings_template()) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
             names = src.namelist()
             if CUSTOMUI_PART not in names:
@@ -37,8 +36,4 @@ def build_xlam(target: str | os.PathLike) -> Path:
             for item in src.infolist():
                 data = customui_xml().encode("utf-8") if item.filename == CUSTOMUI_PART else src.read(item)
                 dst.writestr(item, data)
-        replace_file(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return final

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from addin.report.blocks import FORMATS
 from addin.safety import check_workbook, set_text_cell
 from addin.report.layout import ChartPlan, SheetPlan, xl_cell
-from addin.report.xlsx import FONT, STYLE, TONE_FILL, atomic_target, replace_file
+from addin.report.xlsx import FONT, STYLE, TONE_FILL, atomic_write
 
 
 def _color(value: str) -> str:
@@ -218,11 +218,6 @@ class FilePort:
     # -- saving -----------------------------------------------------------------------------
     def save(self, target: str | os.PathLike | None = None) -> Path:
         """Save atomically to ``target`` (default: the file itself)."""
-        tmp, final = atomic_target(target or self.path)
-        try:
+        with atomic_write(target or self.path) as (tmp, final):
             self.book.save(tmp)
-            replace_file(tmp, final)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         return final
