@@ -26,7 +26,7 @@ from .dataset import Dataset
 from .errors import InputError
 from .query import make_query, select
 from .segments import segment_figures
-from .stability import _chart, _period_key, _periods, assess
+from .stability import RULE_WORDS, _chart, _period_key, _periods, assess
 
 DEFAULT_DIMS = ("category", "store", "price_tier")
 PORTFOLIO_COLUMNS = ("consultations", "spend", "consult_cost", "cost_allocated", "conversion_rate", "conversion_low",
@@ -89,8 +89,9 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
         if verdict.stable:
             text.append("stable weekly volume")
         else:
-            rule, dates = next(iter(verdict.sustained.items()))
-            text.append(f"unstable weekly volume: {rule} on {max(dates):%Y-%m-%d}")
+            latest = max(((max(dates), rule) for rule, dates in verdict.sustained.items()), default=None)
+            text.append(f"unstable weekly volume: {RULE_WORDS[latest[1]]} on {latest[0]:%Y-%m-%d}" if latest
+                        else "unstable weekly volume")
     return stable, text
 
 

@@ -459,7 +459,9 @@ def assess(chart: pd.DataFrame, *, window: int | None = None) -> Assessment:
     flagged_recent = _by_rule(chart, recent)
     stable = not _sustained(scores, first)
     cv = chart["rolling_cv"].dropna()
-    return Assessment(stable, {} if stable else flagged_recent, flagged_recent if stable else {},
+    # a cluster may begin a few periods before the recent window: name its signals from there
+    sustained = {} if stable else (flagged_recent or _by_rule(chart, np.arange(max(first - CLUSTER_SPAN, 0), n)))
+    return Assessment(stable, sustained, flagged_recent if stable else {},
                       _by_rule(chart, before), float(cv.iloc[-1]) if len(cv) else np.nan, n, min(window, n))
 
 

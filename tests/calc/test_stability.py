@@ -235,3 +235,21 @@ def test_cost_verdict_answers_whether_cost_is_acceptable():
     assert "Cost acceptable? yes: typical consultation cost 30.00 vs maximum affordable 115.38" in cheap
     dear = stability_verdict(_costed_business(200.0), measure="cost", end="2024-02-29")
     assert "Cost acceptable? no: typical consultation cost 200.00 vs maximum affordable 115.38" in dear
+
+
+def test_an_unstable_verdict_names_a_cluster_that_began_before_the_window():
+    # Found on the 5M benchmark: four weeks beyond 3σ just before the 8-week window still make a
+    # sustained cluster ending inside it, but the window itself holds no flagged week, so "unstable"
+    # came with no rule to name and the portfolio crashed. The cluster's own signals must be named.
+    from calc.stability import assess
+    values = [0.0] * 20
+    for week in (8, 9, 10, 11):  # the window is weeks 12-19
+        values[week] = 5.0
+    chart = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=20, freq="W-MON"), "value": values,
+                          "centre": 0.0, "sigma": 1.0, "rolling_cv": np.nan,
+                          "signals": ["beyond_3_sigma" if v else "" for v in values]})
+    chart.attrs["period"] = "week"
+    verdict = assess(chart)
+    assert not verdict.stable
+    assert [d.strftime("%Y-%m-%d") for d in verdict.sustained["beyond_3_sigma"]] == \
+        ["2024-02-26", "2024-03-04", "2024-03-11", "2024-03-18"]
