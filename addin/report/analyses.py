@@ -213,6 +213,12 @@ def _spill(ctx: TemplateContext, key: str, title: str, formula: str, keys, rows:
     return Table(key, title, frame, cols, formula=formula, formula_header=True, spill_rows=rows, **options)
 
 
+#: What =COHORT_ROI() spills (calc.cohort_roi's columns, in order).
+COHORT_ROI_COLUMNS = ("cohort", "spend", "consultations", "won_gross_profit", "short_term_roi", "gross_profit_observed",
+                      "cycle_roi_observed", "gross_profit_projected", "cycle_roi", "projected", "payback_age",
+                      "payback_projected")
+
+
 def cycle_roi_template(ctx: TemplateContext) -> list[Block]:
     L, s, ld, d = ctx.labels, ctx.spend, ctx.leads, ctx.deals
     ages = list(range(24))
@@ -223,6 +229,9 @@ def cycle_roi_template(ctx: TemplateContext) -> list[Block]:
                Card("max_consult_cost", L("col.max_consult_cost"), None, "money", formula=f"=MAX_CONSULT_COST({ld},{d})"),
                Card("payback_days", L("cycle.payback_days"), None, "days", formula=f"=PAYBACK_DAYS({s},{ld},{d})")),
               L("dashboard.key_indicators")),
+        _spill(ctx, "cohorts", L("cycle.cohorts"), f'=COHORT_ROI({s},{ld},{d},"month")', COHORT_ROI_COLUMNS, 36),
+        Chart("cohorts", "line", L("cycle.chart_roi"), category="cohort", series=("short_term_roi", "cycle_roi"),
+              y_format="pct"),
         _spill(ctx, "triangle", L("cycle.triangle"), f'=COHORT_TRIANGLE({s},{ld},{d},"conversion","month")',
                ["cohort", "consultations", "spend", *ages], 24, highlights=(Highlight(0, through=ages[-1]),)),
     ]

@@ -40,3 +40,9 @@ def MAX_CONSULT_COST(leads=None, deals=None, target_roi=None, filter=None, calle
     """Highest consultation cost that still earns the target ROI over the full cycle."""
     return call(calc.max_consult_cost, dataset(leads=leads, deals=deals, caller=caller, needs=("leads", "deals")),
                 target_roi=target_roi, filter=filter)
+
+
+@udf(calc.cohort_roi)
+def COHORT_ROI(spend=None, leads=None, deals=None, period="month", filter=None, caller=None):
+    """Per inquiry cohort (spills): short-term ROI beside cycle ROI, whether it is projected, and payback."""
+    return call(calc.cohort_roi, dataset(spend, leads, deals, caller=caller), period=period, filter=filter)

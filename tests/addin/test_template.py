@@ -175,6 +175,12 @@ def test_every_report_sheet_formula_of_the_template_computes_calcs_result(filled
     assert by_function["CYCLE_ROI"] == pytest.approx(calc.cycle_roi(data), rel=1e-12)
     assert by_function["SHORT_TERM_ROI"] == pytest.approx(calc.short_term_roi(data), rel=1e-12)
     assert by_function["PAYBACK_DAYS"] == (calc.payback_days(data) or "")
+    cohorts = calc.cohort_roi(data)  # the short-term vs cycle ROI chart's data
+    spilled = by_function["COHORT_ROI"]
+    header = spilled[0]
+    assert [r[header.index("short_term_roi")] for r in spilled[1:]] == \
+        pytest.approx(cohorts["short_term_roi"].tolist(), rel=1e-12)
+    assert [r[header.index("cycle_roi")] for r in spilled[1:]] == pytest.approx(cohorts["cycle_roi"].tolist(), rel=1e-12)
     triangle = calc.cohort_triangle(data, measure="conversion", period="month")
     assert len(by_function["COHORT_TRIANGLE"]) == len(triangle) + 1  # header row + one row per cohort
     chart = calc.stability(data, measure="volume", period="week")
