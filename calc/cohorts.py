@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .chainladder import SegmentProjections, project_development
 from .dataset import Dataset
+from .grouping import KeySpace
 from .errors import InputError
 from .query import Query, Selection, make_query, select
 
@@ -145,17 +146,17 @@ class Development:
 
 
 def _segment_codes(by: tuple[str, ...], frames: list[pd.DataFrame | None]) -> tuple[pd.DataFrame, list[np.ndarray]]:
-    """Segments (the union of ``by`` value combinations in the frames) and each frame's row codes."""
+    """Segments (the union of ``by`` value combinations in the frames, as text, sorted) and each frame's row codes."""
     if not by:
         return pd.DataFrame(index=[0]), [np.zeros(len(f), dtype="int64") if f is not None else None for f in frames]
-    keys = [f[list(by)].astype(str) for f in frames if f is not None]
-    union = pd.concat(keys, ignore_index=True).drop_duplicates().sort_values(list(by), kind="stable")
-    union = union.reset_index(drop=True)
-    index = pd.MultiIndex.from_frame(union)
-    codes = []
-    for f in frames:
-        codes.append(None if f is None else index.get_indexer(pd.MultiIndex.from_frame(f[list(by)].astype(str))))
-    return union, codes
+    space = KeySpace([f for f in frames if f is not None], by)
+    codes = [space.codes(f) if f is not None else None for f in frames]
+    used = np.unique(np.concatenate([c for c in codes if c is not None]))
+    union = space.labels(used)
+    for name in by:  # periods as their first day's ISO text, like every other segment label
+        if pd.api.types.is_datetime64_any_dtype(union[name].dtype):
+            union[name] = union[name].dt.strftime("%Y-%m-%d")
+    return union, [np.searchsorted(used, c) if c is not None else None for c in codes]
 
 
 def build_development(sel: Selection, *, period: Period, week_start: str, as_of: pd.Timestamp | None,

@@ -47,6 +47,8 @@ class Dataset:
     has_gross_profit: bool = False
     exclusions: tuple[Exclusion, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    #: results already computed from this data (calc.memo); not part of the data itself
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def spend_dated(self) -> bool:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
+from .memo import remembered
 from .grouping import Groups, KeySpace
 from .query import Query, Selection, make_query, select
 
@@ -118,6 +119,7 @@ def _compute(data: Dataset, query: Query) -> pd.DataFrame:
     return result
 
 
+@remembered
 def kpi_table(data: Dataset, *, by: Any = None, start: Any = None, end: Any = None, filter: Any = None,
               horizon_days: Any = None) -> pd.DataFrame:
     """Key indicators per segment: one row per combination of the ``by`` dimensions (one row if none).

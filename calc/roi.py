@@ -40,6 +40,7 @@ import pandas as pd
 
 from .cohorts import CycleAnalysis, analyse_cycle, make_cycle_options, period_number
 from .dataset import Dataset
+from .memo import remembered
 from .errors import InputError
 from .query import make_query, select
 from .settings import Settings
@@ -119,6 +120,7 @@ def _segment_frame(analysis: CycleAnalysis, target_roi: float) -> pd.DataFrame:
     return out
 
 
+@remembered
 def segment_cycle_roi(data: Dataset, *, by: Any = None, start: Any = None, end: Any = None, filter: Any = None,
                       period: Any = "month", horizon_periods: Any = None, target_roi: Any = None) -> pd.DataFrame:
     """Full-cycle ROI and the maximum affordable consultation cost, one row per segment of ``by``.

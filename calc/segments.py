@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
+from .memo import remembered
 from .errors import InputError
 from .indicators import KPI_COLUMNS, kpi_table
 from .query import make_query
@@ -59,6 +60,7 @@ def _cycle_figures(data: Dataset, by: tuple[str, ...], start: Any, end: Any, fil
     return segment_cycle_roi(data, by=list(by) or None, start=start, end=end, filter=filter)
 
 
+@remembered
 def segment_figures(data: Dataset, *, by: Any, start: Any = None, end: Any = None, filter: Any = None
                     ) -> pd.DataFrame:
     """Per-segment counts, intervals, shrinkage and full-cycle figures (unranked); shared by the

@@ -1,6 +1,7 @@
 """What every ``cycle-roi`` command shares: the app, input options, loading, output and errors."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -80,7 +81,7 @@ def load_dataset(spend: Path | None, leads: Path | None, deals: Path | None, map
             exc.args = (f"{exc} ({'; '.join(notes)})",)
         raise
     if notes:
-        data = calc.Dataset(**{**data.__dict__, "notes": data.notes + tuple(notes)})
+        data = dataclasses.replace(data, notes=data.notes + tuple(notes), memo={})
     return data
 
 

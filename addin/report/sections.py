@@ -107,7 +107,7 @@ def _monthly(data: Dataset) -> pd.DataFrame | None:
         return None
     if data.spend is not None and not data.spend_dated:
         # a dateless spend export cannot be split by month; the monthly table shows leads and deals only
-        data = dataclasses.replace(data, spend=None)
+        data = dataclasses.replace(data, spend=None, memo={})
     months = pd.period_range(dates.min(), dates.max(), freq="M")
     rows = []
     for month in months:

@@ -1,0 +1,47 @@
+"""Per-dataset memory of results: a report asks the same question of one dataset several times.
+
+The segment table, the diagnosis, the budget shift and the stability verdict all need the
+full-cycle figures per segment; computing them once per (function, options) and handing out
+copies keeps every function pure while the report does the work once. The memory lives on the
+:class:`~calc.dataset.Dataset` it belongs to (so it goes when the data goes) and is bounded.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+import pandas as pd
+
+F = TypeVar("F", bound=Callable[..., Any])
+MAX_RESULTS = 64
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_key(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _key(v)) for k, v in value.items()))
+    return value
+
+
+def remembered(function: F) -> F:
+    """Remember ``function(data, **options)`` on ``data.memo``; each caller gets its own copy of a frame."""
+
+    @functools.wraps(function)
+    def wrapper(data: Any, /, **options: Any) -> Any:
+        memo = getattr(data, "memo", None)
+        try:
+            key = (function.__module__, function.__qualname__, _key(options))
+            hash(key)
+        except TypeError:  # an unhashable option (e.g. a list of lists): just compute
+            memo = None
+        if memo is None:
+            return function(data, **options)
+        if key not in memo:
+            if len(memo) >= MAX_RESULTS:
+                memo.pop(next(iter(memo)))
+            memo[key] = function(data, **options)
+        result = memo[key]
+        return result.copy() if isinstance(result, pd.DataFrame) else result
+
+    return wrapper  # type: ignore[return-value]
