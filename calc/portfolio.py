@@ -26,6 +26,7 @@ from .dataset import Dataset
 from .errors import InputError
 from .query import make_query, select
 from .segments import segment_figures
+from .grouping import Groups, KeySpace
 from .stability import RULE_WORDS, _chart, _period_key, _periods, assess
 
 DEFAULT_DIMS = ("category", "store", "price_tier")
@@ -71,17 +72,20 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
     weeks, _ = _periods(first, last, "week", data.settings.week_start)
     if len(weeks) < 2:
         return [np.nan] * len(units), ["fewer than 2 whole weeks"] * len(units)
-    key = _period_key(leads["date"], "week", data.settings.week_start)
-    counts = pd.DataFrame({**{d: leads[d].astype(str) for d in dims}, "week": key}).groupby(
-        [*dims, "week"], observed=True).size()
+    # one units × weeks table of counts by integer codes (no text keys for a million rows)
+    leads = leads.assign(week=_period_key(leads["date"], "week", data.settings.week_start))
+    space = KeySpace([leads], (*dims, "week"))
+    counts = Groups(space, [space.codes(leads)])
+    present = np.flatnonzero(counts.count(space.codes(leads)) > 0)
+    table = counts.label_frame(present).assign(n=counts.count(space.codes(leads))[present])
+    table[list(dims)] = table[list(dims)].astype(str)
+    grid = table.pivot_table(index=list(dims), columns="week", values="n", aggfunc="sum", fill_value=0)
+    grid = grid.reindex(columns=weeks, fill_value=0)
     stable, text = [], []
     for values in units[dims].astype(str).itertuples(index=False):
-        try:
-            unit_counts = counts.loc[tuple(values)]
-        except KeyError:
-            unit_counts = pd.Series(dtype="float64")
-        series = pd.DataFrame({"date": weeks, "value": unit_counts.reindex(weeks, fill_value=0).to_numpy(dtype="float64"),
-                               "n": np.nan})
+        key = tuple(values) if len(dims) > 1 else values[0]
+        row = grid.loc[key] if key in grid.index else pd.Series(0.0, index=weeks)
+        series = pd.DataFrame({"date": weeks, "value": np.asarray(row, dtype="float64"), "n": np.nan})
         chart, _ = _chart(series, rate=False, method="nelson", window=8, floor_zero=True)
         chart.attrs["period"] = "week"
         verdict = assess(chart)
