@@ -90,11 +90,17 @@ def period_number(dates: pd.Series, period: Period, week_start: str = "monday") 
     >>> period_number(pd.Series(pd.to_datetime(["2024-03-03", "2024-03-04"])), "week").tolist()  # Sun, Mon
     [2825, 2826]
     """
-    dates = pd.Series(dates)
+    ns = pd.Series(dates).to_numpy(dtype="datetime64[ns]").view("int64")
+    day = ns // 86_400_000_000_000  # whole days since 1970 (a floor, so times of day do not matter)
     if period == "month":
-        return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(dtype="int64")
-    days = (dates.dt.normalize() - _WEEK_ANCHOR[week_start]).dt.days.to_numpy(dtype="int64")
-    return np.floor_divide(days, 7)
+        valid = ns != np.iinfo(np.int64).min  # NaT stays NaT-like (the smallest integer)
+        if not valid.any():
+            return ns.copy()
+        # calendar arithmetic on the distinct days only, then one gather (a million dates, a few hundred days)
+        low, high = int(day[valid].min()), int(day[valid].max())
+        span = np.arange(low, high + 1).astype("datetime64[D]").astype("datetime64[M]").astype("int64") + 1970 * 12
+        return np.where(valid, span[np.where(valid, day - low, 0)], ns)
+    return np.floor_divide(day - (_WEEK_ANCHOR[week_start] - pd.Timestamp("1970-01-01")).days, 7)
 
 
 def period_first_day(numbers: np.ndarray, period: Period, week_start: str = "monday") -> pd.DatetimeIndex:
