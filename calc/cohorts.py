@@ -178,7 +178,9 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     if spend is not None and len(spend) and spend["date"].isna().all():
         notes.append("Spend has no dates, so it cannot be split into cohorts: cohort spend, ROAS and ROI stay empty")
         spend = None
-    segments, (lead_code, spend_code) = _segment_codes(sel.by, [leads, spend])
+    with_leads = deals if (deals is not None and leads is not None) else None
+    # deals carry their lead's inquiry date and segments, so they are coded directly (no join on lead ids)
+    segments, (lead_code, spend_code, deal_code) = _segment_codes(sel.by, [leads, spend, with_leads])
     lead_period = period_number(leads["date"], period, week_start) if leads is not None else np.array([], "int64")
     spend_period = period_number(spend["date"], period, week_start) if spend is not None else np.array([], "int64")
     known = np.concatenate([lead_period, spend_period])
@@ -211,15 +213,14 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     incremental = {m: np.zeros((n_seg, n_cohorts, n_ages)) for m in AMOUNTS}
     if deals is not None and leads is not None and len(deals):
         until = deals_until if deals_until is not None else as_of
-        won = deals.loc[deals["date"] <= until] if until is not None else deals
-        position = pd.Index(leads["lead_id"]).get_indexer(won["lead_id"])
-        won = won.loc[position >= 0]
-        position = position[position >= 0]
+        in_time = (deals["date"] <= until).to_numpy() if until is not None else np.ones(len(deals), dtype=bool)
+        won, won_code = deals.loc[in_time], deal_code[in_time]
         # a consultation converts once: its first deal (repeat orders still count as deals)
         first_deal = ~won.sort_values("date", kind="stable")["lead_id"].duplicated().reindex(won.index).to_numpy()
-        cohort = lead_period[position] - first
-        age = period_number(won["date"], period, week_start) - lead_period[position]
-        where = (lead_code[position], cohort, age)
+        won_lead_period = period_number(won["lead_date"], period, week_start)
+        cohort = won_lead_period - first
+        age = period_number(won["date"], period, week_start) - won_lead_period
+        where = (won_code, cohort, age)
         shape = incremental["deals"].shape
         incremental["deals"] += _tally(shape, where)
         incremental["converted"] += _tally(shape, where, first_deal.astype("float64"))
