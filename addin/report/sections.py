@@ -109,12 +109,16 @@ def _monthly(data: Dataset) -> pd.DataFrame | None:
         # a dateless spend export cannot be split by month; the monthly table shows leads and deals only
         data = dataclasses.replace(data, spend=None, memo={})
     months = pd.period_range(dates.min(), dates.max(), freq="M")
-    rows = []
-    for month in months:
-        start, end = month.start_time.date(), month.end_time.date()
-        figures = calc.kpi_table(data, start=start, end=end).iloc[0]
-        rows.append({"month": month.strftime("%Y-%m"), **figures.to_dict()})
-    return pd.DataFrame(rows)
+    # one grouped call; months with no inquiries and no spend still get their row (of zeros)
+    table = calc.kpi_table(data, by="month").set_index("month")
+    table = table.reindex(months.to_timestamp())
+    known_zero = {"consultations": data.leads is not None, "spend": data.spend is not None,
+                  "deals": data.leads is not None and data.deals is not None}
+    for column, known in known_zero.items():
+        if known:  # an empty month had none of these; otherwise the figure stays "not computable"
+            table[column] = table[column].fillna(0.0)
+    table.index = [m.strftime("%Y-%m") for m in months]
+    return table.rename_axis("month").reset_index()
 
 
 def _verdicts(data: Dataset) -> tuple[str, ...]:
