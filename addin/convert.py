@@ -53,21 +53,32 @@ def frame_from_rows(rows: Any, *, table: str) -> pd.DataFrame:
     return frame.iloc[:, [j for j, u in enumerate(used) if u]]
 
 
-def excel_value(value: Any) -> Any:
-    """One value as Excel can show it: NaN/None -> '' (an empty cell, not 0), numpy -> Python, naive datetimes.
+def excel_value(value: Any, *, missing: Any = "") -> Any:
+    """One value as Excel can show it: numpy -> Python, naive datetimes, NaN/inf/None -> ``missing``.
+
+    ``missing`` is "" for what a function returns to a cell (an empty cell, not 0) and None for the
+    workbook writers (a blank cell).
 
     >>> [excel_value(v) for v in (np.float64(1.5), float("nan"), np.int64(3), pd.Timestamp("2024-03-01", tz="UTC"), True)]
     [1.5, '', 3, datetime.datetime(2024, 3, 1, 0, 0), True]
+    >>> excel_value(np.float64("inf"), missing=None), excel_value(pd.Period("2024-03", freq="M"))
+    (None, datetime.datetime(2024, 3, 1, 0, 0))
     """
     if value is None or value is pd.NaT:
-        return ""
+        return missing
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (float, np.floating)):
-        return "" if not math.isfinite(float(value)) else float(value)
+        return missing if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, pd.Period):
+        value = value.start_time
     if isinstance(value, pd.Timestamp):
+        if value is pd.NaT:
+            return missing
         value = value.tz_localize(None) if value.tzinfo else value
         return value.to_pydatetime()
     if isinstance(value, dt.datetime):
@@ -78,7 +89,7 @@ def excel_value(value: Any) -> Any:
         return value
     try:
         if pd.isna(value):
-            return ""
+            return missing
     except (TypeError, ValueError):
         pass
     return str(value)

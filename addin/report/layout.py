@@ -15,9 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
+from ..convert import excel_value as cell_value
 from .blocks import Cards, Chart, Notes, Sheet, Table, Title
 
 CHART_ROWS = 16
@@ -98,34 +96,13 @@ class SheetPlan:
 
 
 def excel_value(value: Any) -> Any:
-    """A value any spreadsheet writer accepts: None for missing/NaN/inf, plain Python scalars.
+    """A value any spreadsheet writer accepts: None (a blank cell) for missing/NaN/inf, plain Python scalars.
 
+    >>> import numpy as np, pandas as pd
     >>> excel_value(np.float64("nan")), excel_value(np.int64(3)), excel_value(pd.Timestamp("2024-03-01"))
     (None, 3, datetime.datetime(2024, 3, 1, 0, 0))
     """
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
-    if isinstance(value, (np.datetime64,)):
-        return excel_value(pd.Timestamp(value))
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return None if math.isnan(number) or math.isinf(number) else number
-    if isinstance(value, (int, str, dt.date)):
-        return value
-    if isinstance(value, pd.Period):
-        return value.start_time.to_pydatetime()
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
+    return cell_value(value, missing=None)
 
 
 def xl_cell(row: int, col: int) -> str:
