@@ -24,10 +24,10 @@ import pandas as pd
 
 from .dataset import Dataset
 from .errors import InputError
-from .query import make_query, select
+from .query import make_query, period_start, select
 from .segments import segment_figures
 from .grouping import Groups, KeySpace
-from .stability import RULE_WORDS, _chart, _period_key, _periods, assess
+from .stability import RULE_WORDS, _chart, _periods, assess
 
 DEFAULT_DIMS = ("category", "store", "price_tier")
 PORTFOLIO_COLUMNS = ("consultations", "spend", "consult_cost", "cost_allocated", "conversion_rate", "conversion_low",
@@ -73,7 +73,7 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
     if len(weeks) < 2:
         return [np.nan] * len(units), ["fewer than 2 whole weeks"] * len(units)
     # one units × weeks table of counts by integer codes (no text keys for a million rows)
-    leads = leads.assign(week=_period_key(leads["date"], "week", data.settings.week_start))
+    leads = leads.assign(week=period_start(leads["date"], "week", week_start=data.settings.week_start))
     space = KeySpace([leads], (*dims, "week"))
     counts = Groups(space, [space.codes(leads)])
     present = np.flatnonzero(counts.count(space.codes(leads)) > 0)

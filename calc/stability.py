@@ -51,7 +51,7 @@ import pandas as pd
 from .dataset import Dataset
 from .errors import InputError
 from .parsing import parse_dates, parse_numbers
-from .query import make_query, select
+from .query import make_query, period_start, select
 
 #: Western Electric rules: name -> (window, points needed in the window, distance from centre in σ).
 RUN_RULES: dict[str, tuple[int, int, float]] = {
@@ -179,18 +179,11 @@ def _rule_matrix(z: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- series
 
 
-def _period_key(dates: pd.Series, period: str, week_start: str) -> pd.Series:
-    if period == "day":
-        return dates.dt.normalize()
-    offset = (dates.dt.day_of_week - (0 if week_start == "monday" else 6)) % 7
-    return (dates - pd.to_timedelta(offset, unit="D")).dt.normalize()
-
-
 def _periods(first: pd.Timestamp, last: pd.Timestamp, period: str, week_start: str) -> tuple[pd.DatetimeIndex, int]:
     """Every period from first to last; weeks not wholly inside [first, last] are left out (returned count)."""
     if period == "day":
         return pd.date_range(first, last, freq="D"), 0
-    starts = _period_key(pd.Series(pd.date_range(first, last, freq="D")), "week", week_start).drop_duplicates()
+    starts = period_start(pd.Series(pd.date_range(first, last, freq="D")), "week", week_start=week_start).drop_duplicates()
     whole = (starts >= first) & (starts + pd.Timedelta(days=6) <= last)
     return pd.DatetimeIndex(starts[whole]), int((~whole).sum())
 
@@ -227,12 +220,12 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
     if not len(index):
         raise InputError("Leads", "date", f"spans no complete {period} in the chosen range",
                          fix="widen the date range" + (" or lower horizon_days" if measure == "conversion" else ""))
-    key = _period_key(leads["date"], period, week_start)
+    key = period_start(leads["date"], period, week_start=week_start)
     volume = key.value_counts().reindex(index, fill_value=0).astype("float64")
     if measure == "volume":
         return pd.DataFrame({"date": index, "value": volume.to_numpy(), "n": volume.to_numpy()})
     if measure == "cost":
-        spent = sel.spend["cost"].groupby(_period_key(sel.spend["date"], period, week_start)).sum()
+        spent = sel.spend["cost"].groupby(period_start(sel.spend["date"], period, week_start=week_start)).sum()
         spent = spent.reindex(index, fill_value=0.0)
         value = spent / volume.where(volume > 0)
         empty = int(value.isna().sum())
