@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .chainladder import SegmentProjections, project_development
-from .dataset import Dataset
+from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset
 from .grouping import KeySpace
 from .errors import InputError
 from .query import Query, Selection, make_query, select
@@ -91,16 +91,30 @@ def period_number(dates: pd.Series, period: Period, week_start: str = "monday") 
     [2825, 2826]
     """
     ns = pd.Series(dates).to_numpy(dtype="datetime64[ns]").view("int64")
-    day = ns // 86_400_000_000_000  # whole days since 1970 (a floor, so times of day do not matter)
+    missing = ns == np.iinfo(np.int64).min
+    day = np.where(missing, NO_DAY, ns // 86_400_000_000_000)  # whole days (a floor: times of day do not matter)
+    out = period_number_of_days(day, period, week_start)
+    return np.where(missing, ns, out) if missing.any() else out  # NaT stays NaT-like (the smallest integer)
+
+
+def period_number_of_days(days: np.ndarray, period: Period, week_start: str = "monday") -> np.ndarray:
+    """:func:`period_number` for day numbers (days since 1970, the ``_day`` columns of prepared data).
+
+    >>> period_number_of_days(np.array([17562, 17563]), "month").tolist()  # 2018-01-31, 2018-02-01
+    [24216, 24217]
+    """
+    days = np.asarray(days)
     if period == "month":
-        valid = ns != np.iinfo(np.int64).min  # NaT stays NaT-like (the smallest integer)
+        valid = days != NO_DAY
         if not valid.any():
-            return ns.copy()
+            return days.astype(np.int64)
         # calendar arithmetic on the distinct days only, then one gather (a million dates, a few hundred days)
-        low, high = int(day[valid].min()), int(day[valid].max())
+        low, high = int(days[valid].min()), int(days[valid].max())
         span = np.arange(low, high + 1).astype("datetime64[D]").astype("datetime64[M]").astype("int64") + 1970 * 12
-        return np.where(valid, span[np.where(valid, day - low, 0)], ns)
-    return np.floor_divide(day - (_WEEK_ANCHOR[week_start] - pd.Timestamp("1970-01-01")).days, 7)
+        if valid.all():
+            return span[days - low]
+        return np.where(valid, span[np.where(valid, days - low, 0)], NO_DAY).astype(np.int64)
+    return np.floor_divide(days.astype(np.int64) - (_WEEK_ANCHOR[week_start] - pd.Timestamp("1970-01-01")).days, 7)
 
 
 def period_first_day(numbers: np.ndarray, period: Period, week_start: str = "monday") -> pd.DatetimeIndex:
@@ -181,8 +195,10 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     with_leads = deals if (deals is not None and leads is not None) else None
     # deals carry their lead's inquiry date and segments, so they are coded directly (no join on lead ids)
     segments, (lead_code, spend_code, deal_code) = _segment_codes(sel.by, [leads, spend, with_leads])
-    lead_period = period_number(leads["date"], period, week_start) if leads is not None else np.array([], "int64")
-    spend_period = period_number(spend["date"], period, week_start) if spend is not None else np.array([], "int64")
+    lead_period = period_number_of_days(leads[DAY].to_numpy(), period, week_start) if leads is not None \
+        else np.array([], "int64")
+    spend_period = period_number_of_days(spend[DAY].to_numpy(), period, week_start) if spend is not None \
+        else np.array([], "int64")
     known = np.concatenate([lead_period, spend_period])
     as_of_period = int(period_number(pd.Series([as_of]), period, week_start)[0]) if as_of is not None else None
     if len(known) == 0 or as_of_period is None:
@@ -216,10 +232,11 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
         in_time = (deals["date"] <= until).to_numpy() if until is not None else np.ones(len(deals), dtype=bool)
         won, won_code = deals.loc[in_time], deal_code[in_time]
         # a consultation converts once: its first deal (repeat orders still count as deals)
-        first_deal = ~won.sort_values("date", kind="stable")["lead_id"].duplicated().reindex(won.index).to_numpy()
-        won_lead_period = period_number(won["lead_date"], period, week_start)
+        # a lead's first deal is its earliest, so it is in time whenever any of the lead's deals is
+        first_deal = won[FIRST_DEAL].to_numpy()
+        won_lead_period = period_number_of_days(won[LEAD_DAY].to_numpy(), period, week_start)
         cohort = won_lead_period - first
-        age = period_number(won["date"], period, week_start) - won_lead_period
+        age = period_number_of_days(won[DAY].to_numpy(), period, week_start) - won_lead_period
         where = (won_code, cohort, age)
         shape = incremental["deals"].shape
         incremental["deals"] += _tally(shape, where)

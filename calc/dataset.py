@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 import numpy as np
@@ -30,6 +31,31 @@ from .schema import TABLES, fold, missing_required, resolve_columns
 from .settings import Settings
 
 NUMBER_COLUMNS = {c.name for cols in TABLES.values() for c in cols if c.kind == "number"}
+
+#: Each row's date as a whole day number (days since 1970-01-01, int32), made once here so that periods,
+#: key codes and date checks are integer gathers instead of million-row calendar arithmetic on datetimes.
+DAY = "_day"
+#: On Deals: the day number of the deal's consultation (its inquiry date).
+LEAD_DAY = "_lead_day"
+#: On Deals: True for each consultation's first deal (the one that converts it; repeat orders are False).
+FIRST_DEAL = "_first_deal"
+#: The day number of a missing date (dateless Spend exports).
+NO_DAY = np.iinfo(np.int32).min
+_DAY_NS = 86_400_000_000_000
+
+
+def day_numbers(dates: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 as int32 (floor, so a time of day does not matter); NaT as ``NO_DAY``.
+
+    >>> day_numbers(pd.Series(pd.to_datetime(["1970-01-02 13:00", None]))).tolist()
+    [1, -2147483648]
+    """
+    ns = dates.to_numpy(dtype="datetime64[ns]").view("int64")
+    days = (ns // _DAY_NS).astype(np.int32)
+    missing = ns == np.iinfo(np.int64).min
+    if missing.any():
+        days[missing] = NO_DAY
+    return days
 
 
 @dataclass(frozen=True)
@@ -50,9 +76,19 @@ class Dataset:
     #: results already computed from this data (calc.memo); not part of the data itself
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property  # asked by every query; a frozen dataclass still lets cached_property fill __dict__
     def spend_dated(self) -> bool:
-        return self.spend is not None and bool(self.spend["date"].notna().any())
+        return self.spend is not None and bool((self.spend[DAY].to_numpy() != NO_DAY).any())
+
+    @cached_property
+    def spend_all_positive(self) -> bool:
+        """Every Spend row has a cost above zero, so a segment has spend rows exactly where its spend is > 0."""
+        return self.spend is not None and bool((self.spend["cost"].to_numpy() > 0).all())
+
+    @cached_property
+    def as_of_day(self) -> int | None:
+        """The as-of date as a day number (days since 1970), like the ``_day`` columns."""
+        return None if self.as_of is None else int(day_numbers(pd.Series([self.as_of]))[0])
 
     def messages(self) -> list[str]:
         """Notes and exclusions as plain sentences, for a report footer."""
@@ -206,12 +242,16 @@ def _same_id_type(*frames: pd.DataFrame | None) -> list[pd.DataFrame | None]:
     for frame in frames:
         if frame is not None:
             ids = frame["lead_id"]
+            if numeric and ids.dtype == np.int64:
+                out.append(frame)  # already final: no copy of a million-row frame
+                continue
             if numeric:
                 ids = ids.astype("int64")
             elif pd.api.types.is_numeric_dtype(ids.dtype):
                 codes, uniques = pd.factorize(ids)
                 ids = pd.Series(_text_uniques(uniques)[codes], index=ids.index, dtype=object)
-            frame = frame.assign(lead_id=ids)
+            frame = frame.copy(deep=False)
+            frame["lead_id"] = ids
         out.append(frame)
     return out
 
@@ -230,23 +270,35 @@ def _check_id_errors(frame: pd.DataFrame, table: str) -> None:
                              "or delete those rows")
 
 
-def _categorical(values: pd.Series) -> pd.Categorical:
-    """A dimension as categories of text, blanks (empty, spaces, missing) as ``(blank)``."""
+def _categorical(values: pd.Series) -> pd.Categorical | pd.Series:
+    """A dimension as sorted categories of text, blanks (empty, spaces, missing) as ``(blank)``."""
     if isinstance(values.dtype, pd.CategoricalDtype):  # already coded (Parquet, a previous prepare): reuse
-        codes, uniques = values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
     else:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     labels = _text_uniques(uniques)
     labels[labels == ""] = BLANK
     categories, remap = np.unique(np.append(labels, BLANK).astype(str), return_inverse=True)
-    # equal labels after cleaning (' Search' and 'Search') share one category
-    return pd.Categorical.from_codes(remap[codes], categories=categories)
+    dtype = pd.CategoricalDtype(categories)
+    if (isinstance(values.dtype, pd.CategoricalDtype) and len(uniques) == len(categories)
+            and np.array_equal(np.asarray(uniques, dtype=object).astype(str), categories) and not (codes < 0).any()):
+        return values  # clean, sorted and complete already (a previous prepare): nothing to recode
+    # equal labels after cleaning (' Search' and 'Search') share one category; the remap is made as small
+    # as the codes (int8 for a few categories), so the one gather over a million rows is all it costs
+    size = len(categories)
+    remap = remap.reshape(-1).astype(np.int8 if size < 2**7 else np.int16 if size < 2**15 else np.int32)
+    return pd.Categorical.from_codes(remap[codes], dtype=dtype, validate=False)
 
 
 def _dims(frame: pd.DataFrame, canonical: set[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    canonical = canonical | {DAY, LEAD_DAY, FIRST_DEAL}
     dims = tuple(c for c in frame.columns if c not in canonical)
-    # assign returns a new frame: the caller's (or a slice's) columns are never written to
-    return frame.assign(**{column: _categorical(frame[column]) for column in dims}), dims
+    # a shallow copy with new columns: the caller's (or a slice's) columns are never written to, and the
+    # million-row columns that stay as they are are not copied
+    out = frame.copy(deep=False)
+    for column in dims:
+        out[column] = _categorical(frame[column])
+    return out, dims
 
 
 class _Collector:
@@ -266,6 +318,7 @@ class _Collector:
 def _read_dates(frame: pd.DataFrame, table: str, settings: Settings, log: _Collector) -> pd.DataFrame:
     dates, note = parse_dates(frame["date"], table=table, column="date", ambiguous=settings.ambiguous_dates)
     frame["date"] = dates
+    frame[DAY] = day_numbers(dates)
     if note:
         log.notes.append(note)
     return frame
@@ -281,6 +334,7 @@ def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
                             "fill in the date, or delete the row if it is a total")
     else:
         frame["date"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        frame[DAY] = np.full(len(frame), NO_DAY, dtype=np.int32)
         log.notes.append("Spend has no date column: it counts for every period, and date ranges cannot be applied")
     frame = log.exclude(frame, frame["cost"].isna().to_numpy(), "Spend", "with a blank cost",
                         "type 0 where nothing was spent")
@@ -309,10 +363,19 @@ def _prepare_leads(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
                         "give every consultation an id (a totals row at the bottom should be deleted)")
     frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Leads", "with no inquiry date",
                         "fill in the date the consultation came in")
-    frame = log.exclude(frame, frame["lead_id"].duplicated().to_numpy(), "Leads",
+    frame = log.exclude(frame, _repeated(frame["lead_id"]), "Leads",
                         "repeating a lead_id already listed (the first is kept)",
                         "give each consultation its own id, or delete the repeated rows")
     return frame
+
+
+def _repeated(ids: pd.Series) -> np.ndarray:
+    """True for each id already seen higher up. Ids listed in increasing order (as most CRMs export them)
+    are checked with one comparison of neighbours instead of a hash of a million ids."""
+    values = ids.to_numpy()
+    if values.dtype.kind in "iu" and len(values) > 1 and (values[1:] > values[:-1]).all():
+        return np.zeros(len(values), dtype=bool)
+    return ids.duplicated().to_numpy()
 
 
 def _prepare_deals(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
@@ -381,20 +444,23 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     as_of = pd.Timestamp(settings.as_of) if settings.as_of else None
     if as_of is None:
         sp, ld, dl = _drop_far_future(log, Spend=sp, Leads=ld, Deals=dl)
-        latest = [f["date"].max() for f in (sp, ld, dl) if f is not None and f["date"].notna().any()]
-        as_of = max(latest) if latest else None
+        latest = [int(f[DAY].max()) for f in (sp, ld, dl) if f is not None and len(f) and f[DAY].max() != NO_DAY]
+        as_of = pd.Timestamp(np.datetime64(max(latest), "D")) if latest else None
     if as_of is not None:
+        # whole days: a row dated on the as-of day counts, whatever its time (dates are midnight here)
+        last_day = int(day_numbers(pd.Series([as_of]))[0])
+        trimmed = []
         for name, frame in (("Spend", sp), ("Leads", ld), ("Deals", dl)):
-            if frame is not None:
-                later = (frame["date"] > as_of).to_numpy()
-                if later.any():
-                    count = int(later.sum())
-                    rows = describe_rows(sheet_rows(frame.index.to_numpy()[later][:5])) + (
-                        f" and {count - 5} more" if count > 5 else "")
-                    log.notes.append(f"{name}: {int(later.sum())} rows dated after the as-of date "
-                                     f"{as_of:%Y-%m-%d} are not counted ({rows})")
-        sp, ld, dl = (f.loc[~(f["date"] > as_of)] if f is not None and (f["date"] > as_of).any() else f
-                      for f in (sp, ld, dl))
+            later = (frame[DAY].to_numpy() > last_day) if frame is not None else None
+            if later is not None and later.any():
+                count = int(later.sum())
+                rows = describe_rows(sheet_rows(frame.index.to_numpy()[later][:5])) + (
+                    f" and {count - 5} more" if count > 5 else "")
+                log.notes.append(f"{name}: {count} rows dated after the as-of date "
+                                 f"{as_of:%Y-%m-%d} are not counted ({rows})")
+                frame = frame.loc[~later]
+            trimmed.append(frame)
+        sp, ld, dl = trimmed
 
     ld, dl = _same_id_type(ld, dl)
     has_revenue = has_gp = False
@@ -414,23 +480,25 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
             sp = sp.rename(columns={d: spelling[fold(d)] for d in spend_dims if fold(d) in spelling})
             spend_dims = tuple(spelling.get(fold(d), d) for d in spend_dims)
     if dl is not None:
-        dl = dl[[c for c in ("lead_id", "date", "revenue", "gross_profit") if c in dl.columns]].copy()
+        dl = dl[[c for c in ("lead_id", "date", DAY, "revenue", "gross_profit") if c in dl.columns]].copy()
         has_revenue, has_gp = _gross_profit(dl, settings, log)
         if ld is not None:
-            position = pd.Index(ld["lead_id"]).get_indexer(dl["lead_id"])
+            position = _positions(ld["lead_id"], dl["lead_id"])
             dl = log.exclude(dl, position < 0, "Deals", "whose lead_id is not in Leads",
                              "add the missing consultations to Leads, or correct the ids")
             position = position[position >= 0]
             dl["lead_date"] = ld["date"].to_numpy()[position]
-            dl["days_to_close"] = (dl["date"] - dl["lead_date"]).dt.days.astype("float64")
+            dl[LEAD_DAY] = ld[DAY].to_numpy()[position]
+            dl["days_to_close"] = (dl[DAY].to_numpy() - dl[LEAD_DAY].to_numpy()).astype("float64")
             early = (dl["days_to_close"] < 0).to_numpy()
             position = position[~early]
             dl = log.exclude(dl, early, "Deals", "won before their consultation came in",
                              "check the won date and the lead's inquiry date")
             for dim in lead_dims:
                 # by codes: the deal keeps the lead's categories, and no million-row text is built
-                dl[dim] = pd.Categorical.from_codes(ld[dim].cat.codes.to_numpy()[position], dtype=ld[dim].dtype)
-            ld = _roll_up(ld, dl, position)
+                dl[dim] = pd.Categorical.from_codes(ld[dim].cat.codes.to_numpy()[position], dtype=ld[dim].dtype,
+                                                    validate=False)
+            ld, dl[FIRST_DEAL] = _roll_up(ld, dl, position)
     elif ld is not None:
         log.notes.append("No Deals table: deals, conversion and money indicators stay empty")
     if sp is None:
@@ -453,13 +521,13 @@ def _drop_far_future(log: _Collector, **frames: pd.DataFrame | None) -> list[pd.
 
     >>> log = _Collector()
     >>> leads = pd.DataFrame({"date": pd.to_datetime(["2024-01-01"] * 150 + ["2042-01-05"])})
+    >>> leads[DAY] = day_numbers(leads["date"])
     >>> len(_drop_far_future(log, Leads=leads)[0]), log.exclusions[0].rows
     (150, [152])
     """
     # rows per day by counting (dates lie within 1950-2150, so at most ~73,000 bins): no sort of millions
-    nat = np.iinfo(np.int64).min
-    per_day = [f["date"].to_numpy("datetime64[ns]").view("int64") for f in frames.values() if f is not None]
-    per_day = [(d if not (d == nat).any() else d[d != nat]) // 86_400_000_000_000 for d in per_day]
+    per_day = [f[DAY].to_numpy() for f in frames.values() if f is not None]
+    per_day = [d if not (d == NO_DAY).any() else d[d != NO_DAY] for d in per_day]
     if not sum(len(d) for d in per_day):
         return list(frames.values())
     low = min(int(d.min()) for d in per_day if len(d))
@@ -478,32 +546,68 @@ def _drop_far_future(log: _Collector, **frames: pd.DataFrame | None) -> list[pd.
         return list(frames.values())
     limit = pd.Timestamp(np.datetime64(cut, "D"))
     return [None if f is None else log.exclude(
-        f, (f["date"] > limit).to_numpy(), name,
+        f, f[DAY].to_numpy() > cut, name,
         f"dated more than a year after every other date (after {limit:%Y-%m-%d}; a year typed wrong?)",
         "correct the year; if these dates are right, set the as_of setting and they count")
         for name, f in frames.items()]
 
 
-def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame, position: np.ndarray) -> pd.DataFrame:
-    """Per lead: first won date, days to close, number of deals, revenue and gross profit.
+def _positions(lead_ids: pd.Series, deal_ids: pd.Series) -> np.ndarray:
+    """Each deal's row in Leads (-1 where its lead_id is not there).
+
+    Whole-number ids that fill most of their range (1, 2, 3 …, as most CRMs number them) are found
+    through a direct lookup table, ids in increasing order by binary search, anything else through
+    a hash index.
+    """
+    ids, wanted = lead_ids.to_numpy(), deal_ids.to_numpy()
+    if ids.dtype.kind in "iu" and wanted.dtype.kind in "iu" and len(ids):
+        low, high = int(ids.min()), int(ids.max())
+        if high - low < 4 * len(ids) + 1024:  # ids fill most of their range: a direct lookup table
+            lookup = np.full(high - low + 1, -1, dtype=np.int64)
+            lookup[ids - low] = np.arange(len(ids))
+            inside = (wanted >= low) & (wanted <= high)
+            position = np.full(len(wanted), -1, dtype=np.int64)
+            position[inside] = lookup[wanted[inside] - low]
+            return position
+        if (ids[1:] > ids[:-1]).all():  # in increasing order: binary search, the deals' ids sorted first
+            order = np.argsort(wanted, kind="stable")
+            found = np.searchsorted(ids, wanted[order])
+            position = np.full(len(wanted), -1, dtype=np.int64)
+            inside = found < len(ids)
+            hit = np.zeros(len(wanted), dtype=bool)
+            hit[inside] = ids[found[inside]] == wanted[order][inside]
+            position[order[hit]] = found[hit]
+            return position
+    return pd.Index(lead_ids).get_indexer(deal_ids)
+
+
+def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame, position: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per lead: first won date, days to close, number of deals, revenue and gross profit; and per
+    deal whether it is its lead's first (earliest; the first listed among same-day deals).
 
     ``position`` is each deal's row in ``leads``; sums are bincounts over it and the first deal is
     the earliest after one sort, so a million leads cost a few array passes.
     """
     n = len(leads)
     n_deals = np.bincount(position, minlength=n)
-    order = np.lexsort((deals["days_to_close"].to_numpy(), position))
+    close = deals["days_to_close"].to_numpy()
+    # the first deal of each lead: one sort on lead then days to close, packed into a single integer key
+    order = np.argsort(position.astype(np.int64) * (int(close.max()) + 1 if len(close) else 1) + close.astype(np.int64),
+                       kind="stable")
     first = order[np.r_[True, position[order][1:] != position[order][:-1]]] if len(order) else order
     days = np.full(n, np.nan)
-    days[position[first]] = deals["days_to_close"].to_numpy()[first]
+    days[position[first]] = close[first]
     won = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     won[position[first]] = deals["date"].to_numpy(dtype="datetime64[ns]")[first]
-    columns = {"won_date": won, "days_to_close": days, "n_deals": n_deals.astype("int64")}
+    out = leads.copy(deep=False)  # new columns only: the lead columns themselves are not copied
+    out["won_date"], out["days_to_close"], out["n_deals"] = won, days, n_deals.astype("int64")
     for money in ("revenue", "gross_profit"):
         values = deals[money].to_numpy(dtype=np.float64)
         known = ~np.isnan(values)
         total = np.bincount(position[known], weights=values[known], minlength=n).astype(np.float64)
         # min_count=1: "no amount known" stays apart from "amounts summing to 0"
         total[np.bincount(position[known], minlength=n) == 0] = np.nan
-        columns[money] = total
-    return leads.assign(**columns)
+        out[money] = total
+    is_first = np.zeros(len(deals), dtype=bool)
+    is_first[first] = True
+    return out, is_first

@@ -5,8 +5,9 @@ category × store × tier …) of the same million rows. Turning each key into a
 and counting with ``np.bincount`` costs one pass per figure with no hashing or sorting, and
 because Spend, Leads and Deals share the key space, their figures line up without a join.
 
-Keys are categorical dimensions (codes over the union of the tables' categories) or datetime
-columns (days since the earliest date). When the product of key sizes is too large for a dense
+Keys are categorical dimensions (codes over the union of the tables' categories), datetime
+columns, or integer columns of day numbers (days since 1970, as ``query.select`` makes for
+periods); dates are coded as days since the earliest date. When the product of key sizes is too large for a dense
 array, the codes are compressed with ``np.unique`` first.
 """
 from __future__ import annotations
@@ -37,6 +38,12 @@ def _categories(column: pd.Series) -> np.ndarray:
     return np.asarray(_as_category(column).cat.categories, dtype=object).astype(str)
 
 
+def _is_day_key(column: pd.Series) -> bool:
+    """Dates, or whole day numbers: after ``prepare`` every dimension is categorical, so an integer key is days."""
+    return pd.api.types.is_datetime64_any_dtype(column.dtype) or (
+        pd.api.types.is_integer_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype))
+
+
 class KeySpace:
     """Dense codes for the ``by`` keys over several tables (None tables are skipped).
 
@@ -53,7 +60,7 @@ class KeySpace:
         self.keys: list[_Key] = []
         for name in by:
             columns = [t[name] for t in tables if name in t.columns]
-            if pd.api.types.is_datetime64_any_dtype(columns[0].dtype):
+            if _is_day_key(columns[0]):
                 days = [self._days(c) for c in columns if len(c)]
                 low = min((int(d.min()) for d in days), default=0)
                 high = max((int(d.max()) for d in days), default=0)
@@ -66,6 +73,8 @@ class KeySpace:
 
     @staticmethod
     def _days(column: pd.Series) -> np.ndarray:
+        if pd.api.types.is_integer_dtype(column.dtype):  # day numbers already
+            return column.to_numpy()
         return column.to_numpy(dtype="datetime64[ns]").view("int64") // _DAY_NS
 
     def codes(self, frame: pd.DataFrame) -> np.ndarray:

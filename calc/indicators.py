@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import DAY, FIRST_DEAL, LEAD_DAY, Dataset
 from .memo import remembered
 from .grouping import Groups, KeySpace
 from .query import Query, Selection, make_query, select
@@ -43,25 +43,32 @@ def _lead_figures(sel: Selection, data: Dataset, groups: Groups, codes: dict, ho
     figures = {"consultations": groups.count(lead_codes)}
     if data.deals is None:
         return figures
-    days = leads["days_to_close"].to_numpy(dtype=np.float64)
+    # everything about deals is counted over the deals (a tenth of the leads, or fewer): a lead's first
+    # deal carries its days to close, and deals carry their lead's day and segments
+    deals, deal_codes = sel.deals, codes["deals"]
+    days = deals["days_to_close"].to_numpy(dtype=np.float64)
+    first = deals[FIRST_DEAL].to_numpy()
     if horizon is not None:
-        first = np.where(days <= horizon, days, np.nan)
-        mature = (leads["date"] <= data.as_of - pd.Timedelta(days=horizon)).to_numpy() if data.as_of is not None \
+        in_time = days <= horizon
+        last_mature = data.as_of_day - horizon if data.as_of_day is not None else None
+        mature_lead = leads[DAY].to_numpy() <= last_mature if last_mature is not None \
             else np.zeros(len(leads), dtype=bool)
-        figures["converted"] = groups.count(lead_codes, ~np.isnan(first) & mature)
-        figures["base"] = groups.count(lead_codes, mature)
-        in_time = (sel.deals["days_to_close"] <= horizon).to_numpy()
+        mature_deal = deals[LEAD_DAY].to_numpy() <= last_mature if last_mature is not None \
+            else np.zeros(len(deals), dtype=bool)
+        converting = first & in_time
+        figures["converted"] = groups.count(deal_codes[converting & mature_deal])
+        figures["base"] = groups.count(lead_codes[mature_lead])
     else:
-        first = days
-        figures["converted"] = groups.count(lead_codes, ~np.isnan(days))
+        in_time = np.ones(len(deals), dtype=bool)
+        converting = first
+        figures["converted"] = groups.count(deal_codes[converting])
         figures["base"] = figures["consultations"]
-        in_time = np.ones(len(sel.deals), dtype=bool)
-    figures["mean_days_to_close"] = groups.mean(lead_codes, first)
-    figures["median_days_to_close"] = groups.median(lead_codes, first)
-    deal_codes = codes["deals"][in_time]
-    figures["deals"] = groups.count(deal_codes)
+    figures["mean_days_to_close"] = groups.mean(deal_codes[converting], days[converting])
+    figures["median_days_to_close"] = groups.median(deal_codes[converting], days[converting])
+    counted = deal_codes[in_time]
+    figures["deals"] = groups.count(counted)
     for money in ("revenue", "gross_profit"):
-        figures[money] = groups.total(deal_codes, sel.deals[money].to_numpy(dtype=np.float64)[in_time], min_count=1)
+        figures[money] = groups.total(counted, deals[money].to_numpy(dtype=np.float64)[in_time], min_count=1)
     return figures
 
 
@@ -106,7 +113,9 @@ def _compute(data: Dataset, query: Query) -> pd.DataFrame:
         figures = {}
     if sel.spend is not None:
         figures["spend"] = groups.total(codes["spend"], sel.spend["cost"].to_numpy(dtype=np.float64))
-        present |= groups.count(codes["spend"]) > 0
+        # a segment with spend rows is shown even when they cost 0 (counting them costs a pass over Spend,
+        # needed only when some cost is 0)
+        present |= (figures["spend"] > 0) if data.spend_all_positive else (groups.count(codes["spend"]) > 0)
     rows = np.flatnonzero(present) if by else np.zeros(1, dtype=np.int64)
     empty = np.full(len(rows), np.nan)
     table = {c: (figures[c][rows] if c in figures else empty) for c in (*KPI_COLUMNS, "converted", "base")}

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .dataset import Dataset
+from .dataset import DAY, LEAD_DAY, NO_DAY, Dataset
 from .errors import InputError
 from .filters import Condition, condition_mask, match_column, parse_filter
 from .parsing import parse_dates
@@ -103,6 +103,30 @@ def period_start(dates: pd.Series, period: str, *, week_start: str = "monday") -
 _DAY_NS = 86_400_000_000_000
 
 
+def period_days(days: np.ndarray, period: str, *, week_start: str = "monday") -> np.ndarray:
+    """Day number (since 1970, int32) of the first day of each day number's period; ``NO_DAY`` stays.
+
+    The calendar arithmetic runs once per distinct day and one gather serves every row.
+
+    >>> period_days(np.array([19782, 19785], dtype=np.int32), "month").tolist()  # 2024-02-29, 2024-03-03
+    [19754, 19783]
+    """
+    days = np.asarray(days)
+    if period == "day":  # a day is its own period
+        return days
+    missing = days == NO_DAY
+    present = days[~missing] if missing.any() else days
+    if not len(present):
+        return np.full(len(days), NO_DAY, dtype=np.int32)
+    low, high = int(present.min()), int(present.max())
+    firsts = _first_days(np.arange(low, high + 1), period, week_start).astype(np.int32)
+    if not missing.any():
+        return firsts[days - low]
+    out = np.full(len(days), NO_DAY, dtype=np.int32)
+    out[~missing] = firsts[present - low]
+    return out
+
+
 def _first_days(days: np.ndarray, period: str, week_start: str) -> np.ndarray:
     """Day numbers (since 1970) of the first day of each day's period."""
     dates = days.astype("datetime64[D]")
@@ -163,6 +187,19 @@ def _keep(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return frame if mask.all() else frame.loc[mask]
 
 
+def _with_periods(frame: pd.DataFrame | None, day: str, periods: list[str], week_start: str) -> pd.DataFrame | None:
+    """The frame (a shallow copy) with one column per period: the day number of the period's first day.
+
+    Grouping reads these integer columns directly (``grouping.KeySpace``) and labels them as dates.
+    """
+    if frame is None:
+        return None
+    out = frame.copy(deep=False)  # new columns only; the million-row columns are shared, not copied
+    for period in periods:
+        out[period] = period_days(frame[day].to_numpy(), period, week_start=week_start)
+    return out
+
+
 def select(data: Dataset, query: Query) -> Selection:
     """Apply the date range and filter to Leads (and their Deals) and to Spend."""
     if not isinstance(data, Dataset):
@@ -215,16 +252,13 @@ def select(data: Dataset, query: Query) -> Selection:
             spend = _keep(data.spend, in_range(data.spend) & condition_mask(data.spend, conditions)) \
                 if data.spend_dated else _keep(data.spend, condition_mask(data.spend, conditions))
     if periods:
-        week_start = data.settings.week_start
         marks = [p.casefold() for p in periods]
-        leads = leads.assign(**{p: period_start(leads["date"], p, week_start=week_start) for p in marks}) \
-            if leads is not None else None
-        if deals is not None:
-            anchor = "lead_date" if "lead_date" in deals.columns else "date"  # deals belong to their inquiry's period
-            deals = deals.assign(**{p: period_start(deals[anchor], p, week_start=week_start) for p in marks})
+        leads = _with_periods(leads, DAY, marks, data.settings.week_start)
+        # deals belong to their inquiry's period
+        deals = _with_periods(deals, LEAD_DAY if deals is not None and LEAD_DAY in deals.columns else DAY, marks,
+                              data.settings.week_start)
         if spend is not None and not data.spend_dated:
             notes.append("Spend has no date column, so spend cannot be split by period and stays empty")
             spend = None
-        elif spend is not None:
-            spend = spend.assign(**{p: period_start(spend["date"], p, week_start=week_start) for p in marks})
+        spend = _with_periods(spend, DAY, marks, data.settings.week_start)
     return Selection(leads=leads, deals=deals, spend=spend, by=by, notes=tuple(notes))

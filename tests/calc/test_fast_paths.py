@@ -1,0 +1,89 @@
+"""The shortcuts taken for speed give exactly what the general code gives.
+
+Each fast path (ids in a dense range or in order, day numbers instead of datetimes, first deals
+flagged once, figures counted over deals instead of leads) is checked against the slow, obvious
+computation on inputs chosen to hit both the shortcut and its fallback.
+"""
+import numpy as np
+import pandas as pd
+import pytest
+
+import calc
+from calc.dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, _categorical, _positions, _repeated, day_numbers
+from calc.query import period_days, period_start
+from calc.synthetic import generate
+
+
+@pytest.mark.parametrize("kind", ["dense", "dense shuffled", "sparse sorted", "sparse shuffled", "text"])
+def test_deal_positions_match_a_hash_lookup(kind):
+    rng = np.random.default_rng(7)
+    ids = np.arange(1, 5001)
+    if kind.startswith("sparse"):
+        ids = ids * 1_000_003
+    if kind.endswith("shuffled"):
+        ids = rng.permutation(ids)
+    wanted = np.concatenate([rng.choice(ids, 800), [0, -5, ids.max() + 1, 10**15]])  # some not in Leads
+    leads, deals = pd.Series(ids), pd.Series(wanted)
+    if kind == "text":
+        leads, deals = leads.astype(str), deals.astype(str)
+    expected = pd.Index(leads).get_indexer(deals)
+    assert (_positions(leads, deals) == expected).all()
+    assert (expected < 0).sum() == 4
+
+
+@pytest.mark.parametrize("ids", [[1, 2, 3, 4], [1, 3, 2, 3], [5, 5, 6], ["a", "b", "a"], [2, 1]])
+def test_repeated_ids_match_duplicated(ids):
+    series = pd.Series(ids)
+    assert (_repeated(series) == series.duplicated().to_numpy()).all()
+
+
+def test_day_numbers_and_periods_match_calendar_dates():
+    dates = pd.Series(pd.date_range("2023-12-25", "2024-03-10", freq="D"))
+    days = day_numbers(dates)
+    assert (days == (dates - pd.Timestamp("1970-01-01")).dt.days.to_numpy()).all()
+    for period in ("day", "week", "month", "quarter", "year"):
+        for week_start in ("monday", "sunday"):
+            expected = day_numbers(period_start(dates, period, week_start=week_start))
+            assert (period_days(days, period, week_start=week_start) == expected).all(), (period, week_start)
+    with_gap = np.array([19000, NO_DAY, 19040], dtype=np.int32)
+    assert period_days(with_gap, "month").tolist() == [18993, NO_DAY, 19024]
+
+
+def test_first_deal_flag_is_each_leads_earliest_deal_first_listed_on_ties():
+    leads = pd.DataFrame({"lead_id": [10, 11, 12], "date": ["2024-01-01", "2024-01-02", "2024-01-03"]})
+    deals = pd.DataFrame({"lead_id": [11, 10, 11, 10, 11], "revenue": [1, 2, 3, 4, 5],
+                          "date": ["2024-02-01", "2024-01-20", "2024-01-05", "2024-01-20", "2024-01-05"]})
+    data = calc.prepare(leads=leads, deals=deals)
+    flagged = data.deals.loc[data.deals[FIRST_DEAL], ["lead_id", "revenue"]].to_numpy().tolist()
+    assert sorted(flagged) == [[10, 2], [11, 3]]  # lead 10: the first of two same-day deals; lead 11: 5 Jan, row 3
+    assert (data.deals[LEAD_DAY] == day_numbers(data.deals["lead_date"])).all()
+    assert (data.deals[DAY] - data.deals[LEAD_DAY] == data.deals["days_to_close"]).all()
+
+
+def test_prepared_categories_are_reused_untouched():
+    data = calc.prepare(leads=pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-01"] * 2, "channel": ["b", " a"]}))
+    column = data.leads["channel"]
+    assert list(column.cat.categories) == ["(blank)", "a", "b"]
+    assert _categorical(column) is column
+    shuffled = column.cat.reorder_categories(["b", "a", "(blank)"])
+    recoded = _categorical(shuffled)
+    assert list(recoded.categories) == ["(blank)", "a", "b"] and list(recoded) == ["b", "a"]
+
+
+def test_indicators_counted_over_deals_equal_a_per_lead_count():
+    """kpi_table counts conversion and days to close over the deals; the definition is per lead."""
+    business = generate(seed=11, start="2025-06-01", daily_spend=600.0)
+    data = calc.prepare(business.spend, business.leads, business.deals)
+    for horizon in (None, 30):
+        table = calc.kpi_table(data, by="channel", horizon_days=horizon).set_index("channel")
+        leads = data.leads
+        days = leads["days_to_close"]
+        within = days if horizon is None else days.where(days <= horizon)
+        mature = np.ones(len(leads), bool) if horizon is None else \
+            (leads["date"] <= data.as_of - pd.Timedelta(days=horizon)).to_numpy()
+        by = leads["channel"].astype(str)
+        converted = (within.notna() & mature).groupby(by).sum()
+        base = pd.Series(mature).groupby(by.to_numpy()).sum()
+        assert np.allclose(table["conversion_rate"], (converted / base).reindex(table.index))
+        assert np.allclose(table["median_days_to_close"], within.groupby(by).median().reindex(table.index))
+        assert np.allclose(table["mean_days_to_close"], within.groupby(by).mean().reindex(table.index))
