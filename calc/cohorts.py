@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .chainladder import SegmentProjections, project_development
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset
 from .grouping import KeySpace
+from .parallel import run_together
 from .errors import InputError
 from .query import Query, Selection, make_query, select
 
@@ -104,17 +105,36 @@ def period_number_of_days(days: np.ndarray, period: Period, week_start: str = "m
     [24216, 24217]
     """
     days = np.asarray(days)
+    missing = days == NO_DAY
+    if missing.any():  # rare (dateless Spend): number the dated rows, keep the marker on the others
+        out = np.full(len(days), NO_DAY, dtype=np.int64)
+        out[~missing] = period_number_of_days(days[~missing], period, week_start)
+        return out
     if period == "month":
-        valid = days != NO_DAY
-        if not valid.any():
+        if not len(days):
             return days.astype(np.int64)
         # calendar arithmetic on the distinct days only, then one gather (a million dates, a few hundred days)
-        low, high = int(days[valid].min()), int(days[valid].max())
-        span = np.arange(low, high + 1).astype("datetime64[D]").astype("datetime64[M]").astype("int64") + 1970 * 12
-        if valid.all():
-            return span[days - low]
-        return np.where(valid, span[np.where(valid, days - low, 0)], NO_DAY).astype(np.int64)
+        low, high = int(days.min()), int(days.max())
+        return _month_numbers(low, high)[days - low]
     return np.floor_divide(days.astype(np.int64) - (_WEEK_ANCHOR[week_start] - pd.Timestamp("1970-01-01")).days, 7)
+
+
+def _month_numbers(low: int, high: int) -> np.ndarray:
+    """Month number (months since year 0) of each day from ``low`` to ``high`` (day numbers)."""
+    return np.arange(low, high + 1).astype("datetime64[D]").astype("datetime64[M]").astype("int64") + 1970 * 12
+
+
+def _cells(days: np.ndarray, codes: np.ndarray, period: Period, week_start: str, first: int,
+           n_cohorts: int) -> np.ndarray:
+    """Flat index (segment × cohort) of each row: one gather through a day → cohort table, then one add."""
+    if not len(days):
+        return np.zeros(0, dtype=np.int64)
+    low, high = int(days.min()), int(days.max())
+    cohort = period_number_of_days(np.arange(low, high + 1), period, week_start) - first
+    flat = cohort[days - low]
+    if n_cohorts and codes.any():
+        flat += codes * n_cohorts
+    return flat
 
 
 def period_first_day(numbers: np.ndarray, period: Period, week_start: str = "monday") -> pd.DatetimeIndex:
@@ -195,17 +215,16 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     with_leads = deals if (deals is not None and leads is not None) else None
     # deals carry their lead's inquiry date and segments, so they are coded directly (no join on lead ids)
     segments, (lead_code, spend_code, deal_code) = _segment_codes(sel.by, [leads, spend, with_leads])
-    lead_period = period_number_of_days(leads[DAY].to_numpy(), period, week_start) if leads is not None \
-        else np.array([], "int64")
-    spend_period = period_number_of_days(spend[DAY].to_numpy(), period, week_start) if spend is not None \
-        else np.array([], "int64")
-    known = np.concatenate([lead_period, spend_period])
+    # the cohorts run from the first to the last period with leads or spend; periods only grow with days
+    dated = [f[DAY].to_numpy() for f in (leads, spend) if f is not None and len(f)]
+    dated = [d[d != NO_DAY] if (d == NO_DAY).any() else d for d in dated]
+    lows, highs = [int(d.min()) for d in dated if len(d)], [int(d.max()) for d in dated if len(d)]
     as_of_period = int(period_number(pd.Series([as_of]), period, week_start)[0]) if as_of is not None else None
-    if len(known) == 0 or as_of_period is None:
+    if not lows or as_of_period is None:
         first = last = as_of_period if as_of_period is not None else 0
         n_cohorts = 0
     else:
-        first, last = int(known.min()), int(known.max())
+        first, last = (int(v) for v in period_number_of_days(np.array([min(lows), max(highs)]), period, week_start))
         n_cohorts = last - first + 1
     latest_age = (as_of_period - (first + np.arange(n_cohorts))) if n_cohorts else np.array([], "int64")
     n_ages = max(int(latest_age.max()) + 1 if n_cohorts else 1, (horizon_periods or 0) + 1)
@@ -217,14 +236,25 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     complete = (ages[None, :] < latest_age[:, None]) | (observed & as_of_closes)
 
     n_seg = len(segments)
-    consultations = np.zeros((n_seg, n_cohorts))
-    if leads is not None and len(leads):
-        consultations += _tally(consultations.shape, (lead_code, lead_period - first))
-    if spend is not None:
-        spent = np.zeros((n_seg, n_cohorts))
-        spent += _tally(spent.shape, (spend_code, spend_period - first), spend["cost"].to_numpy(dtype="float64"))
-    else:
-        spent = np.full((n_seg, n_cohorts), np.nan)
+    cells = n_seg * n_cohorts
+
+    def consultations_by_cell() -> np.ndarray:
+        if leads is None or not len(leads) or not n_cohorts:
+            return np.zeros((n_seg, n_cohorts))
+        flat = _cells(leads[DAY].to_numpy(), lead_code, period, week_start, first, n_cohorts)
+        return np.bincount(flat, minlength=cells).reshape(n_seg, n_cohorts).astype(np.float64)
+
+    def spend_by_cell() -> np.ndarray:
+        if spend is None:
+            return np.full((n_seg, n_cohorts), np.nan)
+        if not len(spend) or not n_cohorts:
+            return np.zeros((n_seg, n_cohorts))
+        flat = _cells(spend[DAY].to_numpy(), spend_code, period, week_start, first, n_cohorts)
+        return np.bincount(flat, weights=spend["cost"].to_numpy(dtype="float64"),
+                           minlength=cells).reshape(n_seg, n_cohorts).astype(np.float64)
+
+    consultations, spent = run_together([consultations_by_cell, spend_by_cell],
+                                        rows=sum(len(f) for f in (leads, spend) if f is not None))
 
     incremental = {m: np.zeros((n_seg, n_cohorts, n_ages)) for m in AMOUNTS}
     if deals is not None and leads is not None and len(deals):

@@ -26,6 +26,7 @@ import pandas as pd
 
 from .errors import Exclusion, InputError, describe_rows, sheet_rows
 from .filters import BLANK
+from .parallel import run_together
 from .parsing import EXCEL_ERRORS, parse_dates, parse_numbers
 from .schema import TABLES, fold, missing_required, resolve_columns
 from .settings import Settings
@@ -42,6 +43,21 @@ FIRST_DEAL = "_first_deal"
 #: The day number of a missing date (dateless Spend exports).
 NO_DAY = np.iinfo(np.int32).min
 _DAY_NS = 86_400_000_000_000
+
+
+def with_columns(frame: pd.DataFrame, columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A new frame: ``frame`` with ``columns`` replaced or added (at the end), the other columns shared.
+
+    Unlike ``assign`` (a full copy in pandas 2) or ``frame[c] = array`` (which copies the array in
+    pandas 3), nothing of a million rows is copied; the frame passed in is left as it was.
+
+    >>> base = pd.DataFrame({"a": [1, 2], "b": [3, 4]})
+    >>> with_columns(base, {"b": [5, 6], "c": [7, 8]}).to_dict("list"), list(base.columns)
+    ({'a': [1, 2], 'b': [5, 6], 'c': [7, 8]}, ['a', 'b'])
+    """
+    merged = {c: columns[c] if c in columns else frame[c] for c in frame.columns}
+    merged.update({c: v for c, v in columns.items() if c not in merged})
+    return pd.DataFrame(merged, index=frame.index, copy=False)
 
 
 def day_numbers(dates: pd.Series) -> np.ndarray:
@@ -293,12 +309,8 @@ def _categorical(values: pd.Series) -> pd.Categorical | pd.Series:
 def _dims(frame: pd.DataFrame, canonical: set[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
     canonical = canonical | {DAY, LEAD_DAY, FIRST_DEAL}
     dims = tuple(c for c in frame.columns if c not in canonical)
-    # a shallow copy with new columns: the caller's (or a slice's) columns are never written to, and the
-    # million-row columns that stay as they are are not copied
-    out = frame.copy(deep=False)
-    for column in dims:
-        out[column] = _categorical(frame[column])
-    return out, dims
+    # new columns in a new frame: the caller's (or a slice's) columns are never written to
+    return with_columns(frame, {column: _categorical(frame[column]) for column in dims}), dims
 
 
 class _Collector:
@@ -316,12 +328,32 @@ class _Collector:
 
 
 def _read_dates(frame: pd.DataFrame, table: str, settings: Settings, log: _Collector) -> pd.DataFrame:
-    dates, note = parse_dates(frame["date"], table=table, column="date", ambiguous=settings.ambiguous_dates)
-    frame["date"] = dates
-    frame[DAY] = day_numbers(dates)
+    column = frame["date"]
+    if pd.api.types.is_datetime64_dtype(column.dtype):  # already dates (Parquet, a datetime column): one pass
+        (dates, days), note = _midnight(column), None
+    else:
+        dates, note = parse_dates(column, table=table, column="date", ambiguous=settings.ambiguous_dates)
+        days = day_numbers(dates)
     if note:
         log.notes.append(note)
-    return frame
+    return with_columns(frame, {"date": dates, DAY: days})
+
+
+def _midnight(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Timezone-naive datetimes as (midnight datetime64[ns], day numbers), from one floor division.
+
+    >>> dates, days = _midnight(pd.Series(pd.to_datetime(["2024-03-01 17:45", None])))
+    >>> [str(d)[:19] for d in dates], days.tolist()
+    (['2024-03-01T00:00:00', 'NaT'], [19783, -2147483648])
+    """
+    ns = dates.to_numpy(dtype="datetime64[ns]").view("int64")
+    days = ns // _DAY_NS
+    missing = ns == np.iinfo(np.int64).min
+    midnight = days * _DAY_NS
+    if missing.any():
+        midnight[missing] = np.iinfo(np.int64).min
+        days[missing] = NO_DAY
+    return midnight.view("datetime64[ns]"), days.astype(np.int32)
 
 
 def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
@@ -437,9 +469,16 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     for name, frame in frames.items():
         if frame is not None and frame.shape[0] == 0:  # counts as zero, which the user should know is why
             log.notes.append(f"{name} has a header but no rows, so it adds nothing to the figures")
-    sp = _prepare_spend(frames["Spend"], maps["Spend"], settings, log) if frames["Spend"] is not None else None
-    ld = _prepare_leads(frames["Leads"], maps["Leads"], settings, log) if frames["Leads"] is not None else None
-    dl = _prepare_deals(frames["Deals"], maps["Deals"], settings, log) if frames["Deals"] is not None else None
+    # the three tables are read side by side, each into its own log, merged in table order
+    logs = {name: _Collector() for name in frames}
+    readers = {"Spend": _prepare_spend, "Leads": _prepare_leads, "Deals": _prepare_deals}
+    sp, ld, dl = run_together(
+        [(lambda name=name: readers[name](frames[name], maps[name], settings, logs[name])
+          if frames[name] is not None else None) for name in frames],
+        rows=sum(len(f) for f in frames.values() if f is not None))
+    for table_log in logs.values():
+        log.exclusions += table_log.exclusions
+        log.notes += table_log.notes
 
     as_of = pd.Timestamp(settings.as_of) if settings.as_of else None
     if as_of is None:
@@ -464,17 +503,16 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
 
     ld, dl = _same_id_type(ld, dl)
     has_revenue = has_gp = False
+    (sp, spend_dims), (ld, lead_dims) = run_together(
+        [lambda: _dims(sp, {c.name for c in TABLES["Spend"]}) if sp is not None else (None, ()),
+         lambda: _dims(ld, {c.name for c in TABLES["Leads"]}) if ld is not None else (None, ())],
+        rows=sum(len(f) for f in (sp, ld) if f is not None))
     if sp is not None:
-        sp, spend_dims = _dims(sp, {c.name for c in TABLES["Spend"]})
         if "revenue" in sp.columns:
             has_revenue = bool(sp["revenue"].notna().any())
             if settings.gross_margin is not None:
                 sp["gross_profit"] = sp["revenue"] * settings.gross_margin
-    else:
-        spend_dims = ()
-    lead_dims: tuple[str, ...] = ()
     if ld is not None:
-        ld, lead_dims = _dims(ld, {c.name for c in TABLES["Leads"]})
         if sp is not None:  # 'Channel' in Spend and 'channel' in Leads are one dimension: use the Leads spelling
             spelling = {fold(d): d for d in lead_dims}
             sp = sp.rename(columns={d: spelling[fold(d)] for d in spend_dims if fold(d) in spelling})
@@ -514,6 +552,17 @@ FAR_FUTURE_GAP_DAYS = 365
 FAR_FUTURE_MAX_SHARE = 0.01
 
 
+def _day_counts(frame: pd.DataFrame) -> tuple[int, np.ndarray] | None:
+    """(first day, rows per day from it) of a table's dated rows; None when none is dated."""
+    days = frame[DAY].to_numpy()
+    if (days == NO_DAY).any():
+        days = days[days != NO_DAY]
+    if not len(days):
+        return None
+    first = int(days.min())
+    return first, np.bincount(days - first)
+
+
 def _drop_far_future(log: _Collector, **frames: pd.DataFrame | None) -> list[pd.DataFrame | None]:
     """Without an as_of setting the latest date becomes the as-of date, so one row typed 2042 for
     2024 would make every cohort look young. Rows above a gap of more than a year in the dates,
@@ -526,13 +575,15 @@ def _drop_far_future(log: _Collector, **frames: pd.DataFrame | None) -> list[pd.
     (150, [152])
     """
     # rows per day by counting (dates lie within 1950-2150, so at most ~73,000 bins): no sort of millions
-    per_day = [f[DAY].to_numpy() for f in frames.values() if f is not None]
-    per_day = [d if not (d == NO_DAY).any() else d[d != NO_DAY] for d in per_day]
-    if not sum(len(d) for d in per_day):
+    tables = [f for f in frames.values() if f is not None]
+    per_table = [c for c in run_together([lambda f=f: _day_counts(f) for f in tables], rows=sum(map(len, tables)))
+                 if c is not None]
+    if not per_table:
         return list(frames.values())
-    low = min(int(d.min()) for d in per_day if len(d))
-    high = max(int(d.max()) for d in per_day if len(d))
-    counts = sum(np.bincount(d - low, minlength=high - low + 1) for d in per_day)
+    low = min(first for first, _ in per_table)
+    counts = np.zeros(max(first + len(c) for first, c in per_table) - low, dtype=np.int64)
+    for first, table_counts in per_table:
+        counts[first - low:first - low + len(table_counts)] += table_counts
     distinct = np.flatnonzero(counts)
     rows_up_to = np.cumsum(counts[distinct])
     total = int(rows_up_to[-1])
@@ -595,19 +646,24 @@ def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame, position: np.ndarray) -> 
     order = np.argsort(position.astype(np.int64) * (int(close.max()) + 1 if len(close) else 1) + close.astype(np.int64),
                        kind="stable")
     first = order[np.r_[True, position[order][1:] != position[order][:-1]]] if len(order) else order
+    first_lead = position[first]
     days = np.full(n, np.nan)
-    days[position[first]] = close[first]
-    won = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    won[position[first]] = deals["date"].to_numpy(dtype="datetime64[ns]")[first]
-    out = leads.copy(deep=False)  # new columns only: the lead columns themselves are not copied
-    out["won_date"], out["days_to_close"], out["n_deals"] = won, days, n_deals.astype("int64")
+    days[first_lead] = close[first]
+    won = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    won[first_lead] = deals["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)[first]
+    added = {"won_date": won.view("datetime64[ns]"), "days_to_close": days, "n_deals": n_deals}
     for money in ("revenue", "gross_profit"):
         values = deals[money].to_numpy(dtype=np.float64)
         known = ~np.isnan(values)
-        total = np.bincount(position[known], weights=values[known], minlength=n).astype(np.float64)
+        if known.all():  # the usual case: every deal has its amount
+            total, amounts = np.bincount(position, weights=values, minlength=n), n_deals
+        else:
+            total = np.bincount(position[known], weights=values[known], minlength=n)
+            amounts = np.bincount(position[known], minlength=n)
+        total = total.astype(np.float64, copy=False)  # bincount of nothing gives integers
         # min_count=1: "no amount known" stays apart from "amounts summing to 0"
-        total[np.bincount(position[known], minlength=n) == 0] = np.nan
-        out[money] = total
+        total[amounts == 0] = np.nan
+        added[money] = total
     is_first = np.zeros(len(deals), dtype=bool)
     is_first[first] = True
-    return out, is_first
+    return with_columns(leads, added), is_first

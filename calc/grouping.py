@@ -79,20 +79,27 @@ class KeySpace:
 
     def codes(self, frame: pd.DataFrame) -> np.ndarray:
         """One int64 code per row; rows of one group share a code across all tables of the space."""
-        code = np.zeros(len(frame), dtype=np.int64)
+        code = None
         for key in self.keys:
             column = frame[key.name]
             if key.kind == "date":
-                part = self._days(column) - key.origin
+                part, shift = self._days(column), -key.origin
             else:
                 column = _as_category(column)
                 categories = _categories(column)
-                part = column.cat.codes.to_numpy().astype(np.int64)
+                part, shift = column.cat.codes.to_numpy(), 0
                 if not np.array_equal(categories, key.labels):  # this table knows other values: map its codes
                     lookup = np.searchsorted(key.labels, categories)
                     part = lookup[part] if len(lookup) else np.zeros(len(frame), np.int64)
-            code = code * key.size + part
-        return code
+            # in place on one array: a million-row code costs one pass per key, not three new arrays
+            if code is None:
+                code = part.astype(np.int64)
+            else:
+                code *= key.size
+                code += part
+            if shift:
+                code += shift
+        return code if code is not None else np.zeros(len(frame), dtype=np.int64)
 
     def labels(self, codes: np.ndarray) -> pd.DataFrame:
         """The key values of each code, as columns named like the keys (dates as Timestamps)."""
@@ -164,8 +171,15 @@ class Groups:
             low, span = int(vals.min()), int(vals.max() - vals.min()) + 1
             if self.size * span <= 4_000_000:
                 return self._median_by_histogram(idx, (vals - low).astype(np.int64), span) + low
-        order = np.lexsort((vals, idx))
-        idx, vals = idx[order], vals[order]
+            if self.size * span < 2**62:  # group and value packed in one integer: one plain sort
+                packed = np.sort(idx.astype(np.int64) * span + (vals - low).astype(np.int64))
+                idx, vals = packed // span, (packed % span + low).astype(np.float64)
+            else:
+                order = np.lexsort((vals, idx))
+                idx, vals = idx[order], vals[order]
+        else:
+            order = np.lexsort((vals, idx))
+            idx, vals = idx[order], vals[order]
         out = np.full(self.size, np.nan)
         if not len(idx):
             return out

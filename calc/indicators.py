@@ -25,6 +25,7 @@ import pandas as pd
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, Dataset
 from .memo import remembered
 from .grouping import Groups, KeySpace
+from .parallel import run_together
 from .query import Query, Selection, make_query, select
 
 KPI_COLUMNS = ("consultations", "spend", "consult_cost", "deals", "conversion_rate", "revenue",
@@ -37,85 +38,120 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
 
 
-def _lead_figures(sel: Selection, data: Dataset, groups: Groups, codes: dict, horizon: int | None) -> dict:
-    """Cohort view: consultations by inquiry date, their deals whenever won."""
-    leads, lead_codes = sel.leads, codes["leads"]
-    figures = {"consultations": groups.count(lead_codes)}
-    if data.deals is None:
-        return figures
-    # everything about deals is counted over the deals (a tenth of the leads, or fewer): a lead's first
-    # deal carries its days to close, and deals carry their lead's day and segments
-    deals, deal_codes = sel.deals, codes["deals"]
+def _lead_counts(leads: pd.DataFrame, codes: np.ndarray, groups: Groups, data: Dataset, horizon: int | None) -> dict:
+    """Consultations by inquiry date and, with a horizon, those old enough to be judged on it."""
+    figures = {"consultations": groups.count(codes)}
+    if data.deals is not None and horizon is not None:
+        last_mature = data.as_of_day - horizon if data.as_of_day is not None else None
+        mature = leads[DAY].to_numpy() <= last_mature if last_mature is not None else np.zeros(len(leads), bool)
+        figures["base"] = groups.count(codes[mature])
+    elif data.deals is not None:
+        figures["base"] = figures["consultations"]
+    return figures
+
+
+def _deal_figures(deals: pd.DataFrame, codes: np.ndarray, groups: Groups, data: Dataset, horizon: int | None) -> dict:
+    """Cohort view of the deals: each counted in its consultation's segment and period, whenever won.
+
+    Counted over the deals (a tenth of the leads, or fewer): a lead's first deal carries its days to
+    close, and deals carry their lead's day and segments.
+    """
     days = deals["days_to_close"].to_numpy(dtype=np.float64)
-    first = deals[FIRST_DEAL].to_numpy()
+    converting = deals[FIRST_DEAL].to_numpy()
     if horizon is not None:
         in_time = days <= horizon
+        converting = converting & in_time
         last_mature = data.as_of_day - horizon if data.as_of_day is not None else None
-        mature_lead = leads[DAY].to_numpy() <= last_mature if last_mature is not None \
-            else np.zeros(len(leads), dtype=bool)
-        mature_deal = deals[LEAD_DAY].to_numpy() <= last_mature if last_mature is not None \
-            else np.zeros(len(deals), dtype=bool)
-        converting = first & in_time
-        figures["converted"] = groups.count(deal_codes[converting & mature_deal])
-        figures["base"] = groups.count(lead_codes[mature_lead])
+        mature = deals[LEAD_DAY].to_numpy() <= last_mature if last_mature is not None else np.zeros(len(deals), bool)
+        figures = {"converted": groups.count(codes[converting & mature])}
     else:
         in_time = np.ones(len(deals), dtype=bool)
-        converting = first
-        figures["converted"] = groups.count(deal_codes[converting])
-        figures["base"] = figures["consultations"]
-    figures["mean_days_to_close"] = groups.mean(deal_codes[converting], days[converting])
-    figures["median_days_to_close"] = groups.median(deal_codes[converting], days[converting])
-    counted = deal_codes[in_time]
+        figures = {"converted": groups.count(codes[converting])}
+    figures["mean_days_to_close"] = groups.mean(codes[converting], days[converting])
+    figures["median_days_to_close"] = groups.median(codes[converting], days[converting])
+    counted = codes[in_time]
     figures["deals"] = groups.count(counted)
     for money in ("revenue", "gross_profit"):
         figures[money] = groups.total(counted, deals[money].to_numpy(dtype=np.float64)[in_time], min_count=1)
     return figures
 
 
-def _platform_figures(spend: pd.DataFrame, groups: Groups, spend_codes: np.ndarray) -> dict:
-    """An ad platform's own counts in Spend, when there is no Leads table."""
-    figures = {}
-    for source, targets in (("consultations", ("consultations", "base")), ("deals", ("deals", "converted")),
-                            ("revenue", ("revenue",)), ("gross_profit", ("gross_profit",))):
-        if source in spend.columns:
-            total = groups.total(spend_codes, spend[source].to_numpy(dtype=np.float64), min_count=1)
-            figures.update({t: total for t in targets})
+def _deals_by_won_date(deals: pd.DataFrame, codes: np.ndarray, groups: Groups) -> dict:
+    """Deals without a Leads table: counted by their own (won) date."""
+    figures = {"deals": groups.count(codes)}
+    for money in ("revenue", "gross_profit"):
+        figures[money] = groups.total(codes, deals[money].to_numpy(dtype=np.float64), min_count=1)
     return figures
+
+
+def _spend_figures(spend: pd.DataFrame, codes: np.ndarray, groups: Groups, data: Dataset, platform: bool) -> dict:
+    """Spend per group, whether the group has any spend rows, and (``platform``) an ad platform's own counts."""
+    figures = {"spend": groups.total(codes, spend["cost"].to_numpy(dtype=np.float64))}
+    # a group with spend rows is shown even when they cost 0 (counting them costs a pass over Spend,
+    # needed only when some cost is 0)
+    figures["has_spend"] = (figures["spend"] > 0) if data.spend_all_positive else (groups.count(codes) > 0)
+    if platform:
+        for source, targets in (("consultations", ("consultations", "base")), ("deals", ("deals", "converted")),
+                                ("revenue", ("revenue",)), ("gross_profit", ("gross_profit",))):
+            if source in spend.columns:
+                total = groups.total(codes, spend[source].to_numpy(dtype=np.float64), min_count=1)
+                figures.update({t: total for t in targets})
+    return figures
+
+
+def _figures(sel: Selection, data: Dataset, horizon: int | None) -> tuple[Groups, dict, list[str]]:
+    """Every figure per group: each table is coded and counted on its own, side by side."""
+    frames = {"leads": sel.leads, "deals": sel.deals, "spend": sel.spend}
+    frames = {name: frame for name, frame in frames.items() if frame is not None}
+    space = KeySpace(list(frames.values()), sel.by)
+    platform = sel.leads is None and sel.spend is not None and "consultations" in sel.spend.columns
+    notes = []
+    if platform:
+        notes.append("No Leads table: consultations and deals are the ad platform's own counts in Spend")
+    elif sel.leads is None and sel.deals is not None:
+        notes.append("No Leads table: deals are counted by won date and conversion cannot be computed")
+
+    def counted(name: str, frame: pd.DataFrame, codes: np.ndarray, groups: Groups) -> dict:
+        if name == "leads":
+            return _lead_counts(frame, codes, groups, data, horizon)
+        if name == "spend":
+            return _spend_figures(frame, codes, groups, data, platform)
+        if sel.leads is not None:
+            return _deal_figures(frame, codes, groups, data, horizon)
+        return _deals_by_won_date(frame, codes, groups)
+
+    rows = sum(len(f) for f in frames.values())
+    if space.dense:  # groups are known before any row is coded: code and count each table in one go
+        groups = Groups(space, [])
+        parts = run_together([lambda n=n, f=f: counted(n, f, space.codes(f), groups) for n, f in frames.items()],
+                             rows=rows)
+    else:  # the groups are the codes that occur: code every table first
+        codes = run_together([lambda f=f: space.codes(f) for f in frames.values()], rows=rows)
+        groups = Groups(space, codes)
+        parts = run_together([lambda n=n, f=f, c=c: counted(n, f, c, groups)
+                              for (n, f), c in zip(frames.items(), codes)], rows=rows)
+    figures: dict = {}
+    for part in parts:
+        figures.update(part)
+    return groups, figures, notes
 
 
 def _compute(data: Dataset, query: Query) -> pd.DataFrame:
     sel = select(data, query)
     notes = list(data.notes) + list(sel.notes)
     by = sel.by
-    frames = {"leads": sel.leads, "deals": sel.deals, "spend": sel.spend}
-    space = KeySpace(list(frames.values()), by)
-    codes = {name: space.codes(frame) for name, frame in frames.items() if frame is not None}
-    groups = Groups(space, list(codes.values()))
+    groups, figures, figure_notes = _figures(sel, data, query.horizon_days)
+    notes += figure_notes
     present = np.zeros(groups.size, dtype=bool)
-    if sel.leads is not None:
-        figures = _lead_figures(sel, data, groups, codes, query.horizon_days)
-        present |= figures["consultations"] > 0
-        if query.horizon_days is not None and data.deals is not None:
-            young = int((figures["consultations"] - figures["base"]).sum())
-            if young:
-                notes.append(f"{young} consultations are younger than {query.horizon_days} days at the as-of "
-                             f"date and are left out of the {query.horizon_days}-day conversion rate")
-    elif sel.spend is not None and "consultations" in sel.spend.columns:
-        figures = _platform_figures(sel.spend, groups, codes["spend"])
-        notes.append("No Leads table: consultations and deals are the ad platform's own counts in Spend")
-    elif sel.deals is not None:
-        figures = {"deals": groups.count(codes["deals"])}
-        for money in ("revenue", "gross_profit"):
-            figures[money] = groups.total(codes["deals"], sel.deals[money].to_numpy(dtype=np.float64), min_count=1)
-        present |= figures["deals"] > 0
-        notes.append("No Leads table: deals are counted by won date and conversion cannot be computed")
-    else:
-        figures = {}
-    if sel.spend is not None:
-        figures["spend"] = groups.total(codes["spend"], sel.spend["cost"].to_numpy(dtype=np.float64))
-        # a segment with spend rows is shown even when they cost 0 (counting them costs a pass over Spend,
-        # needed only when some cost is 0)
-        present |= (figures["spend"] > 0) if data.spend_all_positive else (groups.count(codes["spend"]) > 0)
+    for shown in ("consultations" if sel.leads is not None else None, "deals" if sel.leads is None else None,
+                  "has_spend"):
+        if shown in figures:
+            present |= figures[shown] > 0
+    if sel.leads is not None and query.horizon_days is not None and data.deals is not None:
+        young = int((figures["consultations"] - figures["base"]).sum())
+        if young:
+            notes.append(f"{young} consultations are younger than {query.horizon_days} days at the as-of "
+                         f"date and are left out of the {query.horizon_days}-day conversion rate")
     rows = np.flatnonzero(present) if by else np.zeros(1, dtype=np.int64)
     empty = np.full(len(rows), np.nan)
     table = {c: (figures[c][rows] if c in figures else empty) for c in (*KPI_COLUMNS, "converted", "base")}

@@ -45,3 +45,19 @@ def remembered(function: F) -> F:
         return result.copy() if isinstance(result, pd.DataFrame) else result
 
     return wrapper  # type: ignore[return-value]
+
+
+def kept(memo: dict, key: tuple, make: Callable[[], Any]) -> Any:
+    """A derived value (e.g. the period of every row of a whole table) made once per dataset.
+
+    Arrays are handed out read-only, so no caller can change what the next one gets.
+    """
+    key = ("kept", *key)
+    if key not in memo:
+        if len(memo) >= MAX_RESULTS:
+            memo.pop(next(iter(memo)))
+        value = make()
+        if hasattr(value, "flags"):
+            value.flags.writeable = False
+        memo[key] = value
+    return memo[key]

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .dataset import DAY, LEAD_DAY, NO_DAY, Dataset
+from .dataset import DAY, LEAD_DAY, NO_DAY, Dataset, with_columns
 from .errors import InputError
+from .memo import kept
 from .filters import Condition, condition_mask, match_column, parse_filter
 from .parsing import parse_dates
 
@@ -187,17 +188,28 @@ def _keep(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return frame if mask.all() else frame.loc[mask]
 
 
-def _with_periods(frame: pd.DataFrame | None, day: str, periods: list[str], week_start: str) -> pd.DataFrame | None:
-    """The frame (a shallow copy) with one column per period: the day number of the period's first day.
+def _with_periods(data: Dataset, table: str, frame: pd.DataFrame | None, day: str, periods: list[str]
+                  ) -> pd.DataFrame | None:
+    """The frame (a new one, sharing its columns) with one column per period: the day number of the period's first day.
 
     Grouping reads these integer columns directly (``grouping.KeySpace``) and labels them as dates.
+    For a whole table (no filter or date range) they are made once per dataset and reused.
     """
     if frame is None:
         return None
-    out = frame.copy(deep=False)  # new columns only; the million-row columns are shared, not copied
-    for period in periods:
-        out[period] = period_days(frame[day].to_numpy(), period, week_start=week_start)
-    return out
+    return with_columns(frame, {p: periods_of(data, table, frame, p, day=day) for p in periods})
+
+
+def periods_of(data: Dataset, table: str, frame: pd.DataFrame, period: str, *, day: str = DAY) -> np.ndarray:
+    """Each row's period as the day number of its first day (``period_days`` of the ``day`` column).
+
+    ``frame`` is ``data``'s table named ``table`` or a selection of its rows; for the whole table the
+    result is made once per dataset and reused (read-only).
+    """
+    def made() -> np.ndarray:
+        return period_days(frame[day].to_numpy(), period, week_start=data.settings.week_start)
+
+    return kept(data.memo, (table, day, period), made) if frame is getattr(data, table) else made()
 
 
 def select(data: Dataset, query: Query) -> Selection:
@@ -253,12 +265,12 @@ def select(data: Dataset, query: Query) -> Selection:
                 if data.spend_dated else _keep(data.spend, condition_mask(data.spend, conditions))
     if periods:
         marks = [p.casefold() for p in periods]
-        leads = _with_periods(leads, DAY, marks, data.settings.week_start)
+        leads = _with_periods(data, "leads", leads, DAY, marks)
         # deals belong to their inquiry's period
-        deals = _with_periods(deals, LEAD_DAY if deals is not None and LEAD_DAY in deals.columns else DAY, marks,
-                              data.settings.week_start)
+        deals = _with_periods(data, "deals", deals, LEAD_DAY if deals is not None and LEAD_DAY in deals.columns
+                              else DAY, marks)
         if spend is not None and not data.spend_dated:
             notes.append("Spend has no date column, so spend cannot be split by period and stays empty")
             spend = None
-        spend = _with_periods(spend, DAY, marks, data.settings.week_start)
+        spend = _with_periods(data, "spend", spend, DAY, marks)
     return Selection(leads=leads, deals=deals, spend=spend, by=by, notes=tuple(notes))

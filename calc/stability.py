@@ -48,10 +48,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import Dataset, day_numbers
 from .errors import InputError
 from .parsing import parse_dates, parse_numbers
-from .query import make_query, period_start, select
+from .query import make_query, period_start, periods_of, select
 
 #: Western Electric rules: name -> (window, points needed in the window, distance from centre in σ).
 RUN_RULES: dict[str, tuple[int, int, float]] = {
@@ -220,27 +220,40 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
     if not len(index):
         raise InputError("Leads", "date", f"spans no complete {period} in the chosen range",
                          fix="widen the date range" + (" or lower horizon_days" if measure == "conversion" else ""))
-    key = period_start(leads["date"], period, week_start=week_start)
-    volume = key.value_counts().reindex(index, fill_value=0).astype("float64")
+    # rows per period by counting day numbers: no hashing of a million dates
+    wanted = day_numbers(pd.Series(index))
+    key = periods_of(data, "leads", leads, period)
+    volume = _per_period(key, wanted)
     if measure == "volume":
-        return pd.DataFrame({"date": index, "value": volume.to_numpy(), "n": volume.to_numpy()})
+        return pd.DataFrame({"date": index, "value": volume, "n": volume})
     if measure == "cost":
-        spent = sel.spend["cost"].groupby(period_start(sel.spend["date"], period, week_start=week_start)).sum()
-        spent = spent.reindex(index, fill_value=0.0)
-        value = spent / volume.where(volume > 0)
-        empty = int(value.isna().sum())
+        spend = sel.spend
+        spent = _per_period(periods_of(data, "spend", spend, period), wanted, spend["cost"].to_numpy(dtype="float64"))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(volume > 0, spent / np.where(volume > 0, volume, 1.0), np.nan)
+        empty = int(np.isnan(value).sum())
         if empty:
             notes.append(f"{empty} {period}s without consultations have no consultation cost and are left out")
-        out = pd.DataFrame({"date": index, "value": value.to_numpy(), "n": volume.to_numpy()})
+        out = pd.DataFrame({"date": index, "value": value, "n": volume})
         return out.loc[out["value"].notna()].reset_index(drop=True)
-    closed = (leads["days_to_close"] <= horizon)
-    frame = pd.DataFrame({"key": key, "closed": closed}).groupby("key")["closed"].agg(["sum", "size"])
-    frame = frame.reindex(index, fill_value=0)
-    out = pd.DataFrame({"date": index, "n": frame["size"].to_numpy().astype("float64"),
-                        "x": frame["sum"].to_numpy().astype("float64")})
+    closed = (leads["days_to_close"] <= horizon).to_numpy(dtype="float64")
+    out = pd.DataFrame({"date": index, "n": volume, "x": _per_period(key, wanted, closed)})
     out = out.loc[out["n"] > 0].reset_index(drop=True)
     out["value"] = out["x"] / out["n"]
     return out
+
+
+def _per_period(key: np.ndarray, wanted: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Rows (or the sum of ``weights``) per wanted period; ``key`` and ``wanted`` are period day numbers."""
+    if not len(wanted):
+        return np.zeros(0)
+    low, high = int(wanted.min()), int(wanted.max())
+    inside = (key >= low) & (key <= high)
+    if not inside.all():
+        key = key[inside]
+        weights = weights[inside] if weights is not None else None
+    counts = np.bincount(key - low, weights=weights, minlength=high - low + 1)
+    return counts[wanted - low].astype("float64")
 
 
 def _table_series(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:

@@ -87,3 +87,31 @@ def test_indicators_counted_over_deals_equal_a_per_lead_count():
         assert np.allclose(table["conversion_rate"], (converted / base).reindex(table.index))
         assert np.allclose(table["median_days_to_close"], within.groupby(by).median().reindex(table.index))
         assert np.allclose(table["mean_days_to_close"], within.groupby(by).mean().reindex(table.index))
+
+
+@pytest.mark.parametrize("span", [50, 5_000])  # a groups × days histogram, then one sort of packed integers
+def test_group_medians_match_pandas(span):
+    from calc.grouping import Groups, KeySpace
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"g": pd.Categorical(rng.choice([f"s{i}" for i in range(900)], 20_000))})
+    values = rng.integers(0, span, len(frame)).astype(float)
+    values[rng.random(len(frame)) < 0.2] = np.nan
+    space = KeySpace([frame], ("g",))
+    groups = Groups(space, [])
+    got = groups.median(space.codes(frame), values)
+    expected = pd.Series(values).groupby(frame["g"].astype(str).to_numpy()).median()
+    labels = groups.label_frame(np.arange(groups.size))["g"]
+    assert np.allclose(got, expected.reindex(labels).to_numpy(), equal_nan=True)
+
+
+def test_tasks_run_together_return_in_order_and_raise_the_first_error():
+    from calc.parallel import run_together
+
+    assert run_together([lambda i=i: i * i for i in range(5)], rows=10**6) == [0, 1, 4, 9, 16]
+
+    def fail(message):
+        raise ValueError(message)
+
+    with pytest.raises(ValueError, match="first"):
+        run_together([lambda: 1, lambda: fail("first"), lambda: fail("second")], rows=10**6)
