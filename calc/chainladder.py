@@ -53,30 +53,42 @@ class FactorFit:
 
 
 def fit_factors(cumulative: np.ndarray, usable: np.ndarray) -> FactorFit:
-    """Volume-weighted factors and Mack σ² from a C × A cumulative triangle and its usable cells."""
-    both = usable[:, :-1] & usable[:, 1:]
-    low = np.where(both, np.nan_to_num(cumulative[:, :-1]), 0.0)
-    high = np.where(both, np.nan_to_num(cumulative[:, 1:]), 0.0)
-    volume, ahead, n = low.sum(axis=0), high.sum(axis=0), both.sum(axis=0)
+    """Volume-weighted factors and Mack σ² from a C × A cumulative triangle and its usable cells.
+
+    ``cumulative`` may carry leading axes (segments × C × A, with ``usable`` C × A shared): every
+    triangle is fitted at once and the fit's arrays carry the same leading axes.
+    """
+    both = usable[..., :, :-1] & usable[..., :, 1:]
+    earlier, later = np.nan_to_num(cumulative[..., :, :-1]), np.nan_to_num(cumulative[..., :, 1:])
+    low = np.where(both, earlier, 0.0)
+    high = np.where(both, later, 0.0)
+    volume, ahead = low.sum(axis=-2), high.sum(axis=-2)
+    n = np.broadcast_to(both.sum(axis=-2), volume.shape)
     safe = np.where(volume > 0, volume, 1.0)
     # nothing at age k and nothing at k+1: no development seen (1.0); something appearing out of
     # nothing cannot be expressed as a factor (NaN, the projection stays empty)
     factor = np.where(volume > 0, ahead / safe, np.where(ahead > 0, np.nan, 1.0))
     factor = np.where(n > 0, factor, 1.0)
-    positive = both & (np.nan_to_num(cumulative[:, :-1]) > 0)
-    ratio = np.where(positive, np.nan_to_num(cumulative[:, 1:]) / np.where(positive, cumulative[:, :-1], 1.0), 0.0)
-    spread = np.where(positive, np.nan_to_num(cumulative[:, :-1]) * (ratio - factor[None, :]) ** 2, 0.0).sum(axis=0)
-    n_positive = positive.sum(axis=0)
+    positive = both & (earlier > 0)
+    ratio = np.where(positive, later / np.where(positive, earlier, 1.0), 0.0)
+    spread = np.where(positive, earlier * (ratio - factor[..., None, :]) ** 2, 0.0).sum(axis=-2)
+    n_positive = positive.sum(axis=-2)
     sigma2 = np.where(n_positive > 1, spread / np.maximum(n_positive - 1, 1), np.nan)
     sigma2 = np.where(n == 0, 0.0, sigma2)  # unbacked ages develop by exactly 1.0
     sigma2 = np.where((n > 0) & (volume == 0), 0.0, sigma2)
-    for k in np.flatnonzero(np.isnan(sigma2)):  # Mack's extrapolation where a single cohort is left
-        previous = [s for s in sigma2[max(k - 2, 0):k] if np.isfinite(s)]
-        if len(previous) == 2:
-            a, b = previous
-            sigma2[k] = min(b * b / a, a, b) if a > 0 else min(a, b)
-        elif previous:
-            sigma2[k] = previous[-1]
+    for k in range(sigma2.shape[-1]):  # Mack's extrapolation where a single cohort is left
+        missing = np.isnan(sigma2[..., k])
+        if not missing.any() or k == 0:
+            continue
+        if k == 1:  # one earlier age: its σ² (NaN if it has none)
+            fill = sigma2[..., 0]
+        else:  # the two earlier ages a, b: min(b²/a, a, b); just one of them when only one is known
+            a, b = sigma2[..., k - 2], sigma2[..., k - 1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                both_known = np.where(a > 0, np.minimum(np.minimum(b * b / np.where(a > 0, a, 1.0), a), b),
+                                      np.minimum(a, b))
+            fill = np.where(np.isfinite(a) & np.isfinite(b), both_known, np.where(np.isfinite(b), b, a))
+        sigma2[..., k] = np.where(missing, fill, sigma2[..., k])
     return FactorFit(factor=factor, sigma2=sigma2, volume=volume, cohorts=n, backed=n > 0)
 
 
@@ -112,61 +124,70 @@ def project(cumulative: np.ndarray, observed: np.ndarray, usable: np.ndarray, fi
     full development). A young cohort's few deals say little; multiplying them by a large CDF
     multiplies their noise, while BF leans on what the older cohorts show per consultation.
     """
-    n_cohorts = cumulative.shape[0]
+    if cumulative.ndim == 2:  # one triangle: the segments' computation with a single segment
+        one = project(cumulative[None], observed, usable,
+                      FactorFit(*(np.asarray(a)[None] for a in (fit.factor, fit.sigma2, fit.volume, fit.cohorts,
+                                                                 fit.backed))),
+                      horizon=horizon, tail_factor=tail_factor, young_share=young_share,
+                      exposure=None if exposure is None else np.asarray(exposure)[None])
+        return Projection(values=one.values[0], projected=one.projected[0], anchor=one.anchor, latest=one.latest[0],
+                          ultimate=one.ultimate[0], mse=one.mse[0], total_mse=float(one.total_mse[0]))
+    # segments × cohorts × ages; observed and usable cells (cohorts × ages) are shared by the segments
+    n_seg, n_cohorts = cumulative.shape[:2]
     width = horizon + 1
     cum = _fit_width(cumulative, width, np.nan)
     obs = _fit_width(observed, width, False)
     use = _fit_width(usable, width, False)
-    factor = _fit_width(fit.factor[None, :], horizon, 1.0)[0]
-    sigma2 = _fit_width(fit.sigma2[None, :], horizon, 0.0)[0]
-    volume = _fit_width(fit.volume[None, :], horizon, 0.0)[0]
+    factor = _fit_width(fit.factor, horizon, 1.0)
+    sigma2 = _fit_width(fit.sigma2, horizon, 0.0)
+    volume = _fit_width(fit.volume, horizon, 0.0)
     ages = np.arange(width)
     last_observed = np.where(obs.any(axis=1), np.where(obs, ages, -1).max(axis=1), -1)
     last_usable = np.where(use.any(axis=1), np.where(use, ages, -1).max(axis=1), -1)
     anchor = np.where(last_usable >= 0, last_usable, last_observed)
     rows = np.arange(n_cohorts)
-    start = np.nan_to_num(cum[rows, np.maximum(anchor, 0)]) if n_cohorts else np.zeros(0)
-    latest = np.nan_to_num(cum[rows, np.maximum(last_observed, 0)]) if n_cohorts else np.zeros(0)
-    cdf = np.ones(width)  # cdf[k] = tail · ∏_{j ≥ k}^{H−1} f_j
-    cdf[-1] = tail_factor
+    start = np.nan_to_num(cum[:, rows, np.maximum(anchor, 0)]) if n_cohorts else np.zeros((n_seg, 0))
+    latest = np.nan_to_num(cum[:, rows, np.maximum(last_observed, 0)]) if n_cohorts else np.zeros((n_seg, 0))
+    cdf = np.ones((n_seg, width))  # cdf[k] = tail · ∏_{j ≥ k}^{H−1} f_j
+    cdf[:, -1] = tail_factor
     for k in range(horizon - 1, -1, -1):
-        cdf[k] = cdf[k + 1] * factor[k]
-    path = np.zeros((n_cohorts, width))
-    path[:, 0] = np.where(anchor <= 0, start, np.nan)
+        cdf[:, k] = cdf[:, k + 1] * factor[:, k]
+    path = np.zeros((n_seg, n_cohorts, width))
+    path[:, :, 0] = np.where(anchor <= 0, start, np.nan)
     for k in range(1, width):  # a few dozen ages at most
-        path[:, k] = np.where(k <= anchor, start, path[:, k - 1] * factor[k - 1])
-    ultimate = path[:, -1] * tail_factor
+        path[:, :, k] = np.where(k <= anchor, start, path[:, :, k - 1] * factor[:, k - 1, None])
+    ultimate = path[:, :, -1] * tail_factor
     if exposure is not None and young_share > 0 and n_cohorts:
         with np.errstate(divide="ignore", invalid="ignore"):
             developed = 1.0 / cdf  # share of the final value expected by each age
-            share = developed[np.maximum(anchor, 0)]
+            share = developed[:, np.maximum(anchor, 0)]
             known = (anchor >= 0) & np.isfinite(share)
-            base = float(np.sum(np.where(known, exposure * share, 0.0)))
-            elr = float(np.sum(np.where(known, start, 0.0))) / base if base > 0 else np.nan
-        young = known & (share < young_share) & np.isfinite(elr)
+            base = np.where(known, exposure * share, 0.0).sum(axis=1)
+            elr = np.where(base > 0, np.where(known, start, 0.0).sum(axis=1) / np.where(base > 0, base, 1.0), np.nan)
+        young = known & (share < young_share) & np.isfinite(elr)[:, None]
         if young.any():
-            prior = elr * exposure
-            bf_path = start[:, None] + (developed[None, :] - share[:, None]) * prior[:, None]
-            path = np.where(young[:, None] & (ages[None, :] > anchor[:, None]), bf_path, path)
+            prior = elr[:, None] * exposure
+            bf_path = start[:, :, None] + (developed[:, None, :] - share[:, :, None]) * prior[:, :, None]
+            path = np.where(young[:, :, None] & (ages[None, None, :] > anchor[None, :, None]), bf_path, path)
             ultimate = np.where(young, start + (1.0 - share) * prior, ultimate)
     ultimate = np.where(anchor >= 0, np.maximum(ultimate, latest * tail_factor), np.nan)
-    projected = ages[None, :] > last_observed[:, None]
+    projected = np.broadcast_to(ages[None, :] > last_observed[:, None], (n_seg, n_cohorts, width))
     # cumulative values never fall: a projection continues at least from the latest (partial) cell
-    values = np.where(projected, np.maximum(path, latest[:, None]), cum)
+    values = np.where(projected, np.maximum(path, latest[:, :, None]), cum)
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.where(factor > 0, sigma2 / factor ** 2, np.where(sigma2 == 0, 0.0, np.nan))
         per_volume = np.where(volume > 0, weight / np.where(volume > 0, volume, 1.0),
                               np.where(weight == 0, 0.0, np.nan))
     developing = (ages[None, :horizon] >= anchor[:, None]) if horizon else np.zeros((n_cohorts, 0), bool)
-    process = np.where(developing, (weight * cdf[:horizon])[None, :], 0.0).sum(axis=1)
-    parameter = np.where(developing, per_volume[None, :], 0.0).sum(axis=1)
+    process = np.where(developing[None], (weight * cdf[:, :horizon])[:, None, :], 0.0).sum(axis=2)
+    parameter = np.where(developing[None], per_volume[:, None, :], 0.0).sum(axis=2)
     ult0 = np.nan_to_num(ultimate)
     mse = ult0 * process + ult0 ** 2 * parameter
-    active = np.where(developing, ult0[:, None], 0.0)
-    cross = (per_volume * (active.sum(axis=0) ** 2 - (active ** 2).sum(axis=0)))
-    cross = np.where(developing.any(axis=0), cross, 0.0).sum() if horizon else 0.0
-    total_mse = float(mse.sum() + cross) if n_cohorts else 0.0
-    return Projection(values=values, projected=projected, anchor=anchor, latest=latest, ultimate=ultimate,
+    active = np.where(developing[None], ult0[:, :, None], 0.0)
+    cross = per_volume * (active.sum(axis=1) ** 2 - (active ** 2).sum(axis=1))
+    cross = np.where(developing.any(axis=0)[None], cross, 0.0).sum(axis=1) if horizon else np.zeros(n_seg)
+    total_mse = (mse.sum(axis=1) + cross) if n_cohorts else np.zeros(n_seg)
+    return Projection(values=values, projected=np.array(projected), anchor=anchor, latest=latest, ultimate=ultimate,
                       mse=mse, total_mse=total_mse)
 
 
@@ -308,24 +329,25 @@ def project_development(dev, measure: str, *, horizon: int, tail_factor: float, 
         return SegmentProjections(**out)
     # the pooled triangle sums the segments but stays NaN where the as-of date has not reached
     pooled_fit = fit_factors(np.where(dev.observed, np.nansum(cumulative, axis=0), np.nan), usable)
-    for s in range(n_seg):  # segments are a few dozen at most
-        fit = pooled_fit
-        if n_seg > 1:
-            own = fit_factors(cumulative[s], usable)
-            count_fit = fit_factors(counts[s], usable)
-            enough = ((count_fit.volume >= min_deals) & (dev.consultations[s].sum() >= min_consultations)) \
-                | ~pooled_fit.backed
-            fit = merge_fits(own, pooled_fit, enough)
-        proj = project(cumulative[s], dev.observed, usable, fit, horizon=horizon, tail_factor=tail_factor,
-                       exposure=dev.consultations[s], young_share=young_share)
-        if n_seg > 1 and horizon and n_cohorts:
-            # only ages some cohort of the segment still develops through matter for the note
-            developing = np.arange(horizon) >= proj.anchor.min()
-            out["pooled_ages"][s] = ~_fit_width(enough[None, :], horizon, True)[0] & developing
-        values, ultimate = proj.values, proj.ultimate
-        if measure == "converted":  # a cohort cannot convert more consultations than it has
-            cap = dev.consultations[s]
-            values, ultimate = np.minimum(values, cap[:, None]), np.minimum(ultimate, cap)
-        out["values"][s], out["projected"][s], out["latest"][s] = values, proj.projected, proj.latest
-        out["ultimate"][s], out["mse"][s], out["total_mse"][s] = ultimate, proj.mse, proj.total_mse
+    pooled = FactorFit(*(np.broadcast_to(a, (n_seg,) + np.shape(a)) for a in
+                         (pooled_fit.factor, pooled_fit.sigma2, pooled_fit.volume, pooled_fit.cohorts, pooled_fit.backed)))
+    fit = pooled
+    if n_seg > 1:  # every segment at once: its own factors where it has the deals for them
+        own = fit_factors(cumulative, usable)
+        count_fit = fit_factors(counts, usable)
+        enough = ((count_fit.volume >= min_deals) & (dev.consultations.sum(axis=1) >= min_consultations)[:, None]) \
+            | ~pooled_fit.backed[None, :]
+        fit = merge_fits(own, pooled, enough)
+    proj = project(cumulative, dev.observed, usable, fit, horizon=horizon, tail_factor=tail_factor,
+                   exposure=dev.consultations, young_share=young_share)
+    if n_seg > 1 and horizon and n_cohorts:
+        # only ages some cohort still develops through matter for the note
+        developing = np.arange(horizon) >= proj.anchor.min()
+        out["pooled_ages"] = ~_fit_width(enough, horizon, True) & developing[None, :]
+    values, ultimate = proj.values, proj.ultimate
+    if measure == "converted":  # a cohort cannot convert more consultations than it has
+        cap = dev.consultations
+        values, ultimate = np.minimum(values, cap[:, :, None]), np.minimum(ultimate, cap)
+    out.update(values=values, projected=proj.projected, latest=proj.latest, ultimate=ultimate, mse=proj.mse,
+               total_mse=proj.total_mse)
     return SegmentProjections(**out)

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .chainladder import SegmentProjections, project_development
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset
 from .grouping import KeySpace
+from .memo import kept
 from .parallel import run_together
 from .errors import InputError
 from .query import Query, Selection, make_query, select
@@ -190,12 +191,24 @@ def _segment_codes(by: tuple[str, ...], frames: list[pd.DataFrame | None]) -> tu
     if not by:
         return pd.DataFrame(index=[0]), [np.zeros(len(f), dtype="int64") if f is not None else None for f in frames]
     space = KeySpace([f for f in frames if f is not None], by)
-    codes = [space.codes(f) if f is not None else None for f in frames]
-    used = np.unique(np.concatenate([c for c in codes if c is not None]))
+    codes = run_together([lambda f=f: space.codes(f) if f is not None else None for f in frames],
+                         rows=sum(len(f) for f in frames if f is not None))
+    if space.dense:  # the codes that occur, by counting (no sort of a million codes)
+        seen = np.zeros(space.size, dtype=bool)
+        for c in codes:
+            if c is not None:
+                seen[c] = True
+        used = np.flatnonzero(seen)
+    else:
+        used = np.unique(np.concatenate([c for c in codes if c is not None]))
     union = space.labels(used)
     for name in by:  # periods as their first day's ISO text, like every other segment label
         if pd.api.types.is_datetime64_any_dtype(union[name].dtype):
             union[name] = union[name].dt.strftime("%Y-%m-%d")
+    if space.dense:  # each code's segment number through a lookup table, not a binary search per row
+        number = np.zeros(space.size, dtype=np.int64)
+        number[used] = np.arange(len(used))
+        return union, [number[c] if c is not None else None for c in codes]
     return union, [np.searchsorted(used, c) if c is not None else None for c in codes]
 
 
@@ -302,8 +315,29 @@ def analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_period
     """Select, aggregate once to segment × cohort × age, and project each measure (internal entry).
 
     ``as_of`` earlier than the data's own as-of date freezes the data there (leads, spend and deals
-    dated later are ignored), which is what a backtest needs.
+    dated later are ignored), which is what a backtest needs. A report asks the same question of
+    one dataset many times (ROI, payback, maximum cost, diagnosis …): the analysis is made once per
+    dataset and handed out read-only.
     """
+    key = ("analyse_cycle", query, period, horizon_periods, tuple(measures), as_of)
+    return kept(data.memo, key, lambda: _read_only(_analyse_cycle(data, query, period=period,
+                                                                  horizon_periods=horizon_periods,
+                                                                  measures=tuple(measures), as_of=as_of)))
+
+
+def _read_only(analysis: CycleAnalysis) -> CycleAnalysis:
+    """Freeze every array of a shared analysis, so no caller can change what the next one reads."""
+    for part in (analysis.development, *analysis.projections.values()):
+        for value in vars(part).values():
+            arrays = value.values() if isinstance(value, dict) else [value]
+            for array in arrays:
+                if isinstance(array, np.ndarray):
+                    array.flags.writeable = False
+    return analysis
+
+
+def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_periods: int | None,
+                   measures: tuple[str, ...], as_of: pd.Timestamp | None) -> CycleAnalysis:
     sel = select(data, query)
     if sel.leads is None:
         raise InputError("Leads", None, "is needed to follow consultations into deals by inquiry cohort",

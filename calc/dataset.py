@@ -306,11 +306,10 @@ def _categorical(values: pd.Series) -> pd.Categorical | pd.Series:
     return pd.Categorical.from_codes(remap[codes], dtype=dtype, validate=False)
 
 
-def _dims(frame: pd.DataFrame, canonical: set[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _dims(frame: pd.DataFrame, canonical: set[str]) -> tuple[str, ...]:
+    """The segment columns: every column that is not one of the table's own."""
     canonical = canonical | {DAY, LEAD_DAY, FIRST_DEAL}
-    dims = tuple(c for c in frame.columns if c not in canonical)
-    # new columns in a new frame: the caller's (or a slice's) columns are never written to
-    return with_columns(frame, {column: _categorical(frame[column]) for column in dims}), dims
+    return tuple(c for c in frame.columns if c not in canonical)
 
 
 class _Collector:
@@ -503,10 +502,22 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
 
     ld, dl = _same_id_type(ld, dl)
     has_revenue = has_gp = False
-    (sp, spend_dims), (ld, lead_dims) = run_together(
-        [lambda: _dims(sp, {c.name for c in TABLES["Spend"]}) if sp is not None else (None, ()),
-         lambda: _dims(ld, {c.name for c in TABLES["Leads"]}) if ld is not None else (None, ())],
-        rows=sum(len(f) for f in (sp, ld) if f is not None))
+    # segments of Spend and of Leads, and the link of each deal to its lead, are independent: side by side
+    # (the longest task first, then one task per dimension column, so two cores share the work evenly)
+    deal_log = _Collector()
+    spend_dims = _dims(sp, {c.name for c in TABLES["Spend"]}) if sp is not None else ()
+    lead_dims = _dims(ld, {c.name for c in TABLES["Leads"]}) if ld is not None else ()
+    columns = [(sp, d) for d in spend_dims] + [(ld, d) for d in lead_dims]
+    linked, *coded = run_together(
+        [lambda: _link_deals(ld, dl, settings, deal_log) if dl is not None else None,
+         *[lambda frame=frame, d=d: _categorical(frame[d]) for frame, d in columns]],
+        rows=sum(len(f) for f in (sp, ld, dl) if f is not None))
+    log.exclusions += deal_log.exclusions
+    log.notes += deal_log.notes
+    # new columns in new frames: the caller's (or a slice's) columns are never written to
+    if sp is not None:
+        sp = with_columns(sp, dict(zip(spend_dims, coded[:len(spend_dims)])))
+    coded_leads = with_columns(ld, dict(zip(lead_dims, coded[len(spend_dims):]))) if ld is not None else None
     if sp is not None:
         if "revenue" in sp.columns:
             has_revenue = bool(sp["revenue"].notna().any())
@@ -517,26 +528,15 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
             spelling = {fold(d): d for d in lead_dims}
             sp = sp.rename(columns={d: spelling[fold(d)] for d in spend_dims if fold(d) in spelling})
             spend_dims = tuple(spelling.get(fold(d), d) for d in spend_dims)
+        ld = coded_leads
     if dl is not None:
-        dl = dl[[c for c in ("lead_id", "date", DAY, "revenue", "gross_profit") if c in dl.columns]].copy()
-        has_revenue, has_gp = _gross_profit(dl, settings, log)
+        dl, position, has_revenue, has_gp, per_lead = linked
         if ld is not None:
-            position = _positions(ld["lead_id"], dl["lead_id"])
-            dl = log.exclude(dl, position < 0, "Deals", "whose lead_id is not in Leads",
-                             "add the missing consultations to Leads, or correct the ids")
-            position = position[position >= 0]
-            dl["lead_date"] = ld["date"].to_numpy()[position]
-            dl[LEAD_DAY] = ld[DAY].to_numpy()[position]
-            dl["days_to_close"] = (dl[DAY].to_numpy() - dl[LEAD_DAY].to_numpy()).astype("float64")
-            early = (dl["days_to_close"] < 0).to_numpy()
-            position = position[~early]
-            dl = log.exclude(dl, early, "Deals", "won before their consultation came in",
-                             "check the won date and the lead's inquiry date")
-            for dim in lead_dims:
-                # by codes: the deal keeps the lead's categories, and no million-row text is built
-                dl[dim] = pd.Categorical.from_codes(ld[dim].cat.codes.to_numpy()[position], dtype=ld[dim].dtype,
-                                                    validate=False)
-            ld, dl[FIRST_DEAL] = _roll_up(ld, dl, position)
+            # by codes: the deal keeps the lead's categories, and no million-row text is built
+            dl = with_columns(dl, {dim: pd.Categorical.from_codes(ld[dim].cat.codes.to_numpy()[position],
+                                                                 dtype=ld[dim].dtype, validate=False)
+                                   for dim in lead_dims})
+            ld = with_columns(ld, per_lead)
     elif ld is not None:
         log.notes.append("No Deals table: deals, conversion and money indicators stay empty")
     if sp is None:
@@ -603,6 +603,33 @@ def _drop_far_future(log: _Collector, **frames: pd.DataFrame | None) -> list[pd.
         for name, f in frames.items()]
 
 
+def _link_deals(leads: pd.DataFrame | None, deals: pd.DataFrame, settings: Settings, log: _Collector
+                ) -> tuple[pd.DataFrame, np.ndarray | None, bool, bool, dict]:
+    """Deals tied to their leads: (deals with lead_date, _lead_day, days_to_close and _first_deal; each
+    deal's row in Leads; has revenue; has gross profit; the per-lead roll-up columns).
+
+    Deals whose lead is unknown or that were won before the inquiry are excluded (counted in ``log``).
+    """
+    deals = deals[[c for c in ("lead_id", "date", DAY, "revenue", "gross_profit") if c in deals.columns]].copy()
+    has_revenue, has_gp = _gross_profit(deals, settings, log)
+    if leads is None:
+        return deals, None, has_revenue, has_gp, {}
+    position = _positions(leads["lead_id"], deals["lead_id"])
+    deals = log.exclude(deals, position < 0, "Deals", "whose lead_id is not in Leads",
+                        "add the missing consultations to Leads, or correct the ids")
+    position = position[position >= 0]
+    lead_day = leads[DAY].to_numpy()[position]
+    days_to_close = (deals[DAY].to_numpy() - lead_day).astype("float64")
+    early = days_to_close < 0
+    deals = with_columns(deals, {"lead_date": leads["date"].to_numpy()[position], LEAD_DAY: lead_day,
+                                 "days_to_close": days_to_close})
+    deals = log.exclude(deals, early, "Deals", "won before their consultation came in",
+                        "check the won date and the lead's inquiry date")
+    position = position[~early]
+    per_lead, first = _roll_up(len(leads), deals, position)
+    return with_columns(deals, {FIRST_DEAL: first}), position, has_revenue, has_gp, per_lead
+
+
 def _positions(lead_ids: pd.Series, deal_ids: pd.Series) -> np.ndarray:
     """Each deal's row in Leads (-1 where its lead_id is not there).
 
@@ -632,14 +659,13 @@ def _positions(lead_ids: pd.Series, deal_ids: pd.Series) -> np.ndarray:
     return pd.Index(lead_ids).get_indexer(deal_ids)
 
 
-def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame, position: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+def _roll_up(n: int, deals: pd.DataFrame, position: np.ndarray) -> tuple[dict, np.ndarray]:
     """Per lead: first won date, days to close, number of deals, revenue and gross profit; and per
     deal whether it is its lead's first (earliest; the first listed among same-day deals).
 
     ``position`` is each deal's row in ``leads``; sums are bincounts over it and the first deal is
     the earliest after one sort, so a million leads cost a few array passes.
     """
-    n = len(leads)
     n_deals = np.bincount(position, minlength=n)
     close = deals["days_to_close"].to_numpy()
     # the first deal of each lead: one sort on lead then days to close, packed into a single integer key
@@ -666,4 +692,4 @@ def _roll_up(leads: pd.DataFrame, deals: pd.DataFrame, position: np.ndarray) -> 
         added[money] = total
     is_first = np.zeros(len(deals), dtype=bool)
     is_first[first] = True
-    return with_columns(leads, added), is_first
+    return added, is_first

@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import Dataset, day_numbers
 from .errors import InputError
-from .query import make_query, period_start, select
+from .query import make_query, periods_of, select
 from .segments import segment_figures
 from .grouping import Groups, KeySpace
-from .stability import RULE_WORDS, _chart, _periods, assess
+from .stability import RULE_WORDS, _periods, assess_rows
 
 DEFAULT_DIMS = ("category", "store", "price_tier")
 PORTFOLIO_COLUMNS = ("consultations", "spend", "consult_cost", "cost_allocated", "conversion_rate", "conversion_low",
@@ -64,7 +64,7 @@ def _allocate_spend(data: Dataset, figures: pd.DataFrame, dims: list[str], start
 
 
 def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tuple[list[float], list[str]]:
-    """Weekly volume chart per unit, judged over the last 8 weeks."""
+    """Weekly volume chart per unit, judged over the last 8 weeks (all units' charts at once)."""
     sel = select(data, query)
     leads = sel.leads
     first = pd.Timestamp(query.start) if query.start else leads["date"].min()
@@ -73,30 +73,25 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
     if len(weeks) < 2:
         return [np.nan] * len(units), ["fewer than 2 whole weeks"] * len(units)
     # one units × weeks table of counts by integer codes (no text keys for a million rows)
-    leads = leads.assign(week=period_start(leads["date"], "week", week_start=data.settings.week_start))
-    space = KeySpace([leads], (*dims, "week"))
-    counts = Groups(space, [space.codes(leads)])
-    present = np.flatnonzero(counts.count(space.codes(leads)) > 0)
-    table = counts.label_frame(present).assign(n=counts.count(space.codes(leads))[present])
-    table[list(dims)] = table[list(dims)].astype(str)
-    grid = table.pivot_table(index=list(dims), columns="week", values="n", aggfunc="sum", fill_value=0)
-    grid = grid.reindex(columns=weeks, fill_value=0)
-    stable, text = [], []
-    for values in units[dims].astype(str).itertuples(index=False):
-        key = tuple(values) if len(dims) > 1 else values[0]
-        row = grid.loc[key] if key in grid.index else pd.Series(0.0, index=weeks)
-        series = pd.DataFrame({"date": weeks, "value": np.asarray(row, dtype="float64"), "n": np.nan})
-        chart, _ = _chart(series, rate=False, method="nelson", window=8, floor_zero=True)
-        chart.attrs["period"] = "week"
-        verdict = assess(chart)
-        stable.append(1.0 if verdict.stable else 0.0)
-        if verdict.stable:
-            text.append("stable weekly volume")
-        else:
-            latest = max(((max(dates), rule) for rule, dates in verdict.sustained.items()), default=None)
-            text.append(f"unstable weekly volume: {RULE_WORDS[latest[1]]} on {latest[0]:%Y-%m-%d}" if latest
-                        else "unstable weekly volume")
-    return stable, text
+    space = KeySpace([leads], tuple(dims))
+    codes = space.codes(leads)
+    week = (periods_of(data, "leads", leads, "week") - int(day_numbers(pd.Series(weeks[:1]))[0])) // 7
+    inside = (week >= 0) & (week < len(weeks))
+    counts = Groups(space, [codes])
+    index = counts.index(codes[inside])
+    grid = np.bincount(index * len(weeks) + week[inside], minlength=counts.size * len(weeks)
+                       ).reshape(counts.size, len(weeks))
+    present = np.flatnonzero(counts.count(codes) > 0)
+    labels = counts.label_frame(present).astype(str).assign(_row=present)
+    rows = units[dims].astype(str).merge(labels, on=list(dims), how="left")["_row"]
+    series = np.zeros((len(units), len(weeks)))
+    known = rows.notna().to_numpy()
+    series[known] = grid[rows[known].astype(np.int64).to_numpy()]
+    stable, rules, where = assess_rows(series, window=8)
+    text = ["stable weekly volume" if ok else
+            f"unstable weekly volume: {RULE_WORDS[rule]} on {weeks[at]:%Y-%m-%d}" if rule else "unstable weekly volume"
+            for ok, rule, at in zip(stable, rules, where)]
+    return [1.0 if ok else 0.0 for ok in stable], text
 
 
 def portfolio(data: Dataset, *, dims: Any = None, start: Any = None, end: Any = None, filter: Any = None

@@ -247,13 +247,14 @@ def _per_period(key: np.ndarray, wanted: np.ndarray, weights: np.ndarray | None 
     """Rows (or the sum of ``weights``) per wanted period; ``key`` and ``wanted`` are period day numbers."""
     if not len(wanted):
         return np.zeros(0)
-    low, high = int(wanted.min()), int(wanted.max())
-    inside = (key >= low) & (key <= high)
-    if not inside.all():
-        key = key[inside]
-        weights = weights[inside] if weights is not None else None
-    counts = np.bincount(key - low, weights=weights, minlength=high - low + 1)
-    return counts[wanted - low].astype("float64")
+    if not len(key):
+        return np.zeros(len(wanted))
+    # count over the keys' own range (no masking of a million rows), then read off the wanted periods
+    low, high = int(key.min()), int(key.max())
+    counts = np.bincount(key - low, weights=weights, minlength=high - low + 1).astype("float64")
+    position = wanted.astype(np.int64) - low
+    inside = (position >= 0) & (position <= high - low)
+    return np.where(inside, counts[np.clip(position, 0, high - low)], 0.0)
 
 
 def _table_series(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -431,6 +432,75 @@ def _sustained(scores: np.ndarray, first: int) -> bool:
         if not _clustered(_rule_matrix(neutral).any(axis=1), first):
             return False  # the signal rests on one period: a single-day swing, not a change
     return True
+
+
+def _rule_matrix_rows(z: np.ndarray) -> np.ndarray:
+    """:func:`_rule_matrix` for many series at once: series × points × rules (rows of ``z`` are series)."""
+    n_series, n = z.shape
+    out = np.zeros((n_series, n, len(RUN_RULES)), dtype=bool)
+    valid = np.isfinite(z)
+    filled = np.where(valid, z, 0.0)
+    for j, (window, needed, distance) in enumerate(RUN_RULES.values()):
+        if n < window:
+            continue
+        for side in (1.0, -1.0):
+            beyond = valid & (side * filled > distance)
+            totals = np.cumsum(np.pad(beyond.astype(np.int64), ((0, 0), (1, 0))), axis=1)
+            count = np.full((n_series, n), -1)
+            count[:, window - 1:] = totals[:, window:] - totals[:, :-window]
+            out[:, :, j] |= (count >= needed) & beyond
+    return out
+
+
+def _clustered_rows(flags: np.ndarray, first: int) -> np.ndarray:
+    """:func:`_clustered` for each row of a series × points matrix of flags."""
+    totals = np.cumsum(np.pad(flags.astype(np.int64), ((0, 0), (1, 0))), axis=1)
+    ends = np.arange(flags.shape[1])
+    count = totals[:, ends + 1] - totals[:, np.maximum(ends + 1 - CLUSTER_SPAN, 0)]
+    return ((count >= CLUSTER_POINTS) & (ends >= first)).any(axis=1)
+
+
+def assess_rows(values: np.ndarray, *, window: int) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+    """:func:`assess` of the XmR chart (Nelson's moving-range drop) of every row of ``values`` at once.
+
+    ``values`` is series × periods of whole counts (a portfolio's units × weeks). Returns, per
+    series, whether it is stable, and for unstable ones the rule and period position of the latest
+    signal behind the verdict (None and -1 for stable ones) — what :func:`assess` and
+    :func:`xmr_limits` give one series at a time (``tests/calc/test_stability.py`` checks both agree).
+    """
+    x = np.asarray(values, dtype="float64")
+    n_series, n = x.shape
+    ranges = np.abs(np.diff(x, axis=1))
+    mr_bar = ranges.mean(axis=1)
+    keep = ranges <= NELSON_MR_CUTOFF * mr_bar[:, None]
+    sigma = (ranges * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1) / D2
+    usable = np.isfinite(sigma) & (sigma > 0)
+    # the centre leaves out points beyond median ± 3σ̂, as xmr_limits does
+    typical = np.where(usable[:, None], np.abs(x - np.median(x, axis=1)[:, None]) <= 3 * sigma[:, None], True)
+    count = typical.sum(axis=1)
+    centre = np.where(count > 0, (x * typical).sum(axis=1) / np.maximum(count, 1), x.mean(axis=1))
+    z = np.where(usable[:, None], (x - centre[:, None]) / np.where(usable, sigma, 1.0)[:, None], np.nan)
+    first = max(n - window, 0)
+    fired = _rule_matrix_rows(z)
+    sustained = _clustered_rows(fired.any(axis=2), first)
+    for i in range(max(first - CLUSTER_SPAN, 0), n):  # must survive putting any one period on the centre line
+        rows = np.flatnonzero(sustained)
+        if not len(rows):
+            break
+        neutral = z[rows].copy()
+        neutral[:, i] = 0.0
+        sustained[rows[~_clustered_rows(_rule_matrix_rows(neutral).any(axis=2), first)]] = False
+    names = list(RUN_RULES)
+    rules: list[str | None] = [None] * n_series
+    where = np.full(n_series, -1)
+    for row in np.flatnonzero(sustained):
+        flagged = fired[row].any(axis=1)
+        start = first if flagged[first:].any() else max(first - CLUSTER_SPAN, 0)
+        hits = np.flatnonzero(flagged[start:]) + start
+        if len(hits):
+            where[row] = hits[-1]
+            rules[row] = max(names[j] for j in np.flatnonzero(fired[row, hits[-1]]))
+    return ~sustained, rules, where
 
 
 def _by_rule(chart: pd.DataFrame, rows: np.ndarray) -> dict[str, list[pd.Timestamp]]:

@@ -153,3 +153,35 @@ def test_options_are_validated():
         make_cycle_options(horizon_periods=-1)
     with pytest.raises(InputError, match="measure"):
         make_cycle_options(measure="profit")
+
+
+def test_all_segments_at_once_equal_one_segment_at_a_time():
+    """project_development fits and projects every segment in one pass; the result must be what the
+    one-triangle functions give segment by segment (own factors where a segment has min_deals deals
+    behind them, pooled factors elsewhere, Bornhuetter–Ferguson for young cohorts)."""
+    from calc import synthetic
+    from calc.chainladder import merge_fits, project_development
+
+    business = synthetic.generate(seed=4, daily_spend=900.0)
+    data = calc.prepare(business.spend, business.leads, business.deals)
+    dev = analyse_cycle(data, make_query(by="channel,province"), period="month", horizon_periods=12).development
+    assert len(dev.segments) > 10
+    options = dict(horizon=12, tail_factor=1.02, min_deals=10, min_consultations=100, young_share=0.5)
+    for measure in ("deals", "converted", "gross_profit"):
+        together = project_development(dev, measure, **options)
+        cumulative, counts = dev.cumulative(measure), dev.cumulative("converted" if measure == "converted" else "deals")
+        pooled = fit_factors(np.where(dev.observed, np.nansum(cumulative, axis=0), np.nan), dev.complete)
+        for s in range(len(dev.segments)):
+            enough = ((fit_factors(counts[s], dev.complete).volume >= 10) & (dev.consultations[s].sum() >= 100)) \
+                | ~pooled.backed
+            fit = merge_fits(fit_factors(cumulative[s], dev.complete), pooled, enough)
+            alone = project(cumulative[s], dev.observed, dev.complete, fit, horizon=12, tail_factor=1.02,
+                            exposure=dev.consultations[s], young_share=0.5)
+            ultimate, values = alone.ultimate, alone.values
+            if measure == "converted":
+                ultimate = np.minimum(ultimate, dev.consultations[s])
+                values = np.minimum(values, dev.consultations[s][:, None])
+            assert np.allclose(together.ultimate[s], ultimate, equal_nan=True, rtol=1e-12)
+            assert np.allclose(together.values[s], values, equal_nan=True, rtol=1e-12)
+            assert np.allclose(together.mse[s], alone.mse, equal_nan=True, rtol=1e-9)
+            assert together.total_mse[s] == pytest.approx(alone.total_mse, rel=1e-9, nan_ok=True)

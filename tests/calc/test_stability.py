@@ -253,3 +253,28 @@ def test_an_unstable_verdict_names_a_cluster_that_began_before_the_window():
     assert not verdict.stable
     assert [d.strftime("%Y-%m-%d") for d in verdict.sustained["beyond_3_sigma"]] == \
         ["2024-02-26", "2024-03-04", "2024-03-11", "2024-03-18"]
+
+
+def test_assessing_many_series_at_once_matches_one_at_a_time():
+    """assess_rows (the portfolio's all-units verdict) equals assess(_chart(...)) series by series,
+    on stable, shifted, spiked, flat and sparse weekly counts."""
+    from calc.stability import _chart, assess_rows
+
+    rng = np.random.default_rng(5)
+    weeks = pd.date_range("2024-01-01", periods=30, freq="W-MON")
+    rows = [rng.poisson(lam, 30) for lam in (0.3, 2, 5, 20, 60) for _ in range(40)]
+    rows += [np.r_[rng.poisson(10, 22), rng.poisson(18, 8)] for _ in range(40)]      # late shift up
+    rows += [np.r_[rng.poisson(10, 25), [40], rng.poisson(10, 4)] for _ in range(20)]  # one spike
+    rows += [np.full(30, 7), np.zeros(30), np.r_[np.zeros(29), [5]]]
+    values = np.array(rows, dtype=float)
+    stable, rules, where = assess_rows(values, window=8)
+    assert 0 < (~stable).sum() < len(values)  # both verdicts occur
+    for row, ok, rule, at in zip(values, stable, rules, where):
+        chart, _ = _chart(pd.DataFrame({"date": weeks, "value": row, "n": np.nan}), rate=False, method="nelson",
+                          window=8, floor_zero=True)
+        chart.attrs["period"] = "week"
+        verdict = assess(chart)
+        assert verdict.stable == ok
+        if not ok:
+            latest = max((max(dates), name) for name, dates in verdict.sustained.items())
+            assert (weeks[at], rule) == latest
