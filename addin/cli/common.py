@@ -68,30 +68,6 @@ def parse_settings(items: list[str] | None, as_of: str | None = None) -> dict[st
     return settings
 
 
-#: Modules the analyses import on first use (scipy's optimiser and special functions take ~0.4 s to import).
-ANALYSIS_IMPORTS = ("scipy.special", "scipy.optimize")
-
-
-def import_in_background(modules: tuple[str, ...] = ANALYSIS_IMPORTS) -> None:
-    """Start importing ``modules`` on a daemon thread while the main thread reads files.
-
-    Reading Parquet and CSV releases the GIL, so the import runs alongside it; when an analysis
-    imports the module itself, Python's import lock makes it wait for (or reuse) this import.
-    A module that is not installed is left to the code that needs it to report.
-    """
-    import importlib
-    import threading
-
-    def load() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                pass
-
-    threading.Thread(target=load, name="cycle-roi-imports", daemon=True).start()
-
-
 def load_dataset(spend: Path | None, leads: Path | None, deals: Path | None, maps: list[str] | None = None,
                  settings: list[str] | None = None, as_of: str | None = None) -> calc.Dataset:
     """Read the files and prepare them; file notes (e.g. a missing header row) travel with errors."""

@@ -11,8 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..report import SECTIONS, TargetLockedError, write_report
 from ..report.labels import LANGUAGES
-from .common import (AsOfOpt, DealsOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt, app, err, friendly, import_in_background,
-                     load_dataset, out)
+from .common import AsOfOpt, DealsOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt, app, err, friendly, load_dataset, out
 
 OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Workbook to write (.xlsx).")]
 LanguageOpt = Annotated[Optional[str], typer.Option(
@@ -57,7 +56,6 @@ def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, de
     Any one file may be missing: the sheets that need it say so instead of failing.
     """
     check_language(language)
-    import_in_background()
     data = load_dataset(spend, leads, deals, map, setting, as_of)
     with progress_bar(len(SECTIONS) + 1, "Building report") as step:
         try:
