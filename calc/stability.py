@@ -51,6 +51,7 @@ import pandas as pd
 from .dataset import Dataset, day_numbers
 from .errors import InputError
 from .parsing import parse_dates, parse_numbers
+from .memo import kept
 from .query import make_query, period_start, periods_of, select
 
 #: Western Electric rules: name -> (window, points needed in the window, distance from centre in σ).
@@ -222,13 +223,11 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
                          fix="widen the date range" + (" or lower horizon_days" if measure == "conversion" else ""))
     # rows per period by counting day numbers: no hashing of a million dates
     wanted = day_numbers(pd.Series(index))
-    key = periods_of(data, "leads", leads, period)
-    volume = _per_period(key, wanted)
+    volume = _per_period(data, "leads", leads, period, wanted)
     if measure == "volume":
         return pd.DataFrame({"date": index, "value": volume, "n": volume})
     if measure == "cost":
-        spend = sel.spend
-        spent = _per_period(periods_of(data, "spend", spend, period), wanted, spend["cost"].to_numpy(dtype="float64"))
+        spent = _per_period(data, "spend", sel.spend, period, wanted, "cost")
         with np.errstate(invalid="ignore", divide="ignore"):
             value = np.where(volume > 0, spent / np.where(volume > 0, volume, 1.0), np.nan)
         empty = int(np.isnan(value).sum())
@@ -236,25 +235,39 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
             notes.append(f"{empty} {period}s without consultations have no consultation cost and are left out")
         out = pd.DataFrame({"date": index, "value": value, "n": volume})
         return out.loc[out["value"].notna()].reset_index(drop=True)
-    closed = (leads["days_to_close"] <= horizon).to_numpy(dtype="float64")
-    out = pd.DataFrame({"date": index, "n": volume, "x": _per_period(key, wanted, closed)})
+    closed = _per_period(data, "leads", leads, period, wanted, f"closed within {horizon}")
+    out = pd.DataFrame({"date": index, "n": volume, "x": closed})
     out = out.loc[out["n"] > 0].reset_index(drop=True)
     out["value"] = out["x"] / out["n"]
     return out
 
 
-def _per_period(key: np.ndarray, wanted: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Rows (or the sum of ``weights``) per wanted period; ``key`` and ``wanted`` are period day numbers."""
-    if not len(wanted):
-        return np.zeros(0)
-    if not len(key):
-        return np.zeros(len(wanted))
-    # count over the keys' own range (no masking of a million rows), then read off the wanted periods
-    low, high = int(key.min()), int(key.max())
-    counts = np.bincount(key - low, weights=weights, minlength=high - low + 1).astype("float64")
+def _per_period(data: Dataset, table: str, frame: pd.DataFrame, period: str, wanted: np.ndarray,
+                what: str = "rows") -> np.ndarray:
+    """Rows, spend (``"cost"``) or consultations closed within h days (``"closed within h"``) per
+    wanted period (day numbers of period starts) of ``frame``, one of ``data``'s tables or a selection
+    of its rows. Totals per period of a whole table are made once per dataset."""
+    def totals() -> tuple[int, np.ndarray]:
+        key = periods_of(data, table, frame, period)
+        if not len(key):
+            return 0, np.zeros(1)
+        if what == "cost":
+            weights = frame["cost"].to_numpy(dtype="float64")
+        elif what.startswith("closed within "):
+            weights = (frame["days_to_close"] <= int(what.rsplit(" ", 1)[1])).to_numpy(dtype="float64")
+        else:
+            weights = None
+        # count over the keys' own range (no masking of a million rows), then read off the wanted periods
+        low = int(key.min())
+        counts = np.bincount(key - low, weights=weights).astype("float64")
+        counts.flags.writeable = False
+        return low, counts
+
+    low, counts = kept(data.memo, ("per period", table, period, what), totals) if frame is getattr(data, table) \
+        else totals()
     position = wanted.astype(np.int64) - low
-    inside = (position >= 0) & (position <= high - low)
-    return np.where(inside, counts[np.clip(position, 0, high - low)], 0.0)
+    inside = (position >= 0) & (position < len(counts))
+    return np.where(inside, counts[np.clip(position, 0, len(counts) - 1)], 0.0)
 
 
 def _table_series(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
