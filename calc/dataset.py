@@ -663,33 +663,36 @@ def _roll_up(n: int, deals: pd.DataFrame, position: np.ndarray) -> tuple[dict, n
     """Per lead: first won date, days to close, number of deals, revenue and gross profit; and per
     deal whether it is its lead's first (earliest; the first listed among same-day deals).
 
-    ``position`` is each deal's row in ``leads``; sums are bincounts over it and the first deal is
-    the earliest after one sort, so a million leads cost a few array passes.
+    ``position`` is each deal's row in ``leads``. The deals are sorted once by lead, then days to
+    close, then their own row; the first of each lead's run is its first deal and the money is
+    summed over the runs, so only the deals (a tenth of the leads or fewer) are worked through.
     """
     n_deals = np.bincount(position, minlength=n)
     close = deals["days_to_close"].to_numpy()
-    # the first deal of each lead: one sort on lead then days to close, packed into a single integer key
-    order = np.argsort(position.astype(np.int64) * (int(close.max()) + 1 if len(close) else 1) + close.astype(np.int64),
-                       kind="stable")
-    first = order[np.r_[True, position[order][1:] != position[order][:-1]]] if len(order) else order
-    first_lead = position[first]
+    m = len(close)
+    span = int(close.max()) + 1 if m else 1
+    if m and (int(position.max()) + 1) * span * m < 2**62:  # lead, days and row packed in one integer: a plain sort
+        order = np.sort((position.astype(np.int64) * span + close.astype(np.int64)) * m + np.arange(m)) % m
+    else:
+        order = np.lexsort((np.arange(m), close, position))
+    lead = position[order]
+    starts = np.flatnonzero(np.r_[True, lead[1:] != lead[:-1]]) if m else np.zeros(0, dtype=np.int64)
+    first, first_lead = order[starts], lead[starts]
     days = np.full(n, np.nan)
     days[first_lead] = close[first]
     won = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     won[first_lead] = deals["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)[first]
     added = {"won_date": won.view("datetime64[ns]"), "days_to_close": days, "n_deals": n_deals}
     for money in ("revenue", "gross_profit"):
-        values = deals[money].to_numpy(dtype=np.float64)
+        values = deals[money].to_numpy(dtype=np.float64)[order]
         known = ~np.isnan(values)
-        if known.all():  # the usual case: every deal has its amount
-            total, amounts = np.bincount(position, weights=values, minlength=n), n_deals
-        else:
-            total = np.bincount(position[known], weights=values[known], minlength=n)
-            amounts = np.bincount(position[known], minlength=n)
-        total = total.astype(np.float64, copy=False)  # bincount of nothing gives integers
-        # min_count=1: "no amount known" stays apart from "amounts summing to 0"
-        total[amounts == 0] = np.nan
+        total = np.full(n, np.nan)
+        if m:
+            sums = np.add.reduceat(np.where(known, values, 0.0), starts)
+            # min_count=1: "no amount known" stays apart from "amounts summing to 0"
+            sums[np.add.reduceat(known.astype(np.int64), starts) == 0] = np.nan
+            total[first_lead] = sums
         added[money] = total
-    is_first = np.zeros(len(deals), dtype=bool)
+    is_first = np.zeros(m, dtype=bool)
     is_first[first] = True
     return added, is_first

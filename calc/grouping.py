@@ -161,15 +161,18 @@ class Groups:
     def median(self, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Median per group of the known values.
 
-        Whole numbers in a short range (days to close) are counted into a groups × values histogram
-        and the middle is read off its running sum; anything else is sorted by group then value.
+        Whole numbers (days to close) are counted into a groups × values histogram when it is small
+        and the middle is read off its running sum, or sorted as one packed integer (group, value);
+        anything else is sorted by group then value.
         """
         values = np.asarray(values, dtype=np.float64)
         known = ~np.isnan(values)
         idx, vals = self.index(codes)[known], values[known]
         if len(vals) and (vals == np.floor(vals)).all():
             low, span = int(vals.min()), int(vals.max() - vals.min()) + 1
-            if self.size * span <= 4_000_000:
+            # a groups × values histogram costs a few passes over its cells, a sort n·log n over the
+            # values: the histogram only pays when it has few cells for the values it holds
+            if self.size * span <= 8 * len(vals):
                 return self._median_by_histogram(idx, (vals - low).astype(np.int64), span) + low
             if self.size * span < 2**62:  # group and value packed in one integer: one plain sort
                 packed = np.sort(idx.astype(np.int64) * span + (vals - low).astype(np.int64))
