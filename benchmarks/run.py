@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import importlib.util
 import json
 import os
 import platform
@@ -27,6 +26,7 @@ SHARED_BENCH = REPO.parent / "shared" / "bench"
 sys.path.insert(0, str(HERE))
 
 import workload  # noqa: E402  (benchmarks/workload.py)
+from engine import median_seconds  # noqa: E402  (benchmarks/engine.py)
 
 TARGETS = {  # issue 6: the ratio each figure must stay within
     "calc_vs_polars": 1.5, "growth_5m_vs_1m": 5.5, "peak_memory_mib_1m": 1024,
@@ -34,21 +34,11 @@ TARGETS = {  # issue 6: the ratio each figure must stay within
 }
 
 
-#: Seconds to let the machine settle before each engine is timed. polars' worker threads stay busy for
-#: a moment after its last query: measured right after it, the calc workload ran 25 % slower on this
-#: 2-core machine (0.504 s vs 0.399 s after a 2 s pause), and the reverse holds for polars.
-SETTLE_S = 1.0
-
-
-def median_seconds(fn, reps: int) -> float:
-    time.sleep(SETTLE_S)
-    fn()  # warm-up: imports, caches, page cache
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def engine_seconds(kind: str, folder: Path, n: int, reps: int) -> float:
+    """Median seconds of one engine's workload, timed in a fresh process (see engine.py for why)."""
+    result = subprocess.run([sys.executable, str(HERE / "engine.py"), kind, str(folder), str(n), str(reps)],
+                            capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().split("=")[-1])
 
 
 def ensure_data(folder: Path, sizes: list[int]) -> None:
@@ -57,20 +47,6 @@ def ensure_data(folder: Path, sizes: list[int]) -> None:
         env = {**os.environ, "BENCH_DATA": str(folder)}
         subprocess.run([sys.executable, str(SHARED_BENCH / "make_data.py"), *map(str, missing or sizes[:1])],
                        check=True, env=env)
-
-
-def reference_module(folder: Path):
-    spec = importlib.util.spec_from_file_location("reference_polars", SHARED_BENCH / "reference_polars.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.D = str(folder)
-    return module
-
-
-def reference_run(ref, n: int) -> None:
-    data = ref.load(n)
-    for step in ref.STEPS.values():
-        step(*data)
 
 
 def peak_memory_mib(folder: Path, n: int) -> float:
@@ -175,17 +151,20 @@ def report_process(folder: Path, n: int, out: Path, reps: int) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=3, help="timed runs per process (after one warm-up run)")
+    parser.add_argument("--rounds", type=int, default=3, help="polars/Cycle ROI process pairs per size")
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("BENCH_DATA", REPO / "bench-data")))
     parser.add_argument("--extras-at", type=int, default=1_000_000, help="size for the Excel-side measurements")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     ensure_data(args.data, args.sizes)
-    ref = reference_module(args.data)
     rows, summary = [], {}
     for n in args.sizes:
-        polars_s = median_seconds(lambda: reference_run(ref, n), args.reps)
-        calc_s = median_seconds(lambda: workload.run(args.data, n), args.reps)
+        # alternate the engines over a few rounds: this machine's speed drifts by ±15 % over a minute
+        rounds = [(engine_seconds("polars", args.data, n, args.reps), engine_seconds("calc", args.data, n, args.reps))
+                  for _ in range(args.rounds)]
+        polars_s = statistics.median(r[0] for r in rounds)
+        calc_s = statistics.median(r[1] for r in rounds)
         row = {"n": n, "polars_s": polars_s, "calc_s": calc_s, "calc_vs_polars": calc_s / polars_s,
                "peak_memory_mib": peak_memory_mib(args.data, n)}
         report_s = report_process(args.data, n, args.data / f"report_{n}.xlsx", args.reps)

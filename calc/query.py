@@ -113,8 +113,8 @@ def period_days(days: np.ndarray, period: str, *, week_start: str = "monday") ->
     [19754, 19783]
     """
     days = np.asarray(days)
-    if period == "day":  # a day is its own period
-        return days
+    if period == "day":  # a day is its own period (a view: marking it read-only leaves the table's column alone)
+        return days.view()
     missing = days == NO_DAY
     present = days[~missing] if missing.any() else days
     if not len(present):
