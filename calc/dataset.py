@@ -27,7 +27,7 @@ import pandas as pd
 from .errors import Exclusion, InputError, describe_rows, sheet_rows
 from .filters import BLANK
 from .parallel import run_together
-from .parsing import EXCEL_ERRORS, parse_dates, parse_numbers
+from .parsing import DATE_FIX, EXCEL_ERRORS, FIRST_PLAUSIBLE, LAST_PLAUSIBLE, parse_dates, parse_numbers
 from .schema import TABLES, fold, missing_required, resolve_columns
 from .settings import Settings
 
@@ -192,15 +192,15 @@ def _drop_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
     Numeric and date columns go first: they rule out almost every row cheaply, so text columns are
     only looked at for the few rows still in question.
     """
-    candidates = np.arange(len(frame))
+    candidates = None  # every row, until the first column rules most of them out
     order = sorted(frame.columns, key=lambda c: pd.api.types.is_object_dtype(frame[c].dtype)
                    or pd.api.types.is_string_dtype(frame[c].dtype))
     for column in order:
-        values = frame[column].iloc[candidates]
+        values = frame[column] if candidates is None else frame[column].iloc[candidates]
         blank = values.isna().to_numpy()
         if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
             blank = blank | values.astype(object).map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(bool)
-        candidates = candidates[blank]
+        candidates = np.flatnonzero(blank) if candidates is None else candidates[blank]
         if not len(candidates):
             return frame
     return frame.drop(index=frame.index[candidates])
@@ -329,13 +329,30 @@ class _Collector:
 def _read_dates(frame: pd.DataFrame, table: str, settings: Settings, log: _Collector) -> pd.DataFrame:
     column = frame["date"]
     if pd.api.types.is_datetime64_dtype(column.dtype):  # already dates (Parquet, a datetime column): one pass
-        (dates, days), note = _midnight(column), None
+        try:
+            (dates, days), note = _midnight(column), None
+        except _OutOfRange as exc:  # the same error text parses would give for such a date typed as text
+            shown = pd.Series(column.to_numpy()[exc.positions]).dt.strftime("%Y-%m-%d").unique()[:3]
+            count = len(exc.positions)
+            raise InputError(table, "date", f"{count} value{'s are' if count > 1 else ' is'} not a date: "
+                             + ", ".join(f"'{v}'" for v in shown),
+                             rows=sheet_rows(frame.index.to_numpy()[exc.positions[:5]]), fix=DATE_FIX) from None
     else:
         dates, note = parse_dates(column, table=table, column="date", ambiguous=settings.ambiguous_dates)
         days = day_numbers(dates)
     if note:
         log.notes.append(note)
     return with_columns(frame, {"date": dates, DAY: days})
+
+
+#: The days a date may fall on: the window parse_dates accepts (a year outside it is a typo).
+_FIRST_DAY, _LAST_DAY = (int(d.astype("datetime64[D]").astype(np.int64)) for d in (FIRST_PLAUSIBLE, LAST_PLAUSIBLE))
+
+
+class _OutOfRange(ValueError):
+    def __init__(self, positions: np.ndarray) -> None:
+        super().__init__("dates out of range")
+        self.positions = positions
 
 
 def _midnight(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -345,9 +362,17 @@ def _midnight(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     >>> [str(d)[:19] for d in dates], days.tolist()
     (['2024-03-01T00:00:00', 'NaT'], [19783, -2147483648])
     """
-    ns = dates.to_numpy(dtype="datetime64[ns]").view("int64")
-    days = ns // _DAY_NS
-    missing = ns == np.iinfo(np.int64).min
+    values = dates.to_numpy()
+    unit, _ = np.datetime_data(values.dtype)  # Parquet dates arrive in ms: divide in their own unit, no ns copy
+    per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": _DAY_NS}.get(unit)
+    if per_day is None:
+        values, per_day = values.astype("datetime64[ns]"), _DAY_NS
+    ticks = values.view("int64")
+    days = ticks // per_day
+    missing = ticks == np.iinfo(np.int64).min
+    outside = ~missing & ((days < _FIRST_DAY) | (days > _LAST_DAY))
+    if outside.any():
+        raise _OutOfRange(np.flatnonzero(outside))
     midnight = days * _DAY_NS
     if missing.any():
         midnight[missing] = np.iinfo(np.int64).min
@@ -641,8 +666,9 @@ def _positions(lead_ids: pd.Series, deal_ids: pd.Series) -> np.ndarray:
     if ids.dtype.kind in "iu" and wanted.dtype.kind in "iu" and len(ids):
         low, high = int(ids.min()), int(ids.max())
         if high - low < 4 * len(ids) + 1024:  # ids fill most of their range: a direct lookup table
-            lookup = np.full(high - low + 1, -1, dtype=np.int64)
-            lookup[ids - low] = np.arange(len(ids))
+            row_type = np.int32 if len(ids) < 2**31 else np.int64  # half the memory of a million-entry table
+            lookup = np.full(high - low + 1, -1, dtype=row_type)
+            lookup[ids - low] = np.arange(len(ids), dtype=row_type)
             inside = (wanted >= low) & (wanted <= high)
             position = np.full(len(wanted), -1, dtype=np.int64)
             position[inside] = lookup[wanted[inside] - low]

@@ -51,6 +51,11 @@ def _serial_to_date(value: float) -> dt.date | None:
     return (_EXCEL_EPOCH + np.timedelta64(days, "D")).astype(dt.date)
 
 
+#: A year outside this window is a typo or a mis-read number, and would overflow day arithmetic.
+FIRST_PLAUSIBLE, LAST_PLAUSIBLE = np.datetime64("1950-01-01"), np.datetime64("2150-12-31")
+DATE_FIX = "type dates between 1950 and 2150 as 2024-03-01 (or an Excel date), and clear text such as totals or notes"
+
+
 def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = "day_first"
                 ) -> tuple[pd.Series, str | None]:
     """A column of dates as datetime64 (midnight, tz-naive), and a note when the order was assumed.
@@ -69,6 +74,13 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
         out = values
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_localize(None)
+        days = out.to_numpy().astype("datetime64[D]")  # in the column's own unit: no overflow before the check
+        implausible = np.flatnonzero(~np.isnat(days) & ((days < FIRST_PLAUSIBLE) | (days > LAST_PLAUSIBLE)))
+        if len(implausible):
+            shown = ", ".join(f"'{v}'" for v in pd.unique(days[implausible].astype(str))[:3])
+            count = len(implausible)
+            raise InputError(table, column, f"{count} value{'s are' if count > 1 else ' is'} not a date: {shown}",
+                             rows=sheet_rows(values.index.to_numpy()[implausible[:5]]), fix=DATE_FIX)
         return out.dt.normalize().astype("datetime64[ns]"), None
 
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -149,16 +161,14 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
             else:
                 parsed[i] = value.tz_localize(None).normalize().to_datetime64() if value.tzinfo else \
                     value.normalize().to_datetime64()
-    # A year outside this window is a typo or a mis-read number, and would overflow day arithmetic.
-    implausible = np.flatnonzero((parsed < np.datetime64("1950-01-01")) | (parsed > np.datetime64("2150-12-31")))
+    implausible = np.flatnonzero((parsed < FIRST_PLAUSIBLE) | (parsed > LAST_PLAUSIBLE))
     bad.extend(int(i) for i in implausible if not np.isnat(parsed[i]))
     if bad:
         example = ", ".join(f"'{uniques[i]}'" for i in bad[:3])
         count = int(np.isin(codes, bad).sum())
         raise InputError(table, column, f"{count} value{'s are' if count > 1 else ' is'} not a date: {example}",
                          rows=_positions(codes, bad),
-                         fix="type dates between 1950 and 2150 as 2024-03-01 (or an Excel date), "
-                             "and clear text such as totals or notes")
+                         fix=DATE_FIX)
     if not len(uniques):
         return pd.Series(np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]"), index=index), note
     out = np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.datetime64("NaT"))

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -251,6 +252,11 @@ CASES: list[Case] = [
          "1 value is not a date: '3024-03-01'", "type dates between 1950 and 2150 as 2024-03-01",
          lambda t: prepared(frame(SPEND, date=["2024-03-01", "3024-03-01", "2024-03-03"])), column="date",
          rows=(3,)),
+    Case("leads-typo-year-date-cell", "Leads", "a date cell (not text) with a typo year, 3024-03-02, as Parquet "
+         "or a typed Excel date brings it", "error",
+         "1 value is not a date: '3024-03-02'", "type dates between 1950 and 2150 as 2024-03-01",
+         lambda t: prepared(leads=frame(LEADS, date=np.array(["2024-03-01", "2024-03-01", "3024-03-02", "2024-03-03"],
+                                                            dtype="datetime64[ms]"))), column="date", rows=(4,)),
     Case("spend-totals-row", "Spend", "a totals row pasted at the bottom (Total, 600)", "exclusion",
          "that are totals rows at the bottom", "delete totals and summary rows",
          kpi("spend", spend=pd.concat([frame(SPEND), pd.DataFrame({"date": ["Total"], "cost": [600.0],
