@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .chainladder import SegmentProjections, project_development
+from .settings import Settings
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset
 from .grouping import KeySpace
 from .memo import kept
@@ -205,6 +206,8 @@ def _segment_codes(by: tuple[str, ...], frames: list[pd.DataFrame | None]) -> tu
     for name in by:  # periods as their first day's ISO text, like every other segment label
         if pd.api.types.is_datetime64_any_dtype(union[name].dtype):
             union[name] = union[name].dt.strftime("%Y-%m-%d")
+    if space.dense and len(used) == space.size:  # every combination occurs: the codes are the segment numbers
+        return union, codes
     if space.dense:  # each code's segment number through a lookup table, not a binary search per row
         number = np.zeros(space.size, dtype=np.int64)
         number[used] = np.arange(len(used))
@@ -301,9 +304,14 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
 
 @dataclass(frozen=True)
 class CycleAnalysis:
-    """A development and its chain-ladder projections to ``horizon``, with the notes to show beside them."""
+    """A development and its chain-ladder projections to ``horizon``, with the notes to show beside them.
 
-    data: Dataset
+    It carries the dataset's settings, not the dataset: analyses are remembered on the dataset, and a
+    reference back would make a cycle that only the garbage collector could free (a million-row
+    dataset then outlives its last use).
+    """
+
+    settings: Settings
     development: Development
     horizon: int
     projections: dict[str, SegmentProjections]
@@ -379,7 +387,7 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
         more = f" and {len(pooled) - 5} more" if len(pooled) > 5 else ""
         notes.append(f"Too few deals for their own age-to-age factors at some ages, so pooled factors are used "
                      f"there: {', '.join(names)}{more}")
-    return CycleAnalysis(data=data, development=dev, horizon=horizon, projections=projections,
+    return CycleAnalysis(settings=data.settings, development=dev, horizon=horizon, projections=projections,
                          notes=tuple(dict.fromkeys(notes)))
 
 

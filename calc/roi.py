@@ -86,7 +86,7 @@ def conversion_band(converted: np.ndarray, se: np.ndarray, consultations: np.nda
 
 def _segment_frame(analysis: CycleAnalysis, target_roi: float) -> pd.DataFrame:
     dev, proj = analysis.development, analysis.projections
-    settings = analysis.data.settings
+    settings = analysis.settings
     consultations = dev.consultations.sum(axis=1)
     spend = dev.spend.sum(axis=1) if not np.isnan(dev.spend).all() else np.full(len(consultations), np.nan)
     converted_ultimate = proj["converted"].ultimate.sum(axis=1)
