@@ -115,3 +115,26 @@ def test_tasks_run_together_return_in_order_and_raise_the_first_error():
 
     with pytest.raises(ValueError, match="first"):
         run_together([lambda: 1, lambda: fail("first"), lambda: fail("second")], rows=10**6)
+
+
+def test_a_dataset_is_freed_as_soon_as_it_is_dropped():
+    """No reference cycle through the per-dataset memo: a million-row dataset must not wait for the
+    cyclic garbage collector (which made the next analysis pay for the collection and fresh memory)."""
+    import gc
+    import weakref
+
+    business = generate(seed=2, start="2025-09-01", daily_spend=400.0)
+    data = calc.prepare(business.spend, business.leads, business.deals)
+    calc.kpi_table(data, by="month,channel")
+    calc.cohort_development(data, by="channel")
+    calc.segment_table(data, by="province")
+    calc.portfolio(data)
+    calc.stability(data, measure="cost", period="week")
+    alive = weakref.ref(data)
+    gc.collect()
+    gc.disable()
+    try:
+        del data
+        assert alive() is None
+    finally:
+        gc.enable()
