@@ -126,7 +126,7 @@ def _month_numbers(low: int, high: int) -> np.ndarray:
     return np.arange(low, high + 1).astype("datetime64[D]").astype("datetime64[M]").astype("int64") + 1970 * 12
 
 
-def _cells(days: np.ndarray, codes: np.ndarray, period: Period, week_start: str, first: int,
+def _cells(days: np.ndarray, codes: np.ndarray | None, period: Period, week_start: str, first: int,
            n_cohorts: int) -> np.ndarray:
     """Flat index (segment × cohort) of each row: one gather through a day → cohort table, then one add."""
     if not len(days):
@@ -134,7 +134,7 @@ def _cells(days: np.ndarray, codes: np.ndarray, period: Period, week_start: str,
     low, high = int(days.min()), int(days.max())
     cohort = period_number_of_days(np.arange(low, high + 1), period, week_start) - first
     flat = cohort[days - low]
-    if n_cohorts and codes.any():
+    if n_cohorts and codes is not None and codes.any():
         flat += codes * n_cohorts
     return flat
 
@@ -225,12 +225,16 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     """
     notes: list[str] = []
     leads, deals, spend = sel.leads, sel.deals, sel.spend
-    if spend is not None and len(spend) and spend["date"].isna().all():
+    if spend is not None and len(spend) and (spend[DAY].to_numpy() == NO_DAY).all():
         notes.append("Spend has no dates, so it cannot be split into cohorts: cohort spend, ROAS and ROI stay empty")
         spend = None
     with_leads = deals if (deals is not None and leads is not None) else None
     # deals carry their lead's inquiry date and segments, so they are coded directly (no join on lead ids)
-    segments, (lead_code, spend_code, deal_code) = _segment_codes(sel.by, [leads, spend, with_leads])
+    if sel.by:
+        segments, (lead_code, spend_code, deal_code) = _segment_codes(sel.by, [leads, spend, with_leads])
+    else:  # one segment: no codes to make for a million rows
+        segments, lead_code, spend_code = pd.DataFrame(index=[0]), None, None
+        deal_code = np.zeros(len(with_leads), dtype=np.int64) if with_leads is not None else None
     # the cohorts run from the first to the last period with leads or spend; periods only grow with days
     dated = [f[DAY].to_numpy() for f in (leads, spend) if f is not None and len(f)]
     dated = [d[d != NO_DAY] if (d == NO_DAY).any() else d for d in dated]

@@ -303,6 +303,13 @@ def _categorical(values: pd.Series) -> pd.Categorical | pd.Series:
     # as the codes (int8 for a few categories), so the one gather over a million rows is all it costs
     size = len(categories)
     remap = remap.reshape(-1).astype(np.int8 if size < 2**7 else np.int16 if size < 2**15 else np.int32)
+    if codes.dtype == np.int8 and size < 2**7:
+        # one byte per code: a byte-to-byte table (bytes.translate) recodes a million rows in under a
+        # millisecond, 5 × faster than fancy indexing, which first widens every code to 64 bits
+        table = np.zeros(256, dtype=np.int8)
+        table[:len(remap) - 1], table[255] = remap[:-1], remap[-1]  # code -1 (missing) is byte 255
+        recoded = np.frombuffer(codes.tobytes().translate(table.tobytes()), dtype=np.int8).copy()
+        return pd.Categorical.from_codes(recoded, dtype=dtype, validate=False)
     return pd.Categorical.from_codes(remap[codes], dtype=dtype, validate=False)
 
 
@@ -496,17 +503,21 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     # the three tables are read side by side, each into its own log, merged in table order
     logs = {name: _Collector() for name in frames}
     readers = {"Spend": _prepare_spend, "Leads": _prepare_leads, "Deals": _prepare_deals}
-    sp, ld, dl = run_together(
-        [(lambda name=name: readers[name](frames[name], maps[name], settings, logs[name])
-          if frames[name] is not None else None) for name in frames],
-        rows=sum(len(f) for f in frames.values() if f is not None))
+    def read(name: str) -> tuple[pd.DataFrame | None, tuple[int, np.ndarray] | None]:
+        if frames[name] is None:
+            return None, None
+        frame = readers[name](frames[name], maps[name], settings, logs[name])
+        return frame, _day_counts(frame)  # rows per day, for the far-future check, while the rows are at hand
+
+    (sp, sp_days), (ld, ld_days), (dl, dl_days) = run_together(
+        [lambda name=name: read(name) for name in frames], rows=sum(len(f) for f in frames.values() if f is not None))
     for table_log in logs.values():
         log.exclusions += table_log.exclusions
         log.notes += table_log.notes
 
     as_of = pd.Timestamp(settings.as_of) if settings.as_of else None
     if as_of is None:
-        sp, ld, dl = _drop_far_future(log, Spend=sp, Leads=ld, Deals=dl)
+        sp, ld, dl = _drop_far_future(log, [sp_days, ld_days, dl_days], Spend=sp, Leads=ld, Deals=dl)
         latest = [int(f[DAY].max()) for f in (sp, ld, dl) if f is not None and len(f) and f[DAY].max() != NO_DAY]
         as_of = pd.Timestamp(np.datetime64(max(latest), "D")) if latest else None
     if as_of is not None:
@@ -588,21 +599,23 @@ def _day_counts(frame: pd.DataFrame) -> tuple[int, np.ndarray] | None:
     return first, np.bincount(days - first)
 
 
-def _drop_far_future(log: _Collector, **frames: pd.DataFrame | None) -> list[pd.DataFrame | None]:
+def _drop_far_future(log: _Collector, day_counts: list | None = None,
+                     **frames: pd.DataFrame | None) -> list[pd.DataFrame | None]:
     """Without an as_of setting the latest date becomes the as-of date, so one row typed 2042 for
     2024 would make every cohort look young. Rows above a gap of more than a year in the dates,
     fewer than 1 % of all dated rows, are excluded as mistyped (counted, with their rows).
+    ``day_counts`` are the tables' :func:`_day_counts`, in the order of ``frames``.
 
     >>> log = _Collector()
     >>> leads = pd.DataFrame({"date": pd.to_datetime(["2024-01-01"] * 150 + ["2042-01-05"])})
     >>> leads[DAY] = day_numbers(leads["date"])
-    >>> len(_drop_far_future(log, Leads=leads)[0]), log.exclusions[0].rows
+    >>> len(_drop_far_future(log, Leads=leads)[0]), log.exclusions[0].rows  # day_counts made here when not given
     (150, [152])
     """
     # rows per day by counting (dates lie within 1950-2150, so at most ~73,000 bins): no sort of millions
-    tables = [f for f in frames.values() if f is not None]
-    per_table = [c for c in run_together([lambda f=f: _day_counts(f) for f in tables], rows=sum(map(len, tables)))
-                 if c is not None]
+    if day_counts is None:
+        day_counts = [_day_counts(f) if f is not None else None for f in frames.values()]
+    per_table = [c for c in day_counts if c is not None]
     if not per_table:
         return list(frames.values())
     low = min(first for first, _ in per_table)
@@ -658,18 +671,20 @@ def _link_deals(leads: pd.DataFrame | None, deals: pd.DataFrame, settings: Setti
 def _positions(lead_ids: pd.Series, deal_ids: pd.Series) -> np.ndarray:
     """Each deal's row in Leads (-1 where its lead_id is not there).
 
-    Whole-number ids that fill most of their range (1, 2, 3 …, as most CRMs number them) are found
-    through a direct lookup table, ids in increasing order by binary search, anything else through
-    a hash index.
+    Consecutive whole-number ids in order (1, 2, 3 …, as most CRMs number them) are their rows;
+    whole numbers that fill most of their range are found through a direct lookup table, ids in
+    increasing order by binary search, anything else through a hash index.
     """
     ids, wanted = lead_ids.to_numpy(), deal_ids.to_numpy()
     if ids.dtype.kind in "iu" and wanted.dtype.kind in "iu" and len(ids):
         low, high = int(ids.min()), int(ids.max())
+        inside = (wanted >= low) & (wanted <= high)
+        if high - low == len(ids) - 1 and (ids[1:] > ids[:-1]).all():  # low, low + 1, …: the id is the row
+            return np.where(inside, wanted - low, -1).astype(np.int64)
         if high - low < 4 * len(ids) + 1024:  # ids fill most of their range: a direct lookup table
             row_type = np.int32 if len(ids) < 2**31 else np.int64  # half the memory of a million-entry table
             lookup = np.full(high - low + 1, -1, dtype=row_type)
             lookup[ids - low] = np.arange(len(ids), dtype=row_type)
-            inside = (wanted >= low) & (wanted <= high)
             position = np.full(len(wanted), -1, dtype=np.int64)
             position[inside] = lookup[wanted[inside] - low]
             return position
@@ -704,21 +719,29 @@ def _roll_up(n: int, deals: pd.DataFrame, position: np.ndarray) -> tuple[dict, n
     lead = position[order]
     starts = np.flatnonzero(np.r_[True, lead[1:] != lead[:-1]]) if m else np.zeros(0, dtype=np.int64)
     first, first_lead = order[starts], lead[starts]
-    days = np.full(n, np.nan)
-    days[first_lead] = close[first]
-    won = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    won[first_lead] = deals["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)[first]
-    added = {"won_date": won.view("datetime64[ns]"), "days_to_close": days, "n_deals": n_deals}
-    for money in ("revenue", "gross_profit"):
-        values = deals[money].to_numpy(dtype=np.float64)[order]
+
+    def spread(values: np.ndarray, empty: Any) -> np.ndarray:  # one value per lead with a deal, ``empty`` elsewhere
+        out = np.full(n, empty, dtype=values.dtype)
+        out[first_lead] = values
+        return out
+
+    def money(column: str) -> np.ndarray:
+        values = deals[column].to_numpy(dtype=np.float64)[order]
         known = ~np.isnan(values)
-        total = np.full(n, np.nan)
-        if m:
-            sums = np.add.reduceat(np.where(known, values, 0.0), starts)
-            # min_count=1: "no amount known" stays apart from "amounts summing to 0"
-            sums[np.add.reduceat(known.astype(np.int64), starts) == 0] = np.nan
-            total[first_lead] = sums
-        added[money] = total
+        if not m:
+            return np.full(n, np.nan)
+        sums = np.add.reduceat(np.where(known, values, 0.0), starts)
+        # min_count=1: "no amount known" stays apart from "amounts summing to 0"
+        sums[np.add.reduceat(known.astype(np.int64), starts) == 0] = np.nan
+        return spread(sums, np.nan)
+
+    # four million-row columns, each a fill and a scatter: side by side
+    days, won, revenue, gross_profit = run_together(
+        [lambda: spread(close[first].astype(np.float64), np.nan),
+         lambda: spread(deals["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)[first], np.iinfo(np.int64).min),
+         lambda: money("revenue"), lambda: money("gross_profit")], rows=n)
+    added = {"won_date": won.view("datetime64[ns]"), "days_to_close": days, "n_deals": n_deals,
+             "revenue": revenue, "gross_profit": gross_profit}
     is_first = np.zeros(m, dtype=bool)
     is_first[first] = True
     return added, is_first
