@@ -48,7 +48,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset, day_numbers
+from .dataset import DAY, Dataset, day_numbers
 from .errors import InputError
 from .parsing import parse_dates, parse_numbers
 from .memo import kept
@@ -206,7 +206,8 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
             raise InputError("Spend", "date", "is missing, so spend cannot be put on a timeline",
                              fix="add a date column to Spend")
     leads = sel.leads
-    first = pd.Timestamp(query.start) if query.start else leads["date"].min()
+    first = pd.Timestamp(query.start) if query.start else (
+        pd.Timestamp(np.datetime64(int(leads[DAY].min()), "D")) if len(leads) else pd.NaT)
     last = pd.Timestamp(query.end) if query.end else data.as_of
     if pd.isna(first) or pd.isna(last):
         raise InputError("Leads", "date", "has no consultations in the chosen range",
