@@ -105,6 +105,15 @@ def _moments(x: np.ndarray, n: np.ndarray) -> tuple[float, float]:
 
 
 def _max_likelihood(x: np.ndarray, n: np.ndarray, mu: float, strength: float, cap: float) -> tuple[float, float]:
+    """Beta-binomial maximum likelihood: (mean, strength), from the moment estimate as the start.
+
+    Newton–Raphson first (:func:`_newton`); where it does not settle cleanly — a likelihood too
+    flat for its steps, as with hardly any spread between segments — a Nelder–Mead search from the
+    same start decides, as it always did before Newton was tried first.
+    """
+    found = _newton(x, n, mu, strength, cap)
+    if found is not None:
+        return found
     from scipy.optimize import minimize
     from scipy.special import betaln
 
@@ -120,6 +129,62 @@ def _max_likelihood(x: np.ndarray, n: np.ndarray, mu: float, strength: float, ca
         return mu, strength
     m = float(1 / (1 + np.exp(-result.x[0])))
     return m, float(np.clip(np.exp(result.x[1]), 0.5, cap))
+
+
+def _newton(x: np.ndarray, n: np.ndarray, mu: float, strength: float, cap: float) -> tuple[float, float] | None:
+    """Newton–Raphson on (log α, log β) with the analytic gradient and Hessian (digamma and trigamma;
+    Minka 2000, "Estimating a Dirichlet distribution", §3), halving steps that would lower the
+    likelihood. Returns None unless the Newton step shrinks below 1e-9 (converged) — then the
+    caller searches instead. It needs only ``scipy.special``: ``scipy.optimize`` alone takes 0.2 s to
+    import, a tenth of a whole report, and the Newton steps settle in 2–8 iterations.
+    """
+    from scipy.special import betaln, digamma, polygamma
+
+    y = n - x
+
+    def log_likelihood(a: float, b: float) -> float:
+        return float(np.sum(betaln(x + a, y + b) - betaln(a, b)))
+
+    u = np.log([mu * strength, (1 - mu) * strength])
+    a, b = np.exp(u)
+    current = log_likelihood(a, b)
+    for _ in range(100):
+        total = a + b
+        shared_gradient = float(np.sum(digamma(total) - digamma(n + total)))
+        shared_curvature = float(np.sum(polygamma(1, total) - polygamma(1, n + total)))
+        grad_a = float(np.sum(digamma(x + a) - digamma(a))) + shared_gradient
+        grad_b = float(np.sum(digamma(y + b) - digamma(b))) + shared_gradient
+        curv_a = float(np.sum(polygamma(1, x + a) - polygamma(1, a))) + shared_curvature
+        curv_b = float(np.sum(polygamma(1, y + b) - polygamma(1, b))) + shared_curvature
+        gradient = np.array([a * grad_a, b * grad_b])  # with respect to log α, log β
+        hessian = np.array([[a * a * curv_a + a * grad_a, a * b * shared_curvature],
+                            [a * b * shared_curvature, b * b * curv_b + b * grad_b]])
+        try:
+            step = -np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(step)) or gradient @ step <= 0:  # not uphill: leave it to the search
+            return None
+        if float(np.abs(step).max()) < 1e-9:  # converged: below this the likelihood changes less than its rounding
+            a, b = np.exp(u + step)
+            if a + b > cap:  # no spread beyond binomial noise shows: the pooled rate at full strength
+                return float(x.sum() / n.sum()), cap
+            return float(a / (a + b)), float(max(a + b, 0.5))
+        scale = 1.0
+        while scale > 1e-6:
+            trial = u + scale * step
+            if np.abs(trial).max() > 700:  # exp would overflow: far outside any sensible prior
+                return None
+            a_trial, b_trial = np.exp(trial)
+            value = log_likelihood(a_trial, b_trial)
+            # near the top the likelihood (a sum over every segment) moves less than its rounding
+            if np.isfinite(value) and value >= current - 1e-11 * abs(current):
+                break
+            scale /= 2
+        else:
+            return None
+        u, a, b, current = trial, a_trial, b_trial, value
+    return None
 
 
 def fit_beta_prior(successes, trials, *, method: Literal["ml", "moments"] = "ml") -> BetaPrior:

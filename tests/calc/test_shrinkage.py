@@ -76,3 +76,30 @@ def test_posterior_mean_and_interval():
                                                         beta_distribution.ppf(0.05, 42, 178)])
     assert out["shrunk_high"].tolist() == pytest.approx([beta_distribution.ppf(0.95, 4, 19),
                                                          beta_distribution.ppf(0.95, 42, 178)])
+
+
+@pytest.mark.parametrize("strength, segments, size", [(40, 400, 5000), (8, 30, 5000), (300, 60, 5000),
+                                                     (18_000, 5, 250_000)])  # the last like the benchmark's channels
+def test_newton_steps_reach_the_same_maximum_as_a_nelder_mead_search(strength, segments, size):
+    """The prior is fitted by Newton steps (only scipy.special needed); a Nelder–Mead search over the
+    same likelihood (scipy.optimize, the previous method) is the reference."""
+    from scipy.optimize import minimize
+    from scipy.special import betaln
+
+    from calc.shrinkage import _moments, _newton
+
+    rng = np.random.default_rng(strength)
+    trials = rng.integers(50, size, segments).astype(float)
+    successes = rng.binomial(trials.astype(int), rng.beta(0.1 * strength, 0.9 * strength, segments)).astype(float)
+    mu, start = _moments(successes, trials)
+    found = _newton(successes, trials, mu, start, float(trials.sum()))
+    assert found is not None  # converged without the fallback search (it is for a likelihood flat in the strength)
+
+    def negative(params):
+        m, s = 1 / (1 + np.exp(-params[0])), np.exp(params[1])
+        return -np.sum(betaln(successes + m * s, trials - successes + (1 - m) * s) - betaln(m * s, (1 - m) * s))
+
+    best = minimize(negative, [np.log(mu / (1 - mu)), np.log(start)], method="Nelder-Mead",
+                    options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 5000}).x
+    assert found[0] == pytest.approx(1 / (1 + np.exp(-best[0])), rel=1e-5)
+    assert found[1] == pytest.approx(np.exp(best[1]), rel=1e-3)
