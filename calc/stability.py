@@ -158,7 +158,10 @@ def run_rule_signals(scores) -> list[list[str]]:
     """
     fired = _rule_matrix(np.asarray(scores, dtype="float64"))
     names = list(RUN_RULES)
-    return [[names[j] for j in np.flatnonzero(row)] for row in fired]
+    out: list[list[str]] = [[] for _ in range(len(fired))]
+    for row, rule in zip(*np.nonzero(fired)):  # only the points that fire (few), in rule order within a point
+        out[row].append(names[rule])
+    return out
 
 
 def _rule_matrix(z: np.ndarray) -> np.ndarray:
