@@ -12,6 +12,10 @@ Canonical frames (dimension columns are string categoricals, blanks as ``(blank)
   ``days_to_close`` (whole days, first deal), ``n_deals``, ``revenue``, ``gross_profit``;
 * ``deals``: ``lead_id``, ``date`` (won), ``revenue``, ``gross_profit``, ``lead_date``,
   ``days_to_close`` and the lead's dimensions.
+
+Every frame also carries ``_day`` (its date as an int32 day number since 1970) and Deals carry
+``_lead_day`` and ``_first_deal`` (the deal that converts its lead): made once here so the analyses
+group, filter and count with integer arrays instead of a million datetimes per question.
 """
 from __future__ import annotations
 
