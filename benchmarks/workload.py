@@ -53,7 +53,7 @@ def peak_rss_mib() -> float:
             for line in status:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
-    except OSError:
+    except OSError:  # no /proc (macOS): getrusage below, measured in a process not started by a big one
         pass
     import resource
 
