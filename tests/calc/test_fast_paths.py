@@ -138,3 +138,37 @@ def test_a_dataset_is_freed_as_soon_as_it_is_dropped():
         assert alive() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("with_leads", [True, False])
+def test_halving_a_big_spend_table_changes_no_figure(monkeypatch, with_leads):
+    """kpi_table counts a Spend of 200k rows or more in two halves on two cores; every figure must be what
+    one pass gives: sums, spend rows costing 0, and a platform's counts with blanks (NaN only where a
+    group has no known value in either half)."""
+    import calc.indicators as indicators
+
+    rng = np.random.default_rng(4)
+    n = 250_000
+    spend = pd.DataFrame({"date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, n), "D"),
+                          "cost": np.where(rng.random(n) < 0.1, 0.0, rng.gamma(2.0, 30.0, n).round(2)),
+                          "channel": rng.choice(["Search", "Feed", "Video"], n),
+                          "province": rng.choice([f"P{i}" for i in range(30)], n)})
+    spend.loc[spend["province"] == "P29", "cost"] = 0.0  # a segment whose spend rows all cost 0
+    if with_leads:
+        leads = pd.DataFrame({"lead_id": range(5000), "channel": rng.choice(["Search", "Feed"], 5000),
+                              "province": rng.choice([f"P{i}" for i in range(30)], 5000),
+                              "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, 5000), "D")})
+        data = calc.prepare(spend, leads)
+    else:
+        consultations = rng.poisson(3.0, n).astype(float)
+        consultations[rng.random(n) < 0.3] = np.nan
+        consultations[(spend["province"] == "P28").to_numpy()] = np.nan  # never known for one segment
+        data = calc.prepare(spend.assign(consultations=consultations))
+    for by in ("day", "month,province", "channel,province"):
+        halves = calc.kpi_table(data, by=by)
+        data.memo.clear()
+        monkeypatch.setattr(indicators, "MIN_ROWS", 10**12)
+        whole = calc.kpi_table(data, by=by)
+        monkeypatch.undo()
+        data.memo.clear()
+        pd.testing.assert_frame_equal(halves, whole, check_exact=False, rtol=1e-12)
