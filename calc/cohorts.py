@@ -264,17 +264,22 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
         flat = _cells(leads[DAY].to_numpy(), lead_code, period, week_start, first, n_cohorts)
         return np.bincount(flat, minlength=cells).reshape(n_seg, n_cohorts).astype(np.float64)
 
-    def spend_by_cell() -> np.ndarray:
+    def spend_by_cell(rows: slice) -> np.ndarray:
         if spend is None:
             return np.full((n_seg, n_cohorts), np.nan)
         if not len(spend) or not n_cohorts:
             return np.zeros((n_seg, n_cohorts))
-        flat = _cells(spend[DAY].to_numpy(), spend_code, period, week_start, first, n_cohorts)
-        return np.bincount(flat, weights=spend["cost"].to_numpy(dtype="float64"),
+        codes = spend_code[rows] if spend_code is not None else None
+        flat = _cells(spend[DAY].to_numpy()[rows], codes, period, week_start, first, n_cohorts)
+        return np.bincount(flat, weights=spend["cost"].to_numpy(dtype="float64")[rows],
                            minlength=cells).reshape(n_seg, n_cohorts).astype(np.float64)
 
-    consultations, spent = run_together([consultations_by_cell, spend_by_cell],
-                                        rows=sum(len(f) for f in (leads, spend) if f is not None))
+    # Spend in two halves (summed after), so two cores finish together: its rows outweigh the leads'
+    half = len(spend) // 2 if spend is not None else 0
+    consultations, *spent_parts = run_together(
+        [consultations_by_cell, lambda: spend_by_cell(slice(0, half)), lambda: spend_by_cell(slice(half, None))],
+        rows=sum(len(f) for f in (leads, spend) if f is not None))
+    spent = spent_parts[0] + spent_parts[1]
 
     incremental = {m: np.zeros((n_seg, n_cohorts, n_ages)) for m in AMOUNTS}
     if deals is not None and leads is not None and len(deals):
