@@ -168,18 +168,15 @@ class Groups:
         values = np.asarray(values, dtype=np.float64)
         known = ~np.isnan(values)
         idx, vals = self.index(codes)[known], values[known]
-        if len(vals) and (vals == np.floor(vals)).all():
-            low, span = int(vals.min()), int(vals.max() - vals.min()) + 1
-            # a groups × values histogram costs a few passes over its cells, a sort n·log n over the
-            # values: the histogram only pays when it has few cells for the values it holds
-            if self.size * span <= 8 * len(vals):
-                return self._median_by_histogram(idx, (vals - low).astype(np.int64), span) + low
-            if self.size * span < 2**62:  # group and value packed in one integer: one plain sort
-                packed = np.sort(idx.astype(np.int64) * span + (vals - low).astype(np.int64))
-                idx, vals = packed // span, (packed % span + low).astype(np.float64)
-            else:
-                order = np.lexsort((vals, idx))
-                idx, vals = idx[order], vals[order]
+        whole = bool(len(vals)) and bool((vals == np.floor(vals)).all())
+        low, span = (int(vals.min()), int(vals.max() - vals.min()) + 1) if whole else (0, 0)
+        # a groups × values histogram costs a few passes over its cells, a sort n·log n over the
+        # values: the histogram only pays when it has few cells for the values it holds
+        if whole and self.size * span <= 8 * len(vals):
+            return self._median_by_histogram(idx, (vals - low).astype(np.int64), span) + low
+        if whole and self.size * span < 2**62:  # group and value packed in one integer: one plain sort
+            packed = np.sort(idx.astype(np.int64) * span + (vals - low).astype(np.int64))
+            idx, vals = packed // span, (packed % span + low).astype(np.float64)
         else:
             order = np.lexsort((vals, idx))
             idx, vals = idx[order], vals[order]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, TypeVar
 
+import numpy as np
 import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,11 +38,7 @@ def remembered(function: F) -> F:
             memo = None
         if memo is None:
             return function(data, **options)
-        if key not in memo:
-            if len(memo) >= MAX_RESULTS:
-                memo.pop(next(iter(memo)))
-            memo[key] = function(data, **options)
-        result = memo[key]
+        result = _stored(memo, key, lambda: function(data, **options))
         return result.copy() if isinstance(result, pd.DataFrame) else result
 
     return wrapper  # type: ignore[return-value]
@@ -52,12 +49,19 @@ def kept(memo: dict, key: tuple, make: Callable[[], Any]) -> Any:
 
     Arrays are handed out read-only, so no caller can change what the next one gets.
     """
-    key = ("kept", *key)
+    def read_only() -> Any:
+        value = make()
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        return value
+
+    return _stored(memo, ("kept", *key), read_only)
+
+
+def _stored(memo: dict, key: tuple, make: Callable[[], Any]) -> Any:
+    """``memo[key]``, made by ``make`` the first time; the oldest entry goes once MAX_RESULTS are kept."""
     if key not in memo:
         if len(memo) >= MAX_RESULTS:
             memo.pop(next(iter(memo)))
-        value = make()
-        if hasattr(value, "flags"):
-            value.flags.writeable = False
-        memo[key] = value
+        memo[key] = make()
     return memo[key]

@@ -166,18 +166,7 @@ def run_rule_signals(scores) -> list[list[str]]:
 
 def _rule_matrix(z: np.ndarray) -> np.ndarray:
     """Boolean points × rules matrix (columns in RUN_RULES order); NaN scores never count."""
-    out = np.zeros((len(z), len(RUN_RULES)), dtype=bool)
-    valid = np.isfinite(z)
-    for j, (window, needed, distance) in enumerate(RUN_RULES.values()):
-        if len(z) < window:
-            continue
-        for side in (1.0, -1.0):
-            beyond = valid & (side * np.where(valid, z, 0.0) > distance)
-            totals = np.cumsum(np.r_[0, beyond.astype(np.int64)])
-            count = np.full(len(z), -1)
-            count[window - 1:] = totals[window:] - totals[:-window]
-            out[:, j] |= (count >= needed) & beyond
-    return out
+    return _rule_matrix_rows(np.asarray(z, dtype="float64")[None, :])[0]
 
 
 # ---------------------------------------------------------------- series
@@ -239,7 +228,7 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
             notes.append(f"{empty} {period}s without consultations have no consultation cost and are left out")
         out = pd.DataFrame({"date": index, "value": value, "n": volume})
         return out.loc[out["value"].notna()].reset_index(drop=True)
-    closed = _per_period(data, "leads", leads, period, wanted, f"closed within {horizon}")
+    closed = _per_period(data, "leads", leads, period, wanted, "closed", horizon=horizon)
     out = pd.DataFrame({"date": index, "n": volume, "x": closed})
     out = out.loc[out["n"] > 0].reset_index(drop=True)
     out["value"] = out["x"] / out["n"]
@@ -247,8 +236,8 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
 
 
 def _per_period(data: Dataset, table: str, frame: pd.DataFrame, period: str, wanted: np.ndarray,
-                what: str = "rows") -> np.ndarray:
-    """Rows, spend (``"cost"``) or consultations closed within h days (``"closed within h"``) per
+                what: str = "rows", *, horizon: int | None = None) -> np.ndarray:
+    """Rows, spend (``"cost"``) or consultations closed within ``horizon`` days (``"closed"``) per
     wanted period (day numbers of period starts) of ``frame``, one of ``data``'s tables or a selection
     of its rows. Totals per period of a whole table are made once per dataset."""
     def totals() -> tuple[int, np.ndarray]:
@@ -257,8 +246,8 @@ def _per_period(data: Dataset, table: str, frame: pd.DataFrame, period: str, wan
             return 0, np.zeros(1)
         if what == "cost":
             weights = frame["cost"].to_numpy(dtype="float64")
-        elif what.startswith("closed within "):
-            weights = (frame["days_to_close"] <= int(what.rsplit(" ", 1)[1])).to_numpy(dtype="float64")
+        elif what == "closed":
+            weights = (frame["days_to_close"] <= horizon).to_numpy(dtype="float64")
         else:
             weights = None
         # count over the keys' own range (no masking of a million rows), then read off the wanted periods
@@ -267,7 +256,8 @@ def _per_period(data: Dataset, table: str, frame: pd.DataFrame, period: str, wan
         counts.flags.writeable = False
         return low, counts
 
-    low, counts = kept(data.memo, ("per period", table, period, what), totals) if frame is getattr(data, table) \
+    low, counts = kept(data.memo, ("per period", table, period, what, horizon), totals) \
+        if frame is getattr(data, table) \
         else totals()
     position = wanted.astype(np.int64) - low
     inside = (position >= 0) & (position < len(counts))
@@ -433,10 +423,7 @@ class Assessment:
 
 def _clustered(flags: np.ndarray, first: int) -> bool:
     """≥ CLUSTER_POINTS flagged points within CLUSTER_SPAN consecutive periods, ending at or after ``first``."""
-    totals = np.cumsum(np.r_[0, flags.astype(np.int64)])
-    ends = np.arange(len(flags))
-    count = totals[ends + 1] - totals[np.maximum(ends + 1 - CLUSTER_SPAN, 0)]
-    return bool(((count >= CLUSTER_POINTS) & (ends >= first)).any())
+    return bool(_clustered_rows(np.asarray(flags)[None, :], first)[0])
 
 
 def _sustained(scores: np.ndarray, first: int) -> bool:
@@ -452,7 +439,8 @@ def _sustained(scores: np.ndarray, first: int) -> bool:
 
 
 def _rule_matrix_rows(z: np.ndarray) -> np.ndarray:
-    """:func:`_rule_matrix` for many series at once: series × points × rules (rows of ``z`` are series)."""
+    """Western Electric rules for many series at once: series × points × rules (rows of ``z`` are series;
+    columns in RUN_RULES order). Each rule and side is a running count over its window; NaN never counts."""
     n_series, n = z.shape
     out = np.zeros((n_series, n, len(RUN_RULES)), dtype=bool)
     valid = np.isfinite(z)
@@ -470,7 +458,8 @@ def _rule_matrix_rows(z: np.ndarray) -> np.ndarray:
 
 
 def _clustered_rows(flags: np.ndarray, first: int) -> np.ndarray:
-    """:func:`_clustered` for each row of a series × points matrix of flags."""
+    """Per row of a series × points matrix of flags: ≥ CLUSTER_POINTS flagged points within CLUSTER_SPAN
+    consecutive periods, ending at or after ``first``."""
     totals = np.cumsum(np.pad(flags.astype(np.int64), ((0, 0), (1, 0))), axis=1)
     ends = np.arange(flags.shape[1])
     count = totals[:, ends + 1] - totals[:, np.maximum(ends + 1 - CLUSTER_SPAN, 0)]
