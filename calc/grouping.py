@@ -79,7 +79,7 @@ class KeySpace:
 
     def codes(self, frame: pd.DataFrame) -> np.ndarray:
         """One int64 code per row; rows of one group share a code across all tables of the space."""
-        code = None
+        code, offset = None, 0
         for key in self.keys:
             column = frame[key.name]
             if key.kind == "date":
@@ -91,15 +91,19 @@ class KeySpace:
                 if not np.array_equal(categories, key.labels):  # this table knows other values: map its codes
                     lookup = np.searchsorted(key.labels, categories)
                     part = lookup[part] if len(lookup) else np.zeros(len(frame), np.int64)
-            # in place on one array: a million-row code costs one pass per key, not three new arrays
+            # in place on one array: a million-row code costs one pass per key, not three new arrays;
+            # the first key's shift rides on its widening to int64, later shifts are added once at the end
             if code is None:
-                code = part.astype(np.int64)
+                code = np.add(part, shift, dtype=np.int64)
             else:
                 code *= key.size
                 code += part
-            if shift:
-                code += shift
-        return code if code is not None else np.zeros(len(frame), dtype=np.int64)
+                offset = offset * key.size + shift
+        if code is None:
+            return np.zeros(len(frame), dtype=np.int64)
+        if offset:
+            code += offset
+        return code
 
     def labels(self, codes: np.ndarray) -> pd.DataFrame:
         """The key values of each code, as columns named like the keys (dates as Timestamps)."""
@@ -108,8 +112,8 @@ class KeySpace:
         for key in reversed(self.keys):
             part = rest % key.size
             rest = rest // key.size
-            if key.kind == "date":
-                out[key.name] = pd.to_datetime((part + key.origin) * _DAY_NS)
+            if key.kind == "date":  # day numbers to datetime64[ns] by casting: no parsing
+                out[key.name] = (part + key.origin).astype("datetime64[D]").astype("datetime64[ns]")
             else:
                 out[key.name] = key.labels[part]
         return pd.DataFrame({name: out[name] for name in self.by})
@@ -136,12 +140,14 @@ class Groups:
             return np.bincount(idx, minlength=self.size).astype(np.float64)
         return np.bincount(idx, weights=where.astype(np.float64), minlength=self.size)
 
-    def total(self, codes: np.ndarray, values: np.ndarray, *, min_count: int = 0) -> np.ndarray:
-        """Sum of values per group, ignoring NaN; NaN where fewer than ``min_count`` values are known."""
+    def total(self, codes: np.ndarray, values: np.ndarray, *, min_count: int = 0, complete: bool = False
+              ) -> np.ndarray:
+        """Sum of values per group, ignoring NaN; NaN where fewer than ``min_count`` values are known.
+        ``complete`` says the caller knows no value is NaN (no pass to look for them)."""
         values = np.asarray(values, dtype=np.float64)
         idx = self.index(codes)
-        missing = np.isnan(values)
-        if not missing.any():  # the usual case (cost, gross profit): no mask to apply
+        missing = None if complete else np.isnan(values)
+        if missing is None or not missing.any():  # the usual case (cost, gross profit): no mask to apply
             sums = np.bincount(idx, weights=values, minlength=self.size).astype(np.float64)
             known = self.count(codes) if min_count else None
         else:

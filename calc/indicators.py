@@ -58,21 +58,25 @@ def _deal_figures(deals: pd.DataFrame, codes: np.ndarray, groups: Groups, data: 
     """
     days = deals["days_to_close"].to_numpy(dtype=np.float64)
     converting = deals[FIRST_DEAL].to_numpy()
+    in_time = None  # every deal counts, whenever won
     if horizon is not None:
         in_time = days <= horizon
         converting = converting & in_time
         last_mature = data.as_of_day - horizon if data.as_of_day is not None else None
         mature = deals[LEAD_DAY].to_numpy() <= last_mature if last_mature is not None else np.zeros(len(deals), bool)
         figures = {"converted": groups.count(codes[converting & mature])}
-    else:
-        in_time = np.ones(len(deals), dtype=bool)
-        figures = {"converted": groups.count(codes[converting])}
-    figures["mean_days_to_close"] = groups.mean(codes[converting], days[converting])
-    figures["median_days_to_close"] = groups.median(codes[converting], days[converting])
-    counted = codes[in_time]
+    converted_codes, converted_days = codes[converting], days[converting]
+    if horizon is None:
+        figures = {"converted": groups.count(converted_codes)}
+    # every deal has its days to close (prepare drops deals it cannot tie to a dated lead): no NaN to mask
+    figures["mean_days_to_close"] = _divide(groups.total(converted_codes, converted_days), figures["converted"]
+                                            if horizon is None else groups.count(converted_codes))
+    figures["median_days_to_close"] = groups.median(converted_codes, converted_days)
+    counted = codes if in_time is None else codes[in_time]
     figures["deals"] = groups.count(counted)
     for money in ("revenue", "gross_profit"):
-        figures[money] = groups.total(counted, deals[money].to_numpy(dtype=np.float64)[in_time], min_count=1)
+        values = deals[money].to_numpy(dtype=np.float64)
+        figures[money] = groups.total(counted, values if in_time is None else values[in_time], min_count=1)
     return figures
 
 
@@ -86,7 +90,8 @@ def _deals_by_won_date(deals: pd.DataFrame, codes: np.ndarray, groups: Groups) -
 
 def _spend_figures(spend: pd.DataFrame, codes: np.ndarray, groups: Groups, data: Dataset, platform: bool) -> dict:
     """Spend per group, whether the group has any spend rows, and (``platform``) an ad platform's own counts."""
-    figures = {"spend": groups.total(codes, spend["cost"].to_numpy(dtype=np.float64))}
+    # cost is never blank after prepare (such rows are excluded): summed without a NaN mask
+    figures = {"spend": groups.total(codes, spend["cost"].to_numpy(dtype=np.float64), complete=True)}
     # a group with spend rows is shown even when they cost 0 (counting them costs a pass over Spend,
     # needed only when some cost is 0)
     figures["has_spend"] = (figures["spend"] > 0) if data.spend_all_positive else (groups.count(codes) > 0)

@@ -183,9 +183,9 @@ def _resolve(data: Dataset, conditions: tuple[Condition, ...], dims: tuple[str, 
     return tuple(out)
 
 
-def _keep(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
-    """The rows where mask holds; the frame itself when that is every row (no million-row copy)."""
-    return frame if mask.all() else frame.loc[mask]
+def _keep(frame: pd.DataFrame, mask: np.ndarray | None) -> pd.DataFrame:
+    """The rows where mask holds; the frame itself when that is every row or there is no mask (no million-row copy)."""
+    return frame if mask is None or mask.all() else frame.loc[mask]
 
 
 def _with_periods(data: Dataset, table: str, frame: pd.DataFrame | None, day: str, periods: list[str]
@@ -231,8 +231,11 @@ def select(data: Dataset, query: Query) -> Selection:
     start = pd.Timestamp(query.start) if query.start else None
     end = pd.Timestamp(query.end) if query.end else None
 
-    def in_range(frame: pd.DataFrame, column: str = "date") -> np.ndarray:
-        mask = np.ones(len(frame), dtype=bool)
+    def chosen_rows(frame: pd.DataFrame, column: str = "date") -> np.ndarray | None:
+        """Rows in the date range and meeting the conditions; None for every row (nothing to narrow by)."""
+        if start is None and end is None and not conditions:
+            return None
+        mask = condition_mask(frame, conditions)
         if start is not None:
             mask &= (frame[column] >= start).to_numpy()
         if end is not None:
@@ -241,14 +244,14 @@ def select(data: Dataset, query: Query) -> Selection:
 
     leads = deals = None
     if data.leads is not None:
-        leads = _keep(data.leads, in_range(data.leads) & condition_mask(data.leads, conditions))
+        leads = _keep(data.leads, chosen_rows(data.leads))
         if data.deals is not None:
-            deals = _keep(data.deals, in_range(data.deals, "lead_date") & condition_mask(data.deals, conditions))
+            deals = _keep(data.deals, chosen_rows(data.deals, "lead_date"))
     elif data.deals is not None and (wanted or conditions):
         notes.append("Deals without Leads cannot be split by segment or filtered, so deals stay empty here; "
                      "add the Leads table, whose columns carry the segments")
     elif data.deals is not None:
-        deals = _keep(data.deals, in_range(data.deals))
+        deals = _keep(data.deals, chosen_rows(data.deals))
 
     spend = None
     if data.spend is not None:
@@ -261,8 +264,8 @@ def select(data: Dataset, query: Query) -> Selection:
             raise InputError("Spend", "date", "is missing, so spend cannot be limited to a date range",
                              fix="add a date column to Spend, or leave start and end empty")
         else:
-            spend = _keep(data.spend, in_range(data.spend) & condition_mask(data.spend, conditions)) \
-                if data.spend_dated else _keep(data.spend, condition_mask(data.spend, conditions))
+            spend = _keep(data.spend, chosen_rows(data.spend) if data.spend_dated
+                                          else condition_mask(data.spend, conditions))
     if periods:
         marks = [p.casefold() for p in periods]
         leads = _with_periods(data, "leads", leads, DAY, marks)
