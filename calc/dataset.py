@@ -530,10 +530,14 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     # the three tables are read side by side, each into its own log, merged in table order
     logs = {name: _Collector() for name in frames}
     readers = {"Spend": _prepare_spend, "Leads": _prepare_leads, "Deals": _prepare_deals}
+
     def read(name: str) -> tuple[pd.DataFrame | None, tuple[int, np.ndarray] | None]:
         if frames[name] is None:
             return None, None
         frame = readers[name](frames[name], maps[name], settings, logs[name])
+        if name != "Deals":  # segment columns as categories now, while another core reads the next table
+            frame = with_columns(frame, {d: _categorical(frame[d])
+                                         for d in _dims(frame, {c.name for c in TABLES[name]})})
         return frame, _day_counts(frame)  # rows per day, for the far-future check, while the rows are at hand
 
     (sp, sp_days), (ld, ld_days), (dl, dl_days) = run_together(
@@ -569,22 +573,9 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
 
     ld, dl = _same_id_type(ld, dl)
     has_revenue = has_gp = False
-    # segments of Spend and of Leads, and the link of each deal to its lead, are independent: side by side
-    # (the longest task first, then one task per dimension column, so two cores share the work evenly)
-    deal_log = _Collector()
     spend_dims = _dims(sp, {c.name for c in TABLES["Spend"]}) if sp is not None else ()
     lead_dims = _dims(ld, {c.name for c in TABLES["Leads"]}) if ld is not None else ()
-    columns = [(sp, d) for d in spend_dims] + [(ld, d) for d in lead_dims]
-    linked, *coded = run_together(
-        [lambda: _link_deals(ld, dl, settings, deal_log) if dl is not None else None,
-         *[lambda frame=frame, d=d: _categorical(frame[d]) for frame, d in columns]],
-        rows=sum(len(f) for f in (sp, ld, dl) if f is not None))
-    log.exclusions += deal_log.exclusions
-    log.notes += deal_log.notes
-    # new columns in new frames: the caller's (or a slice's) columns are never written to
-    if sp is not None:
-        sp = with_columns(sp, dict(zip(spend_dims, coded[:len(spend_dims)])))
-    coded_leads = with_columns(ld, dict(zip(lead_dims, coded[len(spend_dims):]))) if ld is not None else None
+    linked = _link_deals(ld, dl, settings, log) if dl is not None else None
     if sp is not None:
         if "revenue" in sp.columns:
             has_revenue = bool(sp["revenue"].notna().any())
@@ -595,7 +586,6 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
             spelling = {fold(d): d for d in lead_dims}
             sp = sp.rename(columns={d: spelling[fold(d)] for d in spend_dims if fold(d) in spelling})
             spend_dims = tuple(spelling.get(fold(d), d) for d in spend_dims)
-        ld = coded_leads
     if dl is not None:
         dl, position, has_revenue, has_gp, per_lead = linked
         if ld is not None:
