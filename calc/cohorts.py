@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .chainladder import SegmentProjections, project_development
+from .daily import all_dated, covered_days, totals_by
 from .settings import Settings
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset
 from .grouping import KeySpace
@@ -217,11 +218,13 @@ def _segment_codes(by: tuple[str, ...], frames: list[pd.DataFrame | None]) -> tu
 
 def build_development(sel: Selection, *, period: Period, week_start: str, as_of: pd.Timestamp | None,
                       has_revenue: bool, has_gross_profit: bool, horizon_periods: int | None = None,
-                      deals_until: pd.Timestamp | None = None) -> Development:
+                      deals_until: pd.Timestamp | None = None, whole: Dataset | None = None) -> Development:
     """Aggregate the selection's leads, deals and spend once to segment × cohort × age.
 
     ``deals_until`` (default ``as_of``) ignores deals won later, which is how a backtest freezes
-    the data at an earlier date. Internal: the selection was validated by ``make_query``/``select``.
+    the data at an earlier date. ``whole`` is the dataset when the selection is its whole tables:
+    cohort sizes and spend without segments are then summed from its day totals (calc.daily).
+    Internal: the selection was validated by ``make_query``/``select``.
     """
     notes: list[str] = []
     leads, deals, spend = sel.leads, sel.deals, sel.spend
@@ -236,9 +239,18 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
         segments, lead_code, spend_code = pd.DataFrame(index=[0]), None, None
         deal_code = np.zeros(len(with_leads), dtype=np.int64) if with_leads is not None else None
     # the cohorts run from the first to the last period with leads or spend; periods only grow with days
-    dated = [f[DAY].to_numpy() for f in (leads, spend) if f is not None and len(f)]
-    dated = [d[d != NO_DAY] if (d == NO_DAY).any() else d for d in dated]
-    lows, highs = [int(d.min()) for d in dated if len(d)], [int(d.max()) for d in dated if len(d)]
+    lows, highs = [], []
+    for table, frame in (("leads", leads), ("spend", spend)):
+        if frame is None or not len(frame):
+            continue
+        if whole is not None and all_dated(whole, table):  # first and last day from the day totals
+            covered = covered_days(whole, table)
+            lows.append(int(covered[0])), highs.append(int(covered[-1]))
+            continue
+        days = frame[DAY].to_numpy()
+        days = days[days != NO_DAY] if (days == NO_DAY).any() else days
+        if len(days):
+            lows.append(int(days.min())), highs.append(int(days.max()))
     as_of_period = int(period_number(pd.Series([as_of]), period, week_start)[0]) if as_of is not None else None
     if not lows or as_of_period is None:
         first = last = as_of_period if as_of_period is not None else 0
@@ -258,9 +270,19 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     n_seg = len(segments)
     cells = n_seg * n_cohorts
 
+    def by_day(table: str, column: str | None = None) -> np.ndarray | None:
+        """Cohort totals of a whole table without segments, from its day totals; None when they do not apply."""
+        if whole is None or sel.by or not all_dated(whole, table):
+            return None
+        cohort_of_day = _cells(covered_days(whole, table), None, period, week_start, first, n_cohorts)
+        return totals_by(whole, table, cohort_of_day, cells, column).reshape(n_seg, n_cohorts)
+
     def consultations_by_cell() -> np.ndarray:
         if leads is None or not len(leads) or not n_cohorts:
             return np.zeros((n_seg, n_cohorts))
+        summed = by_day("leads")
+        if summed is not None:
+            return summed
         flat = _cells(leads[DAY].to_numpy(), lead_code, period, week_start, first, n_cohorts)
         return np.bincount(flat, minlength=cells).reshape(n_seg, n_cohorts).astype(np.float64)
 
@@ -274,12 +296,15 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
         return np.bincount(flat, weights=spend["cost"].to_numpy(dtype="float64")[rows],
                            minlength=cells).reshape(n_seg, n_cohorts).astype(np.float64)
 
-    # Spend in two halves (summed after), so two cores finish together: its rows outweigh the leads'
-    half = len(spend) // 2 if spend is not None else 0
-    consultations, *spent_parts = run_together(
-        [consultations_by_cell, lambda: spend_by_cell(slice(0, half)), lambda: spend_by_cell(slice(half, None))],
-        rows=sum(len(f) for f in (leads, spend) if f is not None))
-    spent = spent_parts[0] + spent_parts[1]
+    spent = by_day("spend", "cost") if spend is not None and len(spend) and n_cohorts else None
+    if spent is not None:
+        consultations = consultations_by_cell()
+    else:  # Spend in two halves (summed after), so two cores finish together: its rows outweigh the leads'
+        half = len(spend) // 2 if spend is not None else 0
+        consultations, *spent_parts = run_together(
+            [consultations_by_cell, lambda: spend_by_cell(slice(0, half)), lambda: spend_by_cell(slice(half, None))],
+            rows=sum(len(f) for f in (leads, spend) if f is not None))
+        spent = spent_parts[0] + spent_parts[1]
 
     incremental = {m: np.zeros((n_seg, n_cohorts, n_ages)) for m in AMOUNTS}
     if deals is not None and leads is not None and len(deals):
@@ -371,7 +396,8 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
     settings = data.settings
     dev = build_development(sel, period=period, week_start=settings.week_start, as_of=as_of,
                             has_revenue=data.has_revenue, has_gross_profit=data.has_gross_profit,
-                            horizon_periods=horizon_periods, deals_until=as_of)
+                            horizon_periods=horizon_periods, deals_until=as_of,
+                            whole=data if sel.whole and as_of == data.as_of else None)
     notes += dev.notes
     reached = np.flatnonzero(dev.observed.any(axis=0))
     oldest = int(reached.max()) if len(reached) else 0

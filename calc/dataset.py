@@ -30,6 +30,7 @@ import pandas as pd
 
 from .errors import Exclusion, InputError, describe_rows, sheet_rows
 from .filters import BLANK
+from .memo import DAY_TOTALS, kept
 from .parallel import run_together
 from .parsing import DATE_FIX, EXCEL_ERRORS, FIRST_PLAUSIBLE, LAST_PLAUSIBLE, parse_dates, parse_numbers
 from .schema import TABLES, fold, missing_required, resolve_columns
@@ -531,28 +532,36 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     logs = {name: _Collector() for name in frames}
     readers = {"Spend": _prepare_spend, "Leads": _prepare_leads, "Deals": _prepare_deals}
 
-    def read(name: str) -> tuple[pd.DataFrame | None, tuple[int, np.ndarray] | None]:
-        if frames[name] is None:
-            return None, None
-        frame = readers[name](frames[name], maps[name], settings, logs[name])
-        if name != "Deals":  # segment columns as categories now, while another core reads the next table
-            frame = with_columns(frame, {d: _categorical(frame[d])
-                                         for d in _dims(frame, {c.name for c in TABLES[name]})})
-        return frame, _day_counts(frame)  # rows per day, for the far-future check, while the rows are at hand
-
-    (sp, sp_days), (ld, ld_days), (dl, dl_days) = run_together(
-        [lambda name=name: read(name) for name in frames], rows=sum(len(f) for f in frames.values() if f is not None))
+    rows = sum(len(f) for f in frames.values() if f is not None)
+    sp, ld, dl = run_together([lambda name=name: readers[name](frames[name], maps[name], settings, logs[name])
+                               if frames[name] is not None else None for name in frames], rows=rows)
+    # then, as many small tasks shared by the cores: segment columns as categories, and rows (and
+    # Spend's cost) per day, for the far-future check and then kept as the dataset's day totals
+    # (calc.daily) if no row is dropped after
+    dims = {name: _dims(frame, {c.name for c in TABLES[name]}) if frame is not None else ()
+            for name, frame in (("Spend", sp), ("Leads", ld))}
+    columns = [(frame, d) for frame, name in ((sp, "Spend"), (ld, "Leads")) for d in dims[name]]
+    sp_days, ld_days, dl_days, *coded = run_together(
+        [lambda: _day_counts(sp, "cost") if sp is not None else None,
+         lambda: _day_counts(ld) if ld is not None else None,
+         lambda: _day_counts(dl) if dl is not None else None,
+         *[lambda frame=frame, d=d: _categorical(frame[d]) for frame, d in columns]], rows=rows)
+    if sp is not None:
+        sp = with_columns(sp, dict(zip(dims["Spend"], coded[:len(dims["Spend"])])))
+    if ld is not None:
+        ld = with_columns(ld, dict(zip(dims["Leads"], coded[len(dims["Spend"]):])))
     for table_log in logs.values():
         log.exclusions += table_log.exclusions
         log.notes += table_log.notes
 
+    counted_frames = {"spend": (sp, sp_days), "leads": (ld, ld_days)}
     as_of = pd.Timestamp(settings.as_of) if settings.as_of else None
     if as_of is None:
         counted = [sp_days, ld_days, dl_days]
         kept_frames = _drop_far_future(log, counted, Spend=sp, Leads=ld, Deals=dl)
         # the last dated day of each table: from its day counts, unless rows above a gap were just dropped
-        latest = [day_count[0] + len(day_count[1]) - 1 if kept is frame else int(kept[DAY].max())
-                  for frame, kept, day_count in zip((sp, ld, dl), kept_frames, counted) if day_count is not None]
+        latest = [day_count[0] + len(day_count[1]) - 1 if remaining is frame else int(remaining[DAY].max())
+                  for frame, remaining, day_count in zip((sp, ld, dl), kept_frames, counted) if day_count is not None]
         sp, ld, dl = kept_frames
         as_of = pd.Timestamp(np.datetime64(max(latest), "D")) if latest else None
     if as_of is not None:
@@ -598,9 +607,21 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
         log.notes.append("No Deals table: deals, conversion and money indicators stay empty")
     if sp is None:
         log.notes.append("No Spend table: spend, consultation cost and ROI stay empty")
-    return Dataset(spend=sp, leads=ld, deals=dl, settings=settings, as_of=as_of, spend_dims=spend_dims,
+    data = Dataset(spend=sp, leads=ld, deals=dl, settings=settings, as_of=as_of, spend_dims=spend_dims,
                    lead_dims=lead_dims, has_revenue=has_revenue, has_gross_profit=has_gp,
                    exclusions=tuple(log.exclusions), notes=tuple(log.notes))
+    for table, (frame, day_count) in counted_frames.items():
+        final = getattr(data, table)
+        # the counts hold for the final table when it still has every row counted (none dropped as
+        # far-future or after the as-of date; columns added since share the rows) and every row is dated
+        if day_count is not None and final is not None and len(final) == len(frame) and day_count[1].sum() == len(final):
+            first, counts, sums = day_count
+            for column, totals in ((None, counts), ("cost", sums)):
+                if totals is not None:
+                    totals = totals.astype(np.float64)
+                    totals.flags.writeable = False
+                    kept(data.memo, (DAY_TOTALS, table, column), lambda first=first, totals=totals: (first, totals))
+    return data
 
 
 #: A gap in the dates longer than this, with almost nothing above it, marks mistyped future dates.
@@ -609,15 +630,21 @@ FAR_FUTURE_GAP_DAYS = 365
 FAR_FUTURE_MAX_SHARE = 0.01
 
 
-def _day_counts(frame: pd.DataFrame) -> tuple[int, np.ndarray] | None:
-    """(first day, rows per day from it) of a table's dated rows; None when none is dated."""
+def _day_counts(frame: pd.DataFrame, column: str | None = None
+                ) -> tuple[int, np.ndarray, np.ndarray | None] | None:
+    """(first day, rows per day from it, sum of ``column`` per day or None) of a table's dated rows;
+    None when none is dated. The sums are made only when every row is dated."""
     days = frame[DAY].to_numpy()
-    if len(days) and days.min() == NO_DAY:
+    undated = bool(len(days)) and days.min() == NO_DAY
+    if undated:
         days = days[days != NO_DAY]
     if not len(days):
         return None
     first = int(days.min())
-    return first, np.bincount(np.subtract(days, first, dtype=np.intp))  # intp: bincount's own index type, no copy
+    offsets = np.subtract(days, first, dtype=np.intp)  # intp: bincount's own index type, so it makes no copy
+    sums = np.bincount(offsets, weights=frame[column].to_numpy(dtype=np.float64)) \
+        if column and column in frame.columns and not undated else None
+    return first, np.bincount(offsets), sums
 
 
 def _drop_far_future(log: _Collector, day_counts: list | None = None,
@@ -636,7 +663,7 @@ def _drop_far_future(log: _Collector, day_counts: list | None = None,
     # rows per day by counting (dates lie within 1950-2150, so at most ~73,000 bins): no sort of millions
     if day_counts is None:
         day_counts = [_day_counts(f) if f is not None else None for f in frames.values()]
-    per_table = [c for c in day_counts if c is not None]
+    per_table = [c[:2] for c in day_counts if c is not None]  # (first day, rows per day)
     if not per_table:
         return list(frames.values())
     low = min(first for first, _ in per_table)

@@ -24,9 +24,10 @@ import pandas as pd
 
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, Dataset
 from .memo import remembered
+from .daily import all_dated, covered_days, totals_by
 from .grouping import Groups, KeySpace
 from .parallel import MIN_ROWS, run_together
-from .query import Query, Selection, make_query, select
+from .query import PERIODS, Query, Selection, make_query, period_days, select
 
 KPI_COLUMNS = ("consultations", "spend", "consult_cost", "deals", "conversion_rate", "revenue",
                "gross_profit", "mean_days_to_close", "median_days_to_close")
@@ -104,12 +105,43 @@ def _spend_figures(spend: pd.DataFrame, codes: np.ndarray, groups: Groups, data:
     return figures
 
 
+def _by_day(sel: Selection, data: Dataset, platform: bool) -> dict[str, pd.DataFrame]:
+    """Leads and Spend, when the question is one period of the whole tables, as one row per day with
+    its period: counted from the day totals (calc.daily), a thousand days instead of a million rows."""
+    period = sel.by[0] if len(sel.by) == 1 else None
+    if not sel.whole or platform or period not in PERIODS or any(
+            d.casefold() == period for d in (*data.lead_dims, *data.spend_dims)):  # a column named 'month' is no period
+        return {}
+    return {name: pd.DataFrame({period: period_days(covered_days(data, name), period,
+                                                    week_start=data.settings.week_start)})
+            for name in ("leads", "spend") if getattr(sel, name) is not None and all_dated(data, name)}
+
+
+def _counted_by_day(name: str, days: pd.DataFrame, groups: Groups, data: Dataset, horizon: int | None) -> dict:
+    """:func:`_lead_counts` / :func:`_spend_figures` of a whole table from its day totals."""
+    codes = groups.index(groups.space.codes(days))
+    if name == "leads":
+        figures = {"consultations": totals_by(data, "leads", codes, groups.size)}
+        if data.deals is not None and horizon is not None:
+            last_mature = data.as_of_day - horizon if data.as_of_day is not None else None
+            figures["base"] = totals_by(data, "leads", codes, groups.size, until=last_mature) \
+                if last_mature is not None else np.zeros(groups.size)
+        elif data.deals is not None:
+            figures["base"] = figures["consultations"]
+        return figures
+    spent = totals_by(data, "spend", codes, groups.size, "cost")
+    return {"spend": spent, "has_spend": spent > 0 if data.spend_all_positive
+            else totals_by(data, "spend", codes, groups.size) > 0}
+
+
 def _figures(sel: Selection, data: Dataset, horizon: int | None) -> tuple[Groups, dict, list[str]]:
     """Every figure per group: each table is coded and counted on its own, side by side."""
+    platform = sel.leads is None and sel.spend is not None and "consultations" in sel.spend.columns
+    by_day = _by_day(sel, data, platform)
     frames = {"leads": sel.leads, "deals": sel.deals, "spend": sel.spend}
     frames = {name: frame for name, frame in frames.items() if frame is not None}
-    space = KeySpace(list(frames.values()), sel.by)
-    platform = sel.leads is None and sel.spend is not None and "consultations" in sel.spend.columns
+    # the key space spans the same periods whether read off the rows or off the days
+    space = KeySpace([by_day.get(name, frame) for name, frame in frames.items()], sel.by)
     notes = []
     if platform:
         notes.append("No Leads table: consultations and deals are the ad platform's own counts in Spend")
@@ -125,22 +157,26 @@ def _figures(sel: Selection, data: Dataset, horizon: int | None) -> tuple[Groups
             return _deal_figures(frame, codes, groups, data, horizon)
         return _deals_by_won_date(frame, codes, groups)
 
-    rows = sum(len(f) for f in frames.values())
     if space.dense:  # groups are known before any row is coded: code and count each table in one go
         groups = Groups(space, [])
+        parts = [_counted_by_day(name, days, groups, data, horizon) for name, days in by_day.items()]
+        rows = {name: frame for name, frame in frames.items() if name not in by_day}
         # Spend (sums only) is halved so two cores finish together: its 1.36M rows outweigh the rest
-        pieces = [(n, f) for n, f in frames.items() if not (n == "spend" and len(f) >= MIN_ROWS)]
-        if "spend" in frames and len(frames["spend"]) >= MIN_ROWS:
-            half = len(frames["spend"]) // 2
-            pieces += [("spend", frames["spend"].iloc[:half]), ("spend", frames["spend"].iloc[half:])]
-        parts = run_together([lambda n=n, f=f: counted(n, f, space.codes(f), groups) for n, f in pieces], rows=rows)
-        if len(pieces) > len(frames):  # the two halves of Spend: sums add up, NaN only where both are NaN
-            *parts, first, second = parts
-            parts.append({key: (first[key] | second[key]) if key == "has_spend" else
-                          np.where(np.isnan(first[key]) & np.isnan(second[key]), np.nan,
-                                   np.nan_to_num(first[key]) + np.nan_to_num(second[key]))
-                          for key in first})
+        pieces = [(n, f) for n, f in rows.items() if not (n == "spend" and len(f) >= MIN_ROWS)]
+        if "spend" in rows and len(rows["spend"]) >= MIN_ROWS:
+            half = len(rows["spend"]) // 2
+            pieces += [("spend", rows["spend"].iloc[:half]), ("spend", rows["spend"].iloc[half:])]
+        counts = run_together([lambda n=n, f=f: counted(n, f, space.codes(f), groups) for n, f in pieces],
+                              rows=sum(len(f) for f in rows.values()))
+        if len(pieces) > len(rows):  # the two halves of Spend: sums add up, NaN only where both are NaN
+            *counts, first, second = counts
+            counts.append({key: (first[key] | second[key]) if key == "has_spend" else
+                           np.where(np.isnan(first[key]) & np.isnan(second[key]), np.nan,
+                                    np.nan_to_num(first[key]) + np.nan_to_num(second[key]))
+                           for key in first})
+        parts += counts
     else:  # the groups are the codes that occur: code every table first
+        rows = sum(len(f) for f in frames.values())
         codes = run_together([lambda f=f: space.codes(f) for f in frames.values()], rows=rows)
         groups = Groups(space, codes)
         parts = run_together([lambda n=n, f=f, c=c: counted(n, f, c, groups)

@@ -15,6 +15,8 @@ import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_RESULTS = 64
+#: Key of a table's totals per day (calc.daily), which prepare fills in from the counts it makes anyway.
+DAY_TOTALS = "day totals"
 
 
 def _key(value: Any) -> Any:

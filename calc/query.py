@@ -158,6 +158,8 @@ class Selection:
     spend: pd.DataFrame | None
     by: tuple[str, ...]
     notes: tuple[str, ...]
+    #: no date range or filter narrowed the tables: their whole-table totals (calc.daily) apply
+    whole: bool = False
 
 
 def _resolve(data: Dataset, conditions: tuple[Condition, ...], dims: tuple[str, ...], table: str,
@@ -276,4 +278,5 @@ def select(data: Dataset, query: Query) -> Selection:
             notes.append("Spend has no date column, so spend cannot be split by period and stays empty")
             spend = None
         spend = _with_periods(data, "spend", spend, DAY, marks)
-    return Selection(leads=leads, deals=deals, spend=spend, by=by, notes=tuple(notes))
+    return Selection(leads=leads, deals=deals, spend=spend, by=by, notes=tuple(notes),
+                     whole=start is None and end is None and not conditions)

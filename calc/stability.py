@@ -48,11 +48,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .daily import all_dated, covered_days, totals_by
 from .dataset import DAY, Dataset, day_numbers
 from .errors import InputError
 from .parsing import parse_dates, parse_numbers
 from .memo import kept
-from .query import make_query, period_start, periods_of, select
+from .query import make_query, period_days, period_start, periods_of, select
 
 #: Western Electric rules: name -> (window, points needed in the window, distance from centre in σ).
 RUN_RULES: dict[str, tuple[int, int, float]] = {
@@ -240,7 +241,15 @@ def _per_period(data: Dataset, table: str, frame: pd.DataFrame, period: str, wan
     """Rows, spend (``"cost"``) or consultations closed within ``horizon`` days (``"closed"``) per
     wanted period (day numbers of period starts) of ``frame``, one of ``data``'s tables or a selection
     of its rows. Totals per period of a whole table are made once per dataset."""
+    whole = frame is getattr(data, table)
+
     def totals() -> tuple[int, np.ndarray]:
+        if whole and what != "closed" and all_dated(data, table):  # from the day totals: no pass over the rows
+            key = period_days(covered_days(data, table), period, week_start=data.settings.week_start)
+            low = int(key[0])  # periods only grow with days
+            counts = totals_by(data, table, key - low, int(key[-1]) - low + 1, "cost" if what == "cost" else None)
+            counts.flags.writeable = False
+            return low, counts
         key = periods_of(data, table, frame, period)
         if not len(key):
             return 0, np.zeros(1)
@@ -256,9 +265,7 @@ def _per_period(data: Dataset, table: str, frame: pd.DataFrame, period: str, wan
         counts.flags.writeable = False
         return low, counts
 
-    low, counts = kept(data.memo, ("per period", table, period, what, horizon), totals) \
-        if frame is getattr(data, table) \
-        else totals()
+    low, counts = kept(data.memo, ("per period", table, period, what, horizon), totals) if whole else totals()
     position = wanted.astype(np.int64) - low
     inside = (position >= 0) & (position < len(counts))
     return np.where(inside, counts[np.clip(position, 0, len(counts) - 1)], 0.0)

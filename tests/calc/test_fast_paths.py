@@ -172,3 +172,57 @@ def test_halving_a_big_spend_table_changes_no_figure(monkeypatch, with_leads):
         monkeypatch.undo()
         data.memo.clear()
         pd.testing.assert_frame_equal(halves, whole, check_exact=False, rtol=1e-12)
+
+
+def _period_answers(data) -> dict:
+    answers = {(by, horizon): calc.kpi_table(data, by=by, horizon_days=horizon)
+               for by in ("day", "week", "month", "quarter") for horizon in (None, 30)}
+    answers["volume chart"] = calc.stability(data, measure="volume", period="week")
+    answers["cost chart"] = calc.stability(data, measure="cost", period="day")
+    answers["triangle"] = calc.cohort_development(data, period="month", horizon_periods=12)
+    answers["weekly triangle"] = calc.cohort_development(data, period="week", projected=False)
+    return answers
+
+
+def test_day_totals_answer_period_questions_as_the_rows_do(monkeypatch):
+    """Whole-table questions by period alone are summed from the day totals (calc.daily) that prepare
+    keeps; with that shortcut switched off every table, chart and triangle is the same."""
+    import importlib
+
+    from calc.memo import DAY_TOTALS
+
+    business = generate(seed=5, start="2025-03-01", daily_spend=500.0)
+    spend = business.spend.copy()
+    spend.loc[spend.index[::7], "cost"] = 0.0  # rows costing 0: a period has spend rows without spend
+    data = calc.prepare(spend, business.leads, business.deals)
+    assert ("kept", DAY_TOTALS, "spend", "cost") in data.memo  # made by prepare, not by the first question
+    from_days = _period_answers(data)
+    for name in ("cohorts", "indicators", "stability"):  # calc.stability the module, not the function
+        monkeypatch.setattr(importlib.import_module(f"calc.{name}"), "all_dated", lambda *_: False)
+    from_rows = _period_answers(calc.prepare(spend, business.leads, business.deals))
+    for key, expected in from_rows.items():
+        pd.testing.assert_frame_equal(from_days[key], expected, check_exact=False, rtol=1e-12, obj=str(key))
+
+
+def test_day_totals_kept_by_prepare_are_those_of_the_final_tables():
+    from calc.daily import day_totals
+
+    leads = pd.DataFrame({"lead_id": range(152), "date": ["2024-01-01"] * 100 + ["2024-01-03"] * 50 + ["2042-01-05",
+                                                                                                      "2024-01-02"]})
+    spend = pd.DataFrame({"date": ["2024-01-01", "2024-01-03", "2024-01-03"], "cost": [10.0, 5.0, 2.5]})
+    data = calc.prepare(spend, leads)  # the 2042 typo is dropped after the rows were counted
+    assert day_totals(data, "leads")[1].tolist() == [100.0, 1.0, 50.0]
+    assert day_totals(data, "spend", "cost")[1].tolist() == [10.0, 0.0, 7.5]
+    late = calc.prepare(spend, leads.iloc[:150], settings={"as_of": "2024-01-02"})  # rows after as-of left out
+    assert day_totals(late, "leads")[1].tolist() == [100.0]
+    assert day_totals(late, "spend", "cost")[1].tolist() == [10.0]
+
+
+@pytest.mark.parametrize("ids", [[1, 2, 3, 4], [3, 1, 3, 3], ["a", "b", "a", "a"], [1.0, 2.0, 1.0, 1.0]])
+def test_repeated_deals_match_duplicated(ids):
+    from calc.dataset import _repeated_deals
+
+    deals = pd.DataFrame({"lead_id": ids, "date": pd.to_datetime(["2024-01-05", "2024-01-05", "2024-01-05", "2024-01-09"]),
+                          "revenue": [100.0, 100.0, 100.0, 100.0], "gross_profit": [np.nan, 1.0, np.nan, np.nan]})
+    expected = deals.duplicated(subset=["lead_id", "date", "revenue", "gross_profit"]).to_numpy()
+    assert (_repeated_deals(deals) == expected).all()
