@@ -13,6 +13,8 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 import pandas as pd
 
+from .parallel import run_together
+
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_RESULTS = 64
 #: Key of a table's totals per day (calc.daily), which prepare fills in from the counts it makes anyway.
@@ -58,6 +60,14 @@ def kept(memo: dict, key: tuple, make: Callable[[], Any]) -> Any:
         return value
 
     return _stored(memo, ("kept", *key), read_only)
+
+
+def kept_all(memo: dict, makers: dict[tuple, Callable[[], Any]], *, rows: int) -> dict[tuple, Any]:
+    """:func:`kept` for several keys: the values not kept yet are made side by side (``run_together``,
+    sized by ``rows``), then stored from the calling thread, so the memo is only ever changed by one thread."""
+    missing = [key for key in makers if ("kept", *key) not in memo]
+    made = dict(zip(missing, run_together([makers[key] for key in missing], rows=rows)))
+    return {key: kept(memo, key, lambda key=key: made[key]) for key in makers}
 
 
 def _stored(memo: dict, key: tuple, make: Callable[[], Any]) -> Any:

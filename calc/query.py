@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .dataset import DAY, LEAD_DAY, NO_DAY, Dataset, with_columns
 from .errors import InputError
-from .memo import kept
+from .memo import kept, kept_all
+from .parallel import run_together
 from .filters import Condition, condition_mask, match_column, parse_filter
 from .parsing import parse_dates
 
@@ -190,16 +191,27 @@ def _keep(frame: pd.DataFrame, mask: np.ndarray | None) -> pd.DataFrame:
     return frame if mask is None or mask.all() else frame.loc[mask]
 
 
-def _with_periods(data: Dataset, table: str, frame: pd.DataFrame | None, day: str, periods: list[str]
-                  ) -> pd.DataFrame | None:
-    """The frame (a new one, sharing its columns) with one column per period: the day number of the period's first day.
+def _with_periods(data: Dataset, frames: dict[str, tuple[pd.DataFrame | None, str]], periods: list[str]
+                  ) -> dict[str, pd.DataFrame | None]:
+    """Each frame (a new one, sharing its columns) with one column per period: the day number of the
+    period's first day, from the frame's ``day`` column. ``frames`` is {table: (frame or None, day column)}.
 
     Grouping reads these integer columns directly (``grouping.KeySpace``) and labels them as dates.
-    For a whole table (no filter or date range) they are made once per dataset and reused.
+    The columns of the tables are made side by side; for a whole table (no filter or date range)
+    they are made once per dataset and reused.
     """
-    if frame is None:
-        return None
-    return with_columns(frame, {p: periods_of(data, table, frame, p, day=day) for p in periods})
+    def maker(frame: pd.DataFrame, day: str, period: str):
+        return lambda: period_days(frame[day].to_numpy(), period, week_start=data.settings.week_start)
+
+    wanted = [(table, period) for table, (frame, _) in frames.items() if frame is not None for period in periods]
+    whole = {(t, p): maker(frames[t][0], frames[t][1], p) for t, p in wanted if frames[t][0] is getattr(data, t)}
+    parts = [(t, p) for t, p in wanted if (t, p) not in whole]
+    rows = sum(len(frames[t][0]) for t, _ in wanted)
+    made = kept_all(data.memo, {(t, frames[t][1], p): make for (t, p), make in whole.items()}, rows=rows)
+    made = {(t, p): value for (t, _, p), value in made.items()}
+    made.update(zip(parts, run_together([maker(frames[t][0], frames[t][1], p) for t, p in parts], rows=rows)))
+    return {table: None if frame is None else with_columns(frame, {p: made[table, p] for p in periods})
+            for table, (frame, _) in frames.items()}
 
 
 def periods_of(data: Dataset, table: str, frame: pd.DataFrame, period: str, *, day: str = DAY) -> np.ndarray:
@@ -269,14 +281,13 @@ def select(data: Dataset, query: Query) -> Selection:
             spend = _keep(data.spend, chosen_rows(data.spend) if data.spend_dated
                                           else condition_mask(data.spend, conditions))
     if periods:
-        marks = [p.casefold() for p in periods]
-        leads = _with_periods(data, "leads", leads, DAY, marks)
-        # deals belong to their inquiry's period
-        deals = _with_periods(data, "deals", deals, LEAD_DAY if deals is not None and LEAD_DAY in deals.columns
-                              else DAY, marks)
         if spend is not None and not data.spend_dated:
             notes.append("Spend has no date column, so spend cannot be split by period and stays empty")
             spend = None
-        spend = _with_periods(data, "spend", spend, DAY, marks)
+        # deals belong to their inquiry's period
+        deal_day = LEAD_DAY if deals is not None and LEAD_DAY in deals.columns else DAY
+        marked = _with_periods(data, {"leads": (leads, DAY), "deals": (deals, deal_day), "spend": (spend, DAY)},
+                               [p.casefold() for p in periods])
+        leads, deals, spend = marked["leads"], marked["deals"], marked["spend"]
     return Selection(leads=leads, deals=deals, spend=spend, by=by, notes=tuple(notes),
                      whole=start is None and end is None and not conditions)
