@@ -226,3 +226,18 @@ def test_repeated_deals_match_duplicated(ids):
                           "revenue": [100.0, 100.0, 100.0, 100.0], "gross_profit": [np.nan, 1.0, np.nan, np.nan]})
     expected = deals.duplicated(subset=["lead_id", "date", "revenue", "gross_profit"]).to_numpy()
     assert (_repeated_deals(deals) == expected).all()
+
+
+def test_values_kept_together_are_made_once_read_only_and_shared_with_kept():
+    from calc.memo import kept, kept_all
+
+    memo, calls = {}, []
+
+    def maker(value):
+        return lambda: calls.append(value) or np.full(3, value)
+
+    first = kept_all(memo, {("a",): maker(1), ("b",): maker(2)}, rows=10**6)  # made side by side
+    again = kept_all(memo, {("a",): maker(9), ("c",): maker(3)}, rows=10)
+    assert sorted(calls) == [1, 2, 3]  # 'a' was not made again
+    assert again[("a",)] is first[("a",)] and kept(memo, ("b",), maker(9)) is first[("b",)]
+    assert not first[("a",)].flags.writeable
