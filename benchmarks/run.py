@@ -166,12 +166,16 @@ def main() -> None:
         polars_s = statistics.median(r[0] for r in rounds)
         calc_s = statistics.median(r[1] for r in rounds)
         row = {"n": n, "polars_s": polars_s, "calc_s": calc_s, "calc_vs_polars": calc_s / polars_s,
+               # each round's pair too: the spread shows how far the verdict is from this machine's drift
+               "rounds": [{"polars_s": p, "calc_s": c, "calc_vs_polars": c / p} for p, c in rounds],
                "peak_memory_mib": peak_memory_mib(args.data, n)}
         report_s = report_process(args.data, n, args.data / f"report_{n}.xlsx", args.reps)
         if report_s is not None:
             row.update(report_s=report_s, report_process_vs_polars=report_s / polars_s)
         rows.append(row)
-        print(json.dumps(row))
+        print(json.dumps({k: v for k, v in row.items() if k != "rounds"}))
+        ratios = [r["calc_vs_polars"] for r in row["rounds"]]
+        print(f"  calc_vs_polars per round: {min(ratios):.2f}–{max(ratios):.2f} over {len(ratios)} rounds")
     by_n = {r["n"]: r for r in rows}
     if 1_000_000 in by_n and 5_000_000 in by_n:
         summary["growth_5m_vs_1m"] = by_n[5_000_000]["calc_s"] / by_n[1_000_000]["calc_s"]

@@ -106,15 +106,22 @@ def _spend_figures(spend: pd.DataFrame, codes: np.ndarray, groups: Groups, data:
 
 
 def _by_day(sel: Selection, data: Dataset, platform: bool) -> dict[str, pd.DataFrame]:
-    """Leads and Spend, when the question is one period of the whole tables, as one row per day with
-    its period: counted from the day totals (calc.daily), a thousand days instead of a million rows."""
+    """Leads and Spend, when the question is of the whole tables by one period or in total, as one row
+    per day (with its period): counted from the day totals (calc.daily), a thousand days instead of a
+    million rows."""
     period = sel.by[0] if len(sel.by) == 1 else None
-    if not sel.whole or platform or period not in PERIODS or any(
-            d.casefold() == period for d in (*data.lead_dims, *data.spend_dims)):  # a column named 'month' is no period
+    if not sel.whole or platform or len(sel.by) > 1 or (sel.by and (period not in PERIODS or any(
+            d.casefold() == period for d in (*data.lead_dims, *data.spend_dims)))):  # a column 'month' is no period
         return {}
-    return {name: pd.DataFrame({period: period_days(covered_days(data, name), period,
-                                                    week_start=data.settings.week_start)})
-            for name in ("leads", "spend") if getattr(sel, name) is not None and all_dated(data, name)}
+
+    def days_frame(name: str) -> pd.DataFrame:
+        days = covered_days(data, name)
+        if period is None:  # in total: every day is the one group
+            return pd.DataFrame(index=pd.RangeIndex(len(days)))
+        return pd.DataFrame({period: period_days(days, period, week_start=data.settings.week_start)})
+
+    return {name: days_frame(name) for name in ("leads", "spend")
+            if getattr(sel, name) is not None and all_dated(data, name)}
 
 
 def _counted_by_day(name: str, days: pd.DataFrame, groups: Groups, data: Dataset, horizon: int | None) -> dict:

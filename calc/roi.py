@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .cohorts import CycleAnalysis, analyse_cycle, make_cycle_options, period_number
-from .dataset import Dataset
+from .dataset import DAY, Dataset
 from .memo import remembered
 from .errors import InputError
 from .query import make_query, select
@@ -331,7 +331,7 @@ def payback_days(data: Dataset, *, start: Any = None, end: Any = None, filter: A
     spend, n = float(sel.spend["cost"].sum()), len(sel.leads)
     if spend <= 0 or n == 0:
         return None
-    watched = (data.as_of.normalize() - sel.leads["date"].dt.normalize()).dt.days.to_numpy()
+    watched = data.as_of_day - sel.leads[DAY].to_numpy(dtype=np.int64)  # whole days, from the day numbers
     horizon = int(watched.max()) + 1
     at_risk = n - np.concatenate([[0], np.cumsum(np.bincount(watched, minlength=horizon))[:-1]])
     day = sel.deals["days_to_close"].to_numpy().astype("int64")

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import DAY, Dataset
 from .errors import InputError
 from .query import make_query, select
 
@@ -120,7 +120,7 @@ def time_to_close(data: Dataset, *, by: Any = None, start: Any = None, end: Any 
     if data.as_of is None:  # header-only tables: no dates at all, so nobody has been watched
         watched = np.zeros(len(leads))
     else:
-        watched = (data.as_of.normalize() - leads["date"].dt.normalize()).dt.days.to_numpy(dtype="float64")
+        watched = (data.as_of_day - leads[DAY].to_numpy()).astype("float64")  # whole days, from the day numbers
     closed = leads["days_to_close"].notna().to_numpy()
     duration = np.where(closed, leads["days_to_close"].to_numpy(dtype="float64"), watched)
     groups = leads.groupby(list(sel.by), observed=True, sort=True).indices if sel.by else {(): np.arange(len(leads))}

@@ -176,7 +176,7 @@ def test_halving_a_big_spend_table_changes_no_figure(monkeypatch, with_leads):
 
 def _period_answers(data) -> dict:
     answers = {(by, horizon): calc.kpi_table(data, by=by, horizon_days=horizon)
-               for by in ("day", "week", "month", "quarter") for horizon in (None, 30)}
+               for by in (None, "day", "week", "month", "quarter") for horizon in (None, 30)}
     answers["volume chart"] = calc.stability(data, measure="volume", period="week")
     answers["cost chart"] = calc.stability(data, measure="cost", period="day")
     answers["triangle"] = calc.cohort_development(data, period="month", horizon_periods=12)
