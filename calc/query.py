@@ -207,8 +207,8 @@ def _with_periods(data: Dataset, frames: dict[str, tuple[pd.DataFrame | None, st
     whole = {(t, p): maker(frames[t][0], frames[t][1], p) for t, p in wanted if frames[t][0] is getattr(data, t)}
     parts = [(t, p) for t, p in wanted if (t, p) not in whole]
     rows = sum(len(frames[t][0]) for t, _ in wanted)
-    made = kept_all(data.memo, {(t, frames[t][1], p): make for (t, p), make in whole.items()}, rows=rows)
-    made = {(t, p): value for (t, _, p), value in made.items()}
+    shared = kept_all(data.memo, {(t, frames[t][1], p): make for (t, p), make in whole.items()}, rows=rows)
+    made = {(t, p): value for (t, _, p), value in shared.items()}
     made.update(zip(parts, run_together([maker(frames[t][0], frames[t][1], p) for t, p in parts], rows=rows)))
     return {table: None if frame is None else with_columns(frame, {p: made[table, p] for p in periods})
             for table, (frame, _) in frames.items()}
