@@ -241,3 +241,35 @@ def test_values_kept_together_are_made_once_read_only_and_shared_with_kept():
     assert sorted(calls) == [1, 2, 3]  # 'a' was not made again
     assert again[("a",)] is first[("a",)] and kept(memo, ("b",), maker(9)) is first[("b",)]
     assert not first[("a",)].flags.writeable
+
+
+@pytest.mark.parametrize("shape", ["spend only", "leads only", "leads and deals", "as-of before the last rows",
+                                   "spend without dates"])
+def test_day_totals_hold_for_every_shape_of_data(monkeypatch, shape):
+    """The same comparison as above for the kpi tables, on data with tables missing, rows after an as-of
+    setting (the kept counts are then not those of the final tables) and a Spend export without dates."""
+    import importlib
+
+    business = generate(seed=8, start="2025-09-01", daily_spend=300.0)
+    spend, leads, deals, settings = business.spend, business.leads, business.deals, None
+    if shape == "spend only":
+        leads = deals = None
+    elif shape == "leads only":
+        spend = deals = None
+    elif shape == "leads and deals":
+        spend = None
+    elif shape == "as-of before the last rows":
+        settings = {"as_of": "2026-03-31"}
+    else:
+        spend = spend.drop(columns="date").groupby("channel", as_index=False)["cost"].sum()
+
+    def answers() -> dict:
+        data = calc.prepare(spend, leads, deals, settings=settings)
+        return {(by, horizon): calc.kpi_table(data, by=by, horizon_days=horizon)
+                for by in (None, "day", "month") for horizon in ((None, 30) if deals is not None else (None,))}
+
+    from_days = answers()
+    for name in ("cohorts", "indicators", "stability"):
+        monkeypatch.setattr(importlib.import_module(f"calc.{name}"), "all_dated", lambda *_: False)
+    for key, expected in answers().items():
+        pd.testing.assert_frame_equal(from_days[key], expected, check_exact=False, rtol=1e-12, obj=str(key))
