@@ -218,11 +218,11 @@ def _segment_codes(by: tuple[str, ...], frames: list[pd.DataFrame | None]) -> tu
 
 def build_development(sel: Selection, *, period: Period, week_start: str, as_of: pd.Timestamp | None,
                       has_revenue: bool, has_gross_profit: bool, horizon_periods: int | None = None,
-                      deals_until: pd.Timestamp | None = None, whole: Dataset | None = None) -> Development:
+                      deals_until: pd.Timestamp | None = None, whole_of: Dataset | None = None) -> Development:
     """Aggregate the selection's leads, deals and spend once to segment × cohort × age.
 
     ``deals_until`` (default ``as_of``) ignores deals won later, which is how a backtest freezes
-    the data at an earlier date. ``whole`` is the dataset when the selection is its whole tables:
+    the data at an earlier date. ``whole_of`` is the dataset when the selection is its whole tables:
     cohort sizes and spend without segments are then summed from its day totals (calc.daily).
     Internal: the selection was validated by ``make_query``/``select``.
     """
@@ -243,8 +243,8 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     for table, frame in (("leads", leads), ("spend", spend)):
         if frame is None or not len(frame):
             continue
-        if whole is not None and all_dated(whole, table):  # first and last day from the day totals
-            covered = covered_days(whole, table)
+        if whole_of is not None and all_dated(whole_of, table):  # first and last day from the day totals
+            covered = covered_days(whole_of, table)
             lows.append(int(covered[0])), highs.append(int(covered[-1]))
             continue
         days = frame[DAY].to_numpy()
@@ -272,10 +272,10 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
 
     def by_day(table: str, column: str | None = None) -> np.ndarray | None:
         """Cohort totals of a whole table without segments, from its day totals; None when they do not apply."""
-        if whole is None or sel.by or not all_dated(whole, table):
+        if whole_of is None or sel.by or not all_dated(whole_of, table):
             return None
-        cohort_of_day = _cells(covered_days(whole, table), None, period, week_start, first, n_cohorts)
-        return totals_by(whole, table, cohort_of_day, cells, column).reshape(n_seg, n_cohorts)
+        cohort_of_day = _cells(covered_days(whole_of, table), None, period, week_start, first, n_cohorts)
+        return totals_by(whole_of, table, cohort_of_day, cells, column).reshape(n_seg, n_cohorts)
 
     def consultations_by_cell() -> np.ndarray:
         if leads is None or not len(leads) or not n_cohorts:
@@ -397,7 +397,7 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
     dev = build_development(sel, period=period, week_start=settings.week_start, as_of=as_of,
                             has_revenue=data.has_revenue, has_gross_profit=data.has_gross_profit,
                             horizon_periods=horizon_periods, deals_until=as_of,
-                            whole=data if sel.whole and as_of == data.as_of else None)
+                            whole_of=data if sel.whole and as_of == data.as_of else None)
     notes += dev.notes
     reached = np.flatnonzero(dev.observed.any(axis=0))
     oldest = int(reached.max()) if len(reached) else 0
