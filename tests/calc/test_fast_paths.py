@@ -273,3 +273,19 @@ def test_day_totals_hold_for_every_shape_of_data(monkeypatch, shape):
         monkeypatch.setattr(importlib.import_module(f"calc.{name}"), "all_dated", lambda *_: False)
     for key, expected in answers().items():
         pd.testing.assert_frame_equal(from_days[key], expected, check_exact=False, rtol=1e-12, obj=str(key))
+
+
+@pytest.mark.parametrize("settings", [None, {"as_of": "2026-01-31"}])
+def test_deals_and_roll_up_are_those_of_the_final_tables(settings):
+    """prepare counts days and codes categories before it drops rows dated after the as-of date (or far
+    ahead); deals are linked after, so the deals and the per-lead roll-up are those of the final tables."""
+    business = generate(seed=12, start="2025-06-01", daily_spend=300.0)
+    leads = business.leads.copy()
+    leads.loc[leads.index[-1], "date"] = pd.Timestamp("2041-06-01")  # a typed-wrong year: dropped as far ahead
+    data = calc.prepare(business.spend, leads, business.deals, settings=settings)
+    assert data.deals["lead_id"].isin(data.leads["lead_id"]).all()
+    assert int(data.leads["n_deals"].sum()) == len(data.deals)
+    per_lead = data.deals.groupby("lead_id")["revenue"].sum(min_count=1)
+    rolled = data.leads.set_index("lead_id")["revenue"].dropna()
+    assert np.allclose(rolled.sort_index(), per_lead.reindex(rolled.index).sort_index())
+    assert (data.deals["lead_date"] <= data.as_of).all() and (data.deals["date"] <= data.as_of).all()
