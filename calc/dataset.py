@@ -582,8 +582,7 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
 
     ld, dl = _same_id_type(ld, dl)
     has_revenue = has_gp = False
-    spend_dims = _dims(sp, {c.name for c in TABLES["Spend"]}) if sp is not None else ()
-    lead_dims = _dims(ld, {c.name for c in TABLES["Leads"]}) if ld is not None else ()
+    spend_dims, lead_dims = dims["Spend"], dims["Leads"]  # dropping rows since left the columns as they were
     linked = _link_deals(ld, dl, settings, log) if dl is not None else None
     if sp is not None:
         if "revenue" in sp.columns:

@@ -17,7 +17,7 @@ gives the same indicators from the platform's own counts.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -39,16 +39,26 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
 
 
-def _lead_counts(leads: pd.DataFrame, codes: np.ndarray, groups: Groups, data: Dataset, horizon: int | None) -> dict:
-    """Consultations by inquiry date and, with a horizon, those old enough to be judged on it."""
-    figures = {"consultations": groups.count(codes)}
+def _last_mature(data: Dataset, horizon: int) -> int | None:
+    """The last inquiry day old enough at the as-of date to be judged on a ``horizon``-day conversion."""
+    return data.as_of_day - horizon if data.as_of_day is not None else None
+
+
+def _lead_counts(count: Callable[[int | None], np.ndarray], data: Dataset, horizon: int | None) -> dict:
+    """Consultations by inquiry date and, with a horizon, those old enough to be judged on it.
+    ``count(until)`` counts the leads per group: all of them, or those dated up to day ``until``."""
+    figures = {"consultations": count(None)}
     if data.deals is not None and horizon is not None:
-        last_mature = data.as_of_day - horizon if data.as_of_day is not None else None
-        mature = leads[DAY].to_numpy() <= last_mature if last_mature is not None else np.zeros(len(leads), bool)
-        figures["base"] = groups.count(codes[mature])
+        last_mature = _last_mature(data, horizon)
+        figures["base"] = count(last_mature) if last_mature is not None else np.zeros_like(figures["consultations"])
     elif data.deals is not None:
         figures["base"] = figures["consultations"]
     return figures
+
+
+def _lead_rows(leads: pd.DataFrame, codes: np.ndarray, groups: Groups) -> Callable[[int | None], np.ndarray]:
+    """:func:`_lead_counts`' ``count`` over the lead rows."""
+    return lambda until: groups.count(codes if until is None else codes[leads[DAY].to_numpy() <= until])
 
 
 def _deal_figures(deals: pd.DataFrame, codes: np.ndarray, groups: Groups, data: Dataset, horizon: int | None) -> dict:
@@ -63,7 +73,7 @@ def _deal_figures(deals: pd.DataFrame, codes: np.ndarray, groups: Groups, data: 
     if horizon is not None:
         in_time = days <= horizon
         converting = converting & in_time
-        last_mature = data.as_of_day - horizon if data.as_of_day is not None else None
+        last_mature = _last_mature(data, horizon)
         mature = deals[LEAD_DAY].to_numpy() <= last_mature if last_mature is not None else np.zeros(len(deals), bool)
         figures = {"converted": groups.count(codes[converting & mature])}
     converted_codes, converted_days = codes[converting], days[converting]
@@ -92,10 +102,8 @@ def _deals_by_won_date(deals: pd.DataFrame, codes: np.ndarray, groups: Groups) -
 def _spend_figures(spend: pd.DataFrame, codes: np.ndarray, groups: Groups, data: Dataset, platform: bool) -> dict:
     """Spend per group, whether the group has any spend rows, and (``platform``) an ad platform's own counts."""
     # cost is never blank after prepare (such rows are excluded): summed without a NaN mask
-    figures = {"spend": groups.total(codes, spend["cost"].to_numpy(dtype=np.float64), complete=True)}
-    # a group with spend rows is shown even when they cost 0 (counting them costs a pass over Spend,
-    # needed only when some cost is 0)
-    figures["has_spend"] = (figures["spend"] > 0) if data.spend_all_positive else (groups.count(codes) > 0)
+    figures = _spent(groups.total(codes, spend["cost"].to_numpy(dtype=np.float64), complete=True),
+                     lambda: groups.count(codes), data)
     if platform:
         for source, targets in (("consultations", ("consultations", "base")), ("deals", ("deals", "converted")),
                                 ("revenue", ("revenue",)), ("gross_profit", ("gross_profit",))):
@@ -103,6 +111,12 @@ def _spend_figures(spend: pd.DataFrame, codes: np.ndarray, groups: Groups, data:
                 total = groups.total(codes, spend[source].to_numpy(dtype=np.float64), min_count=1)
                 figures.update({t: total for t in targets})
     return figures
+
+
+def _spent(spend: np.ndarray, rows: Callable[[], np.ndarray], data: Dataset) -> dict:
+    """Spend per group and whether the group has any spend rows. A group with spend rows is shown even
+    when they cost 0; counting them (``rows()``) costs a pass over Spend, needed only when some cost is 0."""
+    return {"spend": spend, "has_spend": spend > 0 if data.spend_all_positive else rows() > 0}
 
 
 def _by_day(sel: Selection, data: Dataset, platform: bool) -> dict[str, pd.DataFrame]:
@@ -128,17 +142,9 @@ def _counted_by_day(name: str, days: pd.DataFrame, groups: Groups, data: Dataset
     """:func:`_lead_counts` / :func:`_spend_figures` of a whole table from its day totals."""
     codes = groups.index(groups.space.codes(days))
     if name == "leads":
-        figures = {"consultations": totals_by(data, "leads", codes, groups.size)}
-        if data.deals is not None and horizon is not None:
-            last_mature = data.as_of_day - horizon if data.as_of_day is not None else None
-            figures["base"] = totals_by(data, "leads", codes, groups.size, until=last_mature) \
-                if last_mature is not None else np.zeros(groups.size)
-        elif data.deals is not None:
-            figures["base"] = figures["consultations"]
-        return figures
-    spent = totals_by(data, "spend", codes, groups.size, "cost")
-    return {"spend": spent, "has_spend": spent > 0 if data.spend_all_positive
-            else totals_by(data, "spend", codes, groups.size) > 0}
+        return _lead_counts(lambda until: totals_by(data, "leads", codes, groups.size, until=until), data, horizon)
+    return _spent(totals_by(data, "spend", codes, groups.size, "cost"),
+                  lambda: totals_by(data, "spend", codes, groups.size), data)
 
 
 def _figures(sel: Selection, data: Dataset, horizon: int | None) -> tuple[Groups, dict, list[str]]:
@@ -157,7 +163,7 @@ def _figures(sel: Selection, data: Dataset, horizon: int | None) -> tuple[Groups
 
     def counted(name: str, frame: pd.DataFrame, codes: np.ndarray, groups: Groups) -> dict:
         if name == "leads":
-            return _lead_counts(frame, codes, groups, data, horizon)
+            return _lead_counts(_lead_rows(frame, codes, groups), data, horizon)
         if name == "spend":
             return _spend_figures(frame, codes, groups, data, platform)
         if sel.leads is not None:
