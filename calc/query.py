@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -200,18 +200,25 @@ def _with_periods(data: Dataset, frames: dict[str, tuple[pd.DataFrame | None, st
     The columns of the tables are made side by side; for a whole table (no filter or date range)
     they are made once per dataset and reused.
     """
-    def maker(frame: pd.DataFrame, day: str, period: str):
-        return lambda: period_days(frame[day].to_numpy(), period, week_start=data.settings.week_start)
-
-    wanted = [(table, period) for table, (frame, _) in frames.items() if frame is not None for period in periods]
-    whole = {(t, p): maker(frames[t][0], frames[t][1], p) for t, p in wanted if frames[t][0] is getattr(data, t)}
-    parts = [(t, p) for t, p in wanted if (t, p) not in whole]
-    rows = sum(len(frames[t][0]) for t, _ in wanted)
-    shared = kept_all(data.memo, {(t, frames[t][1], p): make for (t, p), make in whole.items()}, rows=rows)
-    made = {(t, p): value for (t, _, p), value in shared.items()}
-    made.update(zip(parts, run_together([maker(frames[t][0], frames[t][1], p) for t, p in parts], rows=rows)))
+    jobs = {(table, period): _period_job(data, table, frame, period, day)
+            for table, (frame, day) in frames.items() if frame is not None for period in periods}
+    rows = sum(len(frames[table][0]) for table, _ in jobs)
+    shared = kept_all(data.memo, {key: make for key, make in jobs.values() if key is not None}, rows=rows)
+    made = {job: shared[key] for job, (key, _) in jobs.items() if key is not None}
+    parts = [job for job, (key, _) in jobs.items() if key is None]
+    made.update(zip(parts, run_together([jobs[job][1] for job in parts], rows=rows)))
     return {table: None if frame is None else with_columns(frame, {p: made[table, p] for p in periods})
             for table, (frame, _) in frames.items()}
+
+
+def _period_job(data: Dataset, table: str, frame: pd.DataFrame, period: str, day: str
+                ) -> tuple[tuple | None, Callable[[], np.ndarray]]:
+    """How :func:`periods_of` is made: the key it is kept under for a whole table (None for a selection
+    of rows, made each time) and the function that makes it."""
+    def made() -> np.ndarray:
+        return period_days(frame[day].to_numpy(), period, week_start=data.settings.week_start)
+
+    return ((table, day, period) if frame is getattr(data, table) else None), made
 
 
 def periods_of(data: Dataset, table: str, frame: pd.DataFrame, period: str, *, day: str = DAY) -> np.ndarray:
@@ -220,10 +227,8 @@ def periods_of(data: Dataset, table: str, frame: pd.DataFrame, period: str, *, d
     ``frame`` is ``data``'s table named ``table`` or a selection of its rows; for the whole table the
     result is made once per dataset and reused (read-only).
     """
-    def made() -> np.ndarray:
-        return period_days(frame[day].to_numpy(), period, week_start=data.settings.week_start)
-
-    return kept(data.memo, (table, day, period), made) if frame is getattr(data, table) else made()
+    key, made = _period_job(data, table, frame, period, day)
+    return made() if key is None else kept(data.memo, key, made)
 
 
 def select(data: Dataset, query: Query) -> Selection:
