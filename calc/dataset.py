@@ -32,7 +32,7 @@ from .errors import Exclusion, InputError, describe_rows, sheet_rows
 from .filters import BLANK
 from .memo import DAY_TOTALS, kept
 from .parallel import run_together
-from .parsing import DATE_FIX, EXCEL_ERRORS, FIRST_PLAUSIBLE, LAST_PLAUSIBLE, parse_dates, parse_numbers
+from .parsing import EXCEL_ERRORS, FIRST_PLAUSIBLE, LAST_PLAUSIBLE, parse_dates, parse_numbers
 from .schema import TABLES, fold, missing_required, resolve_columns
 from .settings import Settings
 
@@ -344,12 +344,9 @@ def _read_dates(frame: pd.DataFrame, table: str, settings: Settings, log: _Colle
     if pd.api.types.is_datetime64_dtype(column.dtype):  # already dates (Parquet, a datetime column): one pass
         try:
             (dates, days), note = _midnight(column), None
-        except _OutOfRange as exc:  # the same error text parses would give for such a date typed as text
-            shown = pd.Series(column.to_numpy()[exc.positions]).dt.strftime("%Y-%m-%d").unique()[:3]
-            count = len(exc.positions)
-            raise InputError(table, "date", f"{count} value{'s are' if count > 1 else ' is'} not a date: "
-                             + ", ".join(f"'{v}'" for v in shown),
-                             rows=sheet_rows(frame.index.to_numpy()[exc.positions[:5]]), fix=DATE_FIX) from None
+        except _OutOfRange:  # parse_dates says which dates, in which rows, as for a date typed as text
+            parse_dates(column, table=table, column="date", ambiguous=settings.ambiguous_dates)
+            raise
     else:
         dates, note = parse_dates(column, table=table, column="date", ambiguous=settings.ambiguous_dates)
         days = day_numbers(dates)
@@ -363,9 +360,7 @@ _FIRST_DAY, _LAST_DAY = (int(d.astype("datetime64[D]").astype(np.int64)) for d i
 
 
 class _OutOfRange(ValueError):
-    def __init__(self, positions: np.ndarray) -> None:
-        super().__init__("dates out of range")
-        self.positions = positions
+    """A date outside FIRST_PLAUSIBLE … LAST_PLAUSIBLE."""
 
 
 def _midnight(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -388,7 +383,7 @@ def _midnight(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     missing = ticks == np.iinfo(np.int64).min
     outside = ~missing & ((days < _FIRST_DAY) | (days > _LAST_DAY))
     if outside.any():
-        raise _OutOfRange(np.flatnonzero(outside))
+        raise _OutOfRange("dates out of range")
     midnight = days * _DAY_NS
     if missing.any():
         midnight[missing] = np.iinfo(np.int64).min
