@@ -7,4 +7,11 @@ from . import analysis  # noqa: F401  (registers stability, diagnose, segments, 
 
 
 def main() -> None:
+    import signal
+
+    def stop(signum, frame):  # a polite stop (SIGTERM) unwinds like Ctrl+C, so no temp file is left behind
+        raise SystemExit(128 + signum)
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, stop)
     app()

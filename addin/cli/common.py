@@ -18,6 +18,7 @@ import calc
 from calc import InputError
 
 from ..io import read_inputs
+from ..outputs import OutputError, check_output
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Cycle ROI: consultation volume, consultation cost, inquiry conversion and full-cycle ROI.")
@@ -37,6 +38,8 @@ FromOpt = Annotated[Optional[str], typer.Option("--from", help="First inquiry da
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last inquiry date (YYYY-MM-DD).")]
 FilterOpt = Annotated[Optional[str], typer.Option("--filter", help='Segment filter, e.g. "province=Guangdong;industry=Medical|Education".')]
 ByOpt = Annotated[Optional[str], typer.Option("--by", help="Group by these segment columns, e.g. channel or province,industry.")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="Replace an existing output file that Cycle ROI did not write (never one of the inputs).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -168,6 +171,16 @@ def emit(frame: pd.DataFrame, *, as_json: bool, title: str | None = None, extra:
     print_messages(messages)
 
 
+def output_path(target: Path, *, inputs: tuple[Path | None, ...] = (), force: bool = False,
+                suffixes: tuple[str, ...] | None = (".xlsx",)) -> Path:
+    """The one output-path check of every writing command, before any work (``addin.outputs``):
+    refuses with a message naming the path and the fix (exit 2 through :func:`friendly`)."""
+    notes: list[str] = []
+    final = check_output(target, inputs=inputs, force=force, suffixes=suffixes, notes=notes)
+    print_messages(notes)
+    return final
+
+
 def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
     """Bad input ends a command with its message and exit code 2, never a traceback."""
 
@@ -175,7 +188,7 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except InputError as exc:
+        except (InputError, OutputError) as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
         except PermissionError as exc:

@@ -11,7 +11,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..report import SECTIONS, TargetLockedError, write_report
 from ..report.labels import LANGUAGES
-from .common import AsOfOpt, DealsOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt, app, err, friendly, load_dataset, out
+from .common import (AsOfOpt, DealsOpt, ForceOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt, app, err, friendly,
+                     load_dataset, out, output_path, print_messages)
 
 OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Workbook to write (.xlsx).")]
 LanguageOpt = Annotated[Optional[str], typer.Option(
@@ -50,12 +51,13 @@ def fail(message: str) -> None:
 @friendly
 def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None,
            map: MapOpt = None, setting: SettingOpt = None, as_of: AsOfOpt = None,
-           language: LanguageOpt = None) -> None:
+           language: LanguageOpt = None, force: ForceOpt = False) -> None:
     """Build a full report workbook (Dashboard and every analysis sheet) from Spend/Leads/Deals files.
 
     Any one file may be missing: the sheets that need it say so instead of failing.
     """
     check_language(language)
+    output = output_path(output, inputs=(spend, leads, deals), force=force)
     data = load_dataset(spend, leads, deals, map, setting, as_of)
     with progress_bar(len(SECTIONS) + 1, "Building report") as step:
         try:
@@ -68,9 +70,10 @@ def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, de
 
 @app.command()
 @friendly
-def template(output: OutputOpt, language: LanguageOpt = None) -> None:
+def template(output: OutputOpt, language: LanguageOpt = None, force: ForceOpt = False) -> None:
     """Write the empty Cycle ROI workbook template (deterministic: same code, same bytes)."""
     check_language(language)
+    output = output_path(output, force=force)
     from ..report.template import build_template
 
     try:
@@ -86,7 +89,7 @@ NewOutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="Wr
 
 @app.command()
 @friendly
-def refresh(book: BookArg, output: NewOutputOpt = None) -> None:
+def refresh(book: BookArg, output: NewOutputOpt = None, force: ForceOpt = False) -> None:
     """Recompute every report sheet of BOOK from its own Spend/Leads/Deals tables and Settings.
 
     Input tables and your own sheets stay exactly as they were. If BOOK holds something the file
@@ -95,11 +98,13 @@ def refresh(book: BookArg, output: NewOutputOpt = None) -> None:
     """
     from ..workbook import WorkbookError, refresh_file
 
+    notes: list[str] = []
     with progress_bar(len(SECTIONS) * 2 + 1, "Refreshing") as step:
         try:
-            path, lost = refresh_file(book, output, progress=step)
+            path, lost = refresh_file(book, output, progress=step, force=force, notes=notes)
         except (WorkbookError, TargetLockedError) as exc:
             fail(str(exc))
+    print_messages(notes)
     for what in lost:
         err.print(f"[yellow]note:[/yellow] the copy does not carry {what}; {book} itself is unchanged", highlight=False)
     out.print(f"Reports refreshed in {path}")
@@ -108,15 +113,15 @@ def refresh(book: BookArg, output: NewOutputOpt = None) -> None:
 @app.command()
 @friendly
 def share(book: BookArg, output: OutputOpt,
-          inputs: Annotated[bool, typer.Option("--inputs/--no-inputs", help="Keep the Spend/Leads/Deals sheets.")] = True
-          ) -> None:
+          inputs: Annotated[bool, typer.Option("--inputs/--no-inputs", help="Keep the Spend/Leads/Deals sheets.")] = True,
+          force: ForceOpt = False) -> None:
     """Write a finance copy of BOOK: every formula replaced by its value, no macros or add-in calls,
     charts and formatting kept, so it opens anywhere without the add-in and shows no error cells."""
     from ..workbook import WorkbookError, share_file
 
     with progress_bar(len(SECTIONS) * 2 + 2, "Sharing") as step:
         try:
-            path, notes = share_file(book, output, include_inputs=inputs, progress=step)
+            path, notes = share_file(book, output, include_inputs=inputs, progress=step, force=force)
         except (WorkbookError, TargetLockedError) as exc:
             fail(str(exc))
     for note in notes:
@@ -160,10 +165,12 @@ def addin_uninstall() -> None:
 
 
 @addin_app.command("build")
-def addin_build(output: OutputOpt) -> None:
+@friendly
+def addin_build(output: OutputOpt, force: ForceOpt = False) -> None:
     """Build the add-in file (.xlam with the Cycle ROI ribbon) on any system."""
     from ..ribbon.xlam import build_xlam
 
+    output = output_path(output, force=force, suffixes=(".xlam",))
     try:
         path = build_xlam(output)
     except TargetLockedError as exc:

@@ -88,7 +88,7 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
     """
     L = Labels(language)
     with atomic_write(target) as (tmp, final):
-        workbook = new_workbook(tmp)
+        workbook = new_workbook(tmp, kind="template")
         workbook.set_properties({"created": dt.datetime(2024, 1, 1), "author": "Cycle ROI",
                                  "title": "Cycle ROI workbook"})
         writer = XlsxReportWriter(workbook)

@@ -11,12 +11,13 @@ from typing import Iterator
 
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
+
+from addin.outputs import MARK_PROPERTY, TargetLockedError, check_writable, temp_path
 
 from .blocks import FORMATS
 from .layout import ChartPlan, SheetPlan
@@ -137,28 +138,35 @@ class XlsxReportWriter:
         return chart
 
 
-def new_workbook(path: str | os.PathLike) -> xlsxwriter.Workbook:
-    """An xlsxwriter workbook with deterministic properties and future functions enabled."""
+def new_workbook(path: str | os.PathLike, *, kind: str = "report") -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook with deterministic properties and future functions enabled, marked as
+    written by Cycle ROI (``kind``: see ``addin.outputs.KINDS``), so a later run may replace it."""
     workbook = xlsxwriter.Workbook(os.fspath(path), {"use_future_functions": True, "nan_inf_to_errors": False,
                                                      "strings_to_numbers": False, "strings_to_formulas": False})
     workbook.set_properties({"created": FIXED_DATE, "author": "Cycle ROI", "title": "Cycle ROI report"})
     workbook.set_calc_mode("auto")
+    workbook.set_custom_property(MARK_PROPERTY, kind)
     return workbook
 
 
 def atomic_target(target: str | os.PathLike) -> tuple[Path, Path]:
-    """(temp path in the target's folder, final path): write to the first, then ``os.replace``."""
+    """(temp path in the target's folder, final path): write to the first, then ``os.replace``.
+
+    The temp file's name says what it is (``addin.outputs.temp_path``) and is removed by the next
+    run if a kill interrupts the save.
+    """
     final = Path(target).resolve()
-    fd, tmp = tempfile.mkstemp(prefix=f".~{final.stem}-", suffix=final.suffix, dir=final.parent)
-    os.close(fd)
-    return Path(tmp), final
+    tmp = temp_path(final)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # private until it is complete
+    return tmp, final
 
 
 @contextmanager
 def atomic_write(target: str | os.PathLike) -> Iterator[tuple[Path, Path]]:
     """``with atomic_write(target) as (tmp, final):`` write ``tmp``; on success it replaces ``final``.
 
-    A failure (or a kill) before the replace leaves the original file as it was and no temp file.
+    A failure before the replace leaves the original file as it was and no temp file; a kill
+    leaves the original and a recognisable temp file that the next run removes.
     """
     tmp, final = atomic_target(target)
     try:
@@ -178,22 +186,6 @@ def write_report_file(plans: list[SheetPlan], target: str | os.PathLike) -> Path
             writer.write(plan)
         workbook.close()
     return final
-
-
-class TargetLockedError(OSError):
-    """The target file is open in another program or read-only."""
-
-
-def check_writable(final: Path) -> None:
-    """Raise TargetLockedError if ``final`` is open in Excel/WPS/LibreOffice or read-only."""
-    final = Path(final)
-    for lock in (final.with_name(f"~${final.name}"), final.with_name(f".~lock.{final.name}#")):
-        if lock.exists():  # Excel/WPS (~$) and LibreOffice (.~lock) mark files they have open
-            raise TargetLockedError(f"{final} is open in another program ({lock.name} exists): close it and try "
-                                    f"again, or choose another output file (-o)")
-    # the write bits, not os.access: an administrator may write anything, but a read-only file is meant to stay
-    if final.exists() and not final.stat().st_mode & 0o222:
-        raise TargetLockedError(f"{final} is read-only: make it writable or choose another output file (-o)")
 
 
 def replace_file(tmp: Path, final: Path) -> None:

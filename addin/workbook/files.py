@@ -22,6 +22,7 @@ from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from addin.outputs import MARK_PROPERTY
 from addin.report.blocks import FORMATS
 from addin.safety import check_workbook, set_text_cell
 from addin.report.layout import ChartPlan, SheetPlan, xl_cell
@@ -216,6 +217,14 @@ class FilePort:
         return chart
 
     # -- saving -----------------------------------------------------------------------------
+    def mark(self, kind: str) -> None:
+        """Mark the workbook as written by Cycle ROI (``addin.outputs``), replacing an older mark."""
+        from openpyxl.packaging.custom import StringProperty
+
+        props = self.book.custom_doc_props
+        props.props = [p for p in props.props if p.name != MARK_PROPERTY] + [StringProperty(name=MARK_PROPERTY,
+                                                                                           value=kind)]
+
     def save(self, target: str | os.PathLike | None = None) -> Path:
         """Save atomically to ``target`` (default: the file itself)."""
         with atomic_write(target or self.path) as (tmp, final):

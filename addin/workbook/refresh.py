@@ -24,7 +24,7 @@ from addin.convert import frame_from_rows, settings_from_rows
 from addin.report import SECTIONS, build_plans
 from addin.report.labels import all_sheet_names
 
-from addin.report.xlsx import check_writable
+from addin.outputs import check_output
 from addin.safety import set_text_cell
 
 from .files import FilePort
@@ -75,40 +75,44 @@ def refresh_port(port: WorkbookPort, *, progress: Callable[[str], None] | None =
 
 
 def refresh_file(source: str | os.PathLike, target: str | os.PathLike | None = None, *,
-                 progress: Callable[[str], None] | None = None) -> tuple[Path, list[str]]:
+                 progress: Callable[[str], None] | None = None, force: bool = False,
+                 notes: list[str] | None = None) -> tuple[Path, list[str]]:
     """Refresh a workbook file; returns (written path, what the new file could not keep).
 
-    In place (no ``target``, or target == source) it refuses when anything would be lost.
+    In place (no ``target``) it refuses when anything would be lost. A ``target`` must be a new
+    file (``addin.outputs.check_output``): naming the workbook itself there is refused, and an
+    existing file the product did not write is replaced only with ``force``.
     """
     source = Path(source)
     _check_source(source)
-    in_place = target is None or Path(target).resolve() == source.resolve()
+    in_place = target is None
+    final = check_output(source if in_place else target, inputs=[source], in_place=in_place, force=force,
+                         suffixes=(".xlsx", ".xlsm") if in_place else (".xlsx",), notes=notes,
+                         same_as_input_fix="leave out -o to refresh it in place, or give -o a new file name")
     lost = unkeepable(source, replaced_sheets=report_sheet_names())
     if lost and in_place:
         raise WorkbookError(
             f"{source.name} holds {'; '.join(lost)}, which the file writer (openpyxl) cannot keep, so it was "
             f"not changed. Refresh in Excel with the Cycle ROI ribbon, or write a refreshed copy with -o NEW.xlsx")
-    check_writable(source if in_place else Path(target))  # say so before minutes of work, not after
     port = FilePort(source)
     refresh_port(port, progress=progress)
-    return port.save(None if in_place else target), lost
+    return port.save(None if in_place else final), lost
 
 
 def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_inputs: bool = True,
-               progress: Callable[[str], None] | None = None) -> tuple[Path, list[str]]:
+               progress: Callable[[str], None] | None = None, force: bool = False) -> tuple[Path, list[str]]:
     """The finance copy: values only, charts and formatting kept, opens anywhere without the add-in.
 
     Returns (written path, notes). Refuses (WorkbookError) when a formula outside the report
     sheets has no stored result, because its value cannot be known without Excel.
     """
-    source, target = Path(source), Path(target)
+    source = Path(source)
     _check_source(source)
-    if target.resolve() == source.resolve():
-        raise WorkbookError("the finance copy must be a new file: give -o a different name than the workbook")
-    if target.suffix.lower() != ".xlsx":
-        raise WorkbookError(f"{target.name}: the finance copy is a macro-free workbook, so its name must end in .xlsx")
-    check_writable(target)
-    notes = [f"not carried into the copy: {what}" for what in unkeepable(source, replaced_sheets=report_sheet_names())]
+    cleaned: list[str] = []
+    target = check_output(target, inputs=[source], force=force, suffixes=(".xlsx",), notes=cleaned,
+                          same_as_input_fix="the finance copy must be a new file: give -o a different name")
+    notes = cleaned + [f"not carried into the copy: {what}"
+                       for what in unkeepable(source, replaced_sheets=report_sheet_names())]
     port = FilePort(source)
     recomputed = set()
     if any(has_data(port.read_table(name)) for name in INPUTS):
@@ -139,11 +143,14 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
             if ws is not None:
                 port.book.remove(ws)
         notes.append("the Spend, Leads and Deals sheets were left out")
+    port.mark("finance copy")
     return port.save(target), notes
 
 
 def _check_source(source: Path) -> None:
     if not source.exists():
         raise WorkbookError(f"{source} does not exist: check the path")
+    if not source.is_file():  # a folder, or a FIFO that would block the read forever
+        raise WorkbookError(f"{source} is not a workbook file but a folder or special file: give the .xlsx file")
     if source.suffix.lower() not in (".xlsx", ".xlsm"):
         raise WorkbookError(f"{source.name} is not an .xlsx workbook: save it as Excel Workbook (.xlsx) first")

@@ -144,7 +144,7 @@ def test_cli_report_refuses_a_target_open_in_excel(tmp_path):
     assert result.exit_code == 2
     assert "open in another program" in result.output
     assert target.read_bytes() == b"old"  # untouched
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~out")]  # no temp file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx", "~$out.xlsx"]  # no temp file left behind
 
 
 def test_cli_report_rejects_an_unknown_language(tmp_path):

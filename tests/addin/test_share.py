@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import calc
 from addin.cli import app
 from addin.report.template import build_template, sample_tables
+from addin.outputs import OutputError
 from addin.workbook import WorkbookError, share_file
 
 runner = CliRunner()
@@ -70,7 +71,7 @@ def test_formulas_without_a_stored_result_are_refused_by_cell(demo, tmp_path):
 
 
 def test_share_never_overwrites_the_workbook_itself(demo):
-    with pytest.raises(WorkbookError, match="must be a new file"):
+    with pytest.raises(OutputError, match="must be a new file"):
         share_file(demo, demo)
 
 

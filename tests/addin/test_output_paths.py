@@ -1,0 +1,258 @@
+"""Every command that writes a file refuses a bad output path before any work, with a message that
+names the path and the fix, exit code 2 and no traceback — and no file in the folder changes.
+
+The table ``WRITERS`` must name every CLI command that has an ``-o/--output`` option: a new
+command without an entry here fails ``test_every_writing_command_is_covered``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import stat
+import tempfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from addin.cli import app
+from addin.outputs import OutputError, check_output, product_kind, same_file
+from addin.report.template import build_template, sample_tables
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """Two months of the bundled sample as a Leads workbook and Deals CSV, and a filled workbook."""
+    folder = tmp_path_factory.mktemp("inputs")
+    tables = sample_tables(until="2025-02-28")
+    tables["Leads"].to_excel(folder / "leads.xlsx", index=False)
+    tables["Deals"].to_csv(folder / "deals.csv", index=False)
+    build_template(folder / "book.xlsx", tables=tables)
+    return folder
+
+
+def writers(folder: Path) -> dict[str, tuple[list[str], list[Path], str]]:
+    """command -> (arguments before -o, its input files, the suffix it writes)."""
+    leads, deals, book = folder / "leads.xlsx", folder / "deals.csv", folder / "book.xlsx"
+    return {
+        "report": (["report", "--leads", str(leads), "--deals", str(deals)], [leads, deals], ".xlsx"),
+        "template": (["template"], [], ".xlsx"),
+        "refresh": (["refresh", str(book)], [book], ".xlsx"),
+        "share": (["share", str(book)], [book], ".xlsx"),
+        "addin build": (["addin", "build"], [], ".xlam"),
+    }
+
+
+def writing_commands() -> set[str]:
+    def walk(command, prefix: str) -> set[str]:
+        if hasattr(command, "commands"):  # a group (typer vendors its own click)
+            return set().union(*(walk(c, f"{prefix} {n}".strip()) for n, c in command.commands.items()))
+        return {prefix} if any(p.name == "output" for p in command.params) else set()
+
+    return walk(typer.main.get_command(app), "")
+
+
+def test_every_writing_command_is_covered(tmp_path):
+    assert writing_commands() == set(writers(tmp_path)), "add the new command to writers() in this test"
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Every entry of a folder tree: its kind, and a hash of the bytes of regular files."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(root, name)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISREG(mode):
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                out[str(path)] = stat.filemode(mode)
+    return out
+
+
+def run(command: str, folder: Path, output: str | Path, *extra: str):
+    args, _, _ = writers(folder)[command]
+    return runner.invoke(app, [*args, "-o", str(output), *extra])
+
+
+def refused(result, *needles: str) -> None:
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output, result.output
+    for needle in needles:
+        assert needle in text, (needle, result.output)
+
+
+def bad_targets(folder: Path, suffix: str) -> dict[str, tuple[Path, tuple[str, ...]]]:
+    """case -> (output path, words the message must contain). Builds the special files."""
+    (folder / "a folder").mkdir()
+    (folder / f"folder{suffix}").mkdir()
+    os.mkfifo(folder / f"fifo{suffix}")
+    device = folder / f"device{suffix}"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is
+    except (PermissionError, AttributeError):
+        device = Path("/dev/null")  # refused before anything is written, like the private copy
+    short = Path(tempfile.mkdtemp(prefix="s", dir="/tmp"))  # AF_UNIX paths are limited to ~100 bytes
+    sock_path = short / f"sock{suffix}"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    readonly = folder / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o555)
+    locked = folder / f"locked{suffix}"
+    shutil.copy(folder.parent / "inputs_copy" / "book.xlsx", locked)
+    (folder / f"~${locked.name}").write_bytes(b"")
+    ro_file = folder / f"ro{suffix}"
+    shutil.copy(folder.parent / "inputs_copy" / "book.xlsx", ro_file)
+    ro_file.chmod(0o444)
+    (folder / "plainfile").write_text("x")
+    long_name = "r" * 252 + suffix
+    return {
+        "folder": (folder / "a folder", ("a folder", "is a folder", "give a file name")),
+        "folder with the suffix": (folder / f"folder{suffix}", (f"folder{suffix}", "is a folder")),
+        "fifo": (folder / f"fifo{suffix}", (f"fifo{suffix}", "FIFO", "not a regular file")),
+        "device": (device, (device.name, "a device", "not a regular file")),
+        "socket": (sock_path, (sock_path.name, "a socket")),
+        "missing folder": (folder / "no" / "such" / f"out{suffix}", ("does not exist", "mkdir -p")),
+        "parent is a file": (folder / "plainfile" / f"out{suffix}", ("plainfile", "not a folder")),
+        "name too long": (folder / long_name, ("bytes long", "choose a shorter name")),
+        "read-only folder": (readonly / f"out{suffix}", ("readonly", "read-only", "choose another folder")),
+        "locked file": (locked, (locked.name, "open in another program", "close it")),
+        "read-only file": (ro_file, (ro_file.name, "read-only")),
+        "empty": (Path(""), ("is a folder",)),
+    }
+
+
+@pytest.mark.parametrize("command", ["report", "template", "refresh", "share", "addin build"])
+def test_bad_output_paths_are_refused_before_any_work_and_nothing_changes(command, inputs, tmp_path):
+    shutil.copytree(inputs, tmp_path / "inputs_copy")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    _, _, suffix = writers(tmp_path / "inputs_copy")[command]
+    targets = bad_targets(folder, suffix)
+    try:  # noqa: SIM105
+        before = fingerprint(tmp_path)
+        for case, (target, needles) in targets.items():
+            result = run(command, tmp_path / "inputs_copy", target if case != "empty" else "")
+            refused(result, *needles)
+            assert fingerprint(tmp_path) == before, case
+        assert stat.S_ISFIFO(os.stat(folder / f"fifo{suffix}").st_mode)
+        assert stat.S_ISCHR(os.stat(targets["device"][0]).st_mode)
+    finally:
+        (folder / "readonly").chmod(0o755)
+        shutil.rmtree(targets["socket"][0].parent, ignore_errors=True)
+
+
+@pytest.mark.parametrize("command", ["report", "refresh", "share"])
+def test_an_input_as_output_is_refused_in_every_spelling(command, inputs, tmp_path):
+    folder = tmp_path / "in"
+    shutil.copytree(inputs, folder)
+    _, sources, _ = writers(folder)[command]
+    source = sources[0]
+    (folder / "sub").mkdir()
+    (folder / "link.xlsx").symlink_to(source)
+    os.link(source, folder / "hardlink.xlsx")
+    spellings = {
+        "as given": source,
+        "with ..": folder / "sub" / ".." / source.name,
+        "relative": Path(os.path.relpath(source)),
+        "symbolic link": folder / "link.xlsx",
+        "hard link": folder / "hardlink.xlsx",
+    }
+    before = fingerprint(tmp_path)
+    for how, spelling in spellings.items():
+        result = run(command, folder, spelling, "--force")  # --force never allows destroying an input
+        refused(result, "is the input file", "same file", "would destroy it")
+        assert fingerprint(tmp_path) == before, how
+
+
+def test_the_issue_example_report_over_the_leads_workbook(inputs, tmp_path):
+    """`report --leads leads.xlsx --deals deals.csv -o leads.xlsx` replaced the Leads workbook (issue 12)."""
+    shutil.copytree(inputs, tmp_path / "in")
+    leads = tmp_path / "in" / "leads.xlsx"
+    before = fingerprint(tmp_path)
+    result = runner.invoke(app, ["report", "--leads", str(leads), "--deals", str(tmp_path / "in" / "deals.csv"),
+                                 "-o", str(leads)])
+    refused(result, "leads.xlsx is the input file", "Give -o a new file name")
+    assert fingerprint(tmp_path) == before
+
+
+def test_refresh_o_naming_the_book_itself_is_refused_with_the_in_place_hint(inputs, tmp_path):
+    shutil.copytree(inputs, tmp_path / "in")
+    book = tmp_path / "in" / "book.xlsx"
+    before = fingerprint(tmp_path)
+    refused(runner.invoke(app, ["refresh", str(book), "-o", str(tmp_path / "in" / "." / "book.xlsx")]),
+            "Leave out -o to refresh it in place")
+    assert fingerprint(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["report", "template", "refresh", "share", "addin build"])
+def test_a_file_the_product_did_not_write_is_replaced_only_with_force(command, inputs, tmp_path):
+    folder = tmp_path / "in"
+    shutil.copytree(inputs, folder)
+    _, _, suffix = writers(folder)[command]
+    theirs = tmp_path / f"theirs{suffix}"
+    openpyxl.Workbook().save(theirs)  # someone's own workbook (no Cycle ROI mark)
+    before = fingerprint(tmp_path)
+    result = run(command, folder, theirs)
+    refused(result, f"theirs{suffix}", "already exists and was not written by Cycle ROI", "--force")
+    assert fingerprint(tmp_path) == before
+    result = run(command, folder, theirs, "--force")
+    assert result.exit_code == 0, result.output
+    assert product_kind(theirs) is not None
+    # what the product wrote it may replace again without --force — except a refreshed copy, which
+    # holds the user's own tables (they may have edited them since)
+    result = run(command, folder, theirs)
+    if command == "refresh":
+        refused(result, "holding your own Spend/Leads/Deals rows", "--force")
+    else:
+        assert result.exit_code == 0, result.output
+
+
+def test_a_cycle_roi_workbook_holding_the_users_rows_needs_force(inputs, tmp_path):
+    """The template is the user's working file once its tables hold rows: `template -o` over it asks."""
+    book = tmp_path / "book.xlsx"
+    shutil.copy(inputs / "book.xlsx", book)
+    before = fingerprint(tmp_path)
+    refused(runner.invoke(app, ["template", "-o", str(book)]), "holding your own Spend/Leads/Deals rows", "--force")
+    assert fingerprint(tmp_path) == before
+    empty = build_template(tmp_path / "empty.xlsx")
+    assert product_kind(empty) == "template"
+    assert runner.invoke(app, ["template", "-o", str(empty)]).exit_code == 0  # nothing of the user's in it
+
+
+def test_marks_of_each_kind(inputs, tmp_path):
+    assert product_kind(inputs / "book.xlsx") == "template"
+    assert product_kind(inputs / "leads.xlsx") is None  # pandas wrote it, not Cycle ROI
+    assert runner.invoke(app, ["share", str(inputs / "book.xlsx"), "-o", str(tmp_path / "f.xlsx")]).exit_code == 0
+    assert product_kind(tmp_path / "f.xlsx") == "finance copy"
+    assert runner.invoke(app, ["refresh", str(inputs / "book.xlsx"), "-o", str(tmp_path / "r.xlsx")]).exit_code == 0
+    assert product_kind(tmp_path / "r.xlsx") == "template"  # a refreshed copy still holds the user's tables
+
+
+def test_same_file_compares_identity_not_text(tmp_path):
+    a = tmp_path / "a.xlsx"
+    a.write_bytes(b"x")
+    os.link(a, tmp_path / "b.xlsx")
+    (tmp_path / "c.xlsx").symlink_to(a)
+    assert same_file(a, tmp_path / "b.xlsx") and same_file(a, tmp_path / "c.xlsx")
+    assert same_file(a, tmp_path / "." / "a.xlsx")
+    assert not same_file(a, tmp_path / "d.xlsx")
+
+
+def test_a_dangling_link_as_output_is_refused(tmp_path):
+    (tmp_path / "out.xlsx").symlink_to(tmp_path / "gone" / "x.xlsx")
+    with pytest.raises(OutputError, match="link to .* which does not exist"):
+        check_output(tmp_path / "out.xlsx")
+
+
+def test_wrong_suffix_is_refused_before_work(tmp_path):
+    refused(runner.invoke(app, ["template", "-o", str(tmp_path / "t.csv")]), "must end in .xlsx", "t.xlsx")
+    assert list(tmp_path.iterdir()) == []
