@@ -220,19 +220,19 @@ COHORT_ROI_COLUMNS = ("cohort", "spend", "consultations", "won_gross_profit", "s
 
 
 def cycle_roi_template(ctx: TemplateContext) -> list[Block]:
-    L, s, ld, d = ctx.labels, ctx.spend, ctx.leads, ctx.deals
+    L = ctx.labels
     ages = list(range(24))
     return [
         Title(L("sheet.cycle_roi"), L("template.subtitle")),
-        Cards((Card("cycle_roi", L("col.cycle_roi"), None, "pct", formula=f"=CYCLE_ROI({s},{ld},{d})"),
-               Card("short_term_roi", L("col.short_term_roi"), None, "pct", formula=f"=SHORT_TERM_ROI({s},{d})"),
-               Card("max_consult_cost", L("col.max_consult_cost"), None, "money", formula=f"=MAX_CONSULT_COST({ld},{d})"),
-               Card("payback_days", L("cycle.payback_days"), None, "days", formula=f"=PAYBACK_DAYS({s},{ld},{d})")),
+        Cards((Card("cycle_roi", L("col.cycle_roi"), None, "pct", formula="=" + ctx.udf("CYCLE_ROI")),
+               Card("short_term_roi", L("col.short_term_roi"), None, "pct", formula="=" + ctx.udf("SHORT_TERM_ROI")),
+               Card("max_consult_cost", L("col.max_consult_cost"), None, "money", formula="=" + ctx.udf("MAX_CONSULT_COST")),
+               Card("payback_days", L("cycle.payback_days"), None, "days", formula="=" + ctx.udf("PAYBACK_DAYS"))),
               L("dashboard.key_indicators")),
-        _spill(ctx, "cohorts", L("cycle.cohorts"), f'=COHORT_ROI({s},{ld},{d},"month")', COHORT_ROI_COLUMNS, 36),
+        _spill(ctx, "cohorts", L("cycle.cohorts"), "=" + ctx.udf("COHORT_ROI", period="month"), COHORT_ROI_COLUMNS, 36),
         Chart("cohorts", "line", L("cycle.chart_roi"), category="cohort", series=("short_term_roi", "cycle_roi"),
               y_format="pct"),
-        _spill(ctx, "triangle", L("cycle.triangle"), f'=COHORT_TRIANGLE({s},{ld},{d},"conversion","month")',
+        _spill(ctx, "triangle", L("cycle.triangle"), "=" + ctx.udf("COHORT_TRIANGLE", measure="conversion", period="month"),
                ["cohort", "consultations", "spend", *ages], 24, highlights=(Highlight(0, through=ages[-1]),)),
     ]
 
@@ -240,14 +240,14 @@ def cycle_roi_template(ctx: TemplateContext) -> list[Block]:
 def stability_template(ctx: TemplateContext) -> list[Block]:
     from calc.stability import CHART_COLUMNS
 
-    L, s, ld, d = ctx.labels, ctx.spend, ctx.leads, ctx.deals
+    L = ctx.labels
     return [
         Title(L("sheet.stability"), L("template.subtitle")),
         Cards((Card("volume", L("stability.volume"), None, "text",
-                    formula=f'=STABILITY_VERDICT({ld},"volume","week",{s},{d})'),
+                    formula="=" + ctx.udf("STABILITY_VERDICT", measure="volume", period="week")),
                Card("cost", L("stability.cost"), None, "text",
-                    formula=f'=STABILITY_VERDICT({ld},"cost","week",{s},{d})')), L("stability.verdicts")),
-        _spill(ctx, "xmr_volume", L("stability.volume"), f'=STABILITY({ld},"volume","week",{s},{d})', CHART_COLUMNS, 60),
+                    formula="=" + ctx.udf("STABILITY_VERDICT", measure="cost", period="week"))), L("stability.verdicts")),
+        _spill(ctx, "xmr_volume", L("stability.volume"), "=" + ctx.udf("STABILITY", measure="volume", period="week"), CHART_COLUMNS, 60),
         Chart("xmr_volume", "line", L("stability.chart_volume"), category="date", series=("value",),
               limits=("centre", "lcl", "ucl")),
     ]
@@ -257,14 +257,14 @@ def segments_template(ctx: TemplateContext) -> list[Block]:
     from calc.budget import SHIFT_COLUMNS
     from calc.segments import SEGMENT_COLUMNS
 
-    L, s, ld, d, by = ctx.labels, ctx.spend, ctx.leads, ctx.deals, ctx.by
+    L, by = ctx.labels, ctx.by
     return [
         Title(L("sheet.segments"), L("template.subtitle")),
-        _spill(ctx, "segments", L("segments.ranked", dim=by), f'=SEGMENT_TABLE({s},{ld},{d},"{by}")',
+        _spill(ctx, "segments", L("segments.ranked", dim=by), "=" + ctx.udf("SEGMENT_TABLE", by=by),
                [by, *SEGMENT_COLUMNS], 20),
         Chart("segments", "bar", L("segments.chart", dim=by), category=by,
               series=("conversion_rate", "shrunk_conversion"), y_format="pct"),
-        _spill(ctx, "budget", L("segments.budget"), f'=BUDGET_SHIFT({s},{ld},{d},"{by}")', SHIFT_COLUMNS, 10),
+        _spill(ctx, "budget", L("segments.budget"), "=" + ctx.udf("BUDGET_SHIFT", by=by), SHIFT_COLUMNS, 10),
     ]
 
 
@@ -275,7 +275,7 @@ def diagnosis_template(ctx: TemplateContext) -> list[Block]:
     return [
         Title(L("sheet.diagnosis"), L("template.subtitle")),
         _spill(ctx, "findings", L("diagnosis.findings"),
-               f'=FUNNEL_DIAGNOSIS({ctx.spend},{ctx.leads},{ctx.deals},"{ctx.by}")', FINDING_COLUMNS, 30),
+               "=" + ctx.udf("FUNNEL_DIAGNOSIS", by=ctx.by), FINDING_COLUMNS, 30),
     ]
 
 
@@ -288,6 +288,6 @@ def portfolio_template(ctx: TemplateContext) -> list[Block]:
     return [
         Title(L("sheet.portfolio"), L("template.subtitle")),
         _spill(ctx, "portfolio", L("portfolio.matrix"),
-               f'=PORTFOLIO({ctx.spend},{ctx.leads},{ctx.deals},"channel,campaign")', keys, 30,
+               "=" + ctx.udf("PORTFOLIO", dims="channel,campaign"), keys, 30,
                highlights=(*tones, Highlight("cycle_roi"))),
     ]

@@ -47,6 +47,14 @@ class TemplateContext:
     spend: str = "Spend[#All]"
     leads: str = "Leads[#All]"
     deals: str = "Deals[#All]"
+    settings: str = "Settings[#All]"
+
+    def udf(self, name: str, **options: object) -> str:
+        """A registered Excel function over the template's tables (Settings too, so Excel tracks it)."""
+        from addin.udfs.registry import udf_formula
+
+        tables = {"spend": self.spend, "leads": self.leads, "deals": self.deals, "settings": self.settings}
+        return udf_formula(name, tables, **options)
 
 
 @dataclass(frozen=True)
@@ -185,22 +193,22 @@ def dashboard(ctx: Context) -> list[Block]:
 def dashboard_template(ctx: TemplateContext) -> list[Block]:
     """The template's Dashboard: the same cards and segment table as live UDF formulas."""
     L = ctx.labels
-    kpi = f'KPI_TABLE({ctx.spend},{ctx.leads},{ctx.deals})'
+    kpi = ctx.udf("KPI_TABLE")
     card_formulas = {
-        "consultations": f"CONSULT_VOLUME({ctx.leads})",
+        "consultations": ctx.udf("CONSULT_VOLUME"),
         "spend": f"INDEX({kpi},2,2)",
-        "consult_cost": f"CONSULT_COST({ctx.spend},{ctx.leads})",
+        "consult_cost": ctx.udf("CONSULT_COST"),
         "deals": f"INDEX({kpi},2,4)",
-        "conversion_rate": f"INQUIRY_CONVERSION({ctx.leads},{ctx.deals})",
+        "conversion_rate": ctx.udf("INQUIRY_CONVERSION"),
         "revenue": f"INDEX({kpi},2,6)",
         "gross_profit": f"INDEX({kpi},2,7)",
         "median_days_to_close": f"INDEX({kpi},2,9)",
     }
     cards = [Card(k, L(f"col.{k}"), None, KPI_FORMATS[k], formula=f"={card_formulas[k]}") for k in DASHBOARD_CARDS]
     cards.append(Card("conversion_90", L("dashboard.conversion_90"), None, "pct",
-                      formula=f"=INQUIRY_CONVERSION({ctx.leads},{ctx.deals},,,,90)"))
+                      formula=f"={ctx.udf('INQUIRY_CONVERSION', horizon_days=90)}"))
     cards.append(Card("max_consult_cost", L("col.max_consult_cost"), None, "money",
-                      formula=f"=MAX_CONSULT_COST({ctx.leads},{ctx.deals})"))
+                      formula=f"={ctx.udf('MAX_CONSULT_COST')}"))
     header = pd.DataFrame(columns=[ctx.by, *calc.KPI_COLUMNS])
     columns = (Column(ctx.by, L.column(ctx.by), "text"),
                *(Column(k, L(f"col.{k}"), KPI_FORMATS[k]) for k in calc.KPI_COLUMNS))
@@ -208,7 +216,7 @@ def dashboard_template(ctx: TemplateContext) -> list[Block]:
         Title(L("sheet.dashboard"), L("template.subtitle")),
         Cards(tuple(cards), L("dashboard.key_indicators")),
         Table("by_segment", L("dashboard.by_segment", dim=ctx.by), header, columns,
-              formula=f'=_xlfn.DROP(KPI_TABLE({ctx.spend},{ctx.leads},{ctx.deals},"{ctx.by}"),1)',
+              formula=f"=_xlfn.DROP({ctx.udf('KPI_TABLE', by=ctx.by)},1)",
               highlights=(Highlight("conversion_rate"),)),
         Chart("by_segment", "bar", L("dashboard.chart_conversion", dim=ctx.by), category=ctx.by,
               series=("conversion_rate",), y_format="pct"),

@@ -28,24 +28,29 @@ import calc
 from calc import InputError
 
 from ..convert import excel_value, frame_from_rows, rows_from_frame, settings_from_rows
+from . import vba_names
 
 #: Set True in tests: unexpected exceptions propagate instead of becoming cell text.
 RAISE_BUGS = False
 CATEGORY = "Cycle ROI"
-TABLE_ARGS = ("spend", "leads", "deals")
+#: Table arguments, in the order every function lists those it takes (first in its signature).
+TABLE_ARGS = ("spend", "leads", "deals", "settings")
+#: After the tables, every function lists those of these it takes in this order, then its own options.
+SHARED_ARGS = ("start_date", "end_date", "segment_filter")
+#: calc's keyword for each shared argument (the Excel names avoid VBA's reserved End and built-in Filter).
+CALC_NAMES = {"start_date": "start", "end_date": "end", "segment_filter": "filter"}
 
 ARG_DOCS = {
     "spend": "Spend table with its header (Spend[#All]): date, cost, segment columns. Empty: this workbook's Spend table.",
     "leads": "Leads table with its header (Leads[#All]): lead_id, date, segment columns. Empty: this workbook's Leads table.",
     "deals": "Deals table with its header (Deals[#All]): lead_id, date won, revenue, gross_profit. Empty: this workbook's Deals table.",
-    "start": "First inquiry date to count (a date). Empty: from the beginning.",
-    "end": "Last inquiry date to count (a date). Empty: up to the as-of date.",
-    "filter": 'Segment filter, e.g. "province=Guangdong;industry=Medical|Education". Empty: everything.',
+    "settings": "Settings table with its header (Settings[#All]): setting, value. Empty: this workbook's Settings table.",
+    "start_date": "First inquiry date to count (a date). Empty: from the beginning.",
+    "end_date": "Last inquiry date to count (a date). Empty: up to the as-of date.",
+    "segment_filter": 'Segment filter, e.g. "province=Guangdong;industry=Medical|Education". Empty: everything.',
     "by": 'Segment columns to group by, e.g. "channel" or "province,industry". Empty: one total row.',
     "horizon_days": "Count only deals won within this many days of the inquiry. Empty: all deals so far.",
     # full-cycle ROI (issue 3)
-    "cohort_start": "First inquiry date of the cohorts to count (a date). Empty: from the first cohort.",
-    "cohort_end": "Last inquiry date of the cohorts to count (a date). Empty: up to the as-of date.",
     "projected": "TRUE (default): young cohorts count at their projected final value; FALSE: only deals won so far.",
     "measure": "What each cell shows: conversion (default), deals, converted, revenue, gross_profit, roas or roi.",
     "period": "Cohorts by month (default) or week.",
@@ -62,11 +67,46 @@ ARG_DOCS = {
 class UdfSpec:
     excel_name: str
     calc_function: Callable[..., Any]
-    adapter: Callable[..., Any]
-    arg_docs: dict[str, str]
+    adapter: Callable[..., Any]          # what Excel calls: errors as cell text, results as Excel values
+    arg_docs: dict[str, str]             # Function Wizard text per Excel argument, in signature order
+
+    def decorated(self, func: Callable[..., Any], arg: Callable[..., Any]) -> Callable[..., Any]:
+        """A fresh copy of the adapter carrying ``func``/``arg``'s metadata (xlwings' own decorators in tests)."""
+        copy = functools.wraps(self.adapter)(lambda *args, **kwargs: self.adapter(*args, **kwargs))
+        copy.__dict__.pop("__xlfunc__", None)  # wraps copies the original's metadata dict; start clean
+        return excel_decorate(copy, self.arg_docs, func, arg)
 
 
 UDFS: dict[str, UdfSpec] = {}
+
+
+def excel_decorate(fn: Callable[..., Any], docs: dict[str, str], func: Callable[..., Any],
+                   arg: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply xlwings' decorators: every ``arg`` first, then ``func(category=…)`` last (outermost).
+
+    On Windows ``xw.arg`` calls a bare ``xlfunc(f)``, which resets the category to "xlwings"
+    (xlwings 0.37.8 udfs.py ~217, ~261): only a category set by the last decorator survives.
+    """
+    for name, doc in docs.items():
+        fn = arg(name, ndim=2, doc=doc)(fn) if name in TABLE_ARGS else arg(name, doc=doc)(fn)
+    return func(category=CATEGORY)(fn)
+
+
+def check_signature(name: str, args: list[str]) -> None:
+    """Names VBA accepts, and one argument order for every function: tables, start_date, end_date,
+    segment_filter, then the function's own options."""
+    for arg in (name, *args):
+        reason = vba_names.why_forbidden(arg)
+        if reason:
+            raise TypeError(f"{name}: '{arg}' is {reason}; xlwings writes it into the VBA wrapper, which then does not "
+                            f"compile or misbehaves. Rename it (e.g. end -> end_date, filter -> segment_filter).")
+    tables = [a for a in args if a in TABLE_ARGS]
+    shared = [a for a in args if a in SHARED_ARGS]
+    expected = ([a for a in TABLE_ARGS if a in tables] + [a for a in SHARED_ARGS if a in shared]
+                + [a for a in args if a not in TABLE_ARGS and a not in SHARED_ARGS])
+    if args != expected:
+        raise TypeError(f"{name}: arguments must come in the order {', '.join(expected)} "
+                        "(tables, then start_date, end_date, segment_filter, then the function's own options)")
 
 
 def udf(calc_function: Callable[..., Any], **arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -76,6 +116,8 @@ def udf(calc_function: Callable[..., Any], **arg_docs: str) -> Callable[[Callabl
         name = adapter.__name__
         if name != calc_function.__name__.upper():
             raise TypeError(f"Excel function {name} must be named {calc_function.__name__.upper()}")
+        args = [a for a in inspect.signature(adapter).parameters if a != "caller"]
+        check_signature(name, args)
 
         @functools.wraps(adapter)
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -88,17 +130,13 @@ def udf(calc_function: Callable[..., Any], **arg_docs: str) -> Callable[[Callabl
                     raise
                 return f"#ERROR! {type(exc).__name__}: {exc}"
 
-        fn = xw.func(category=CATEGORY)(guarded)
         docs = {}
-        for arg in inspect.signature(adapter).parameters:
-            if arg == "caller":
-                continue
+        for arg in args:
             docs[arg] = arg_docs.get(arg) or ARG_DOCS.get(arg)
             if docs[arg] is None:
                 raise TypeError(f"{name}: argument '{arg}' has no Function Wizard doc")
-            fn = xw.arg(arg, ndim=2, doc=docs[arg])(fn) if arg in TABLE_ARGS else xw.arg(arg, doc=docs[arg])(fn)
-        UDFS[name] = UdfSpec(name, calc_function, fn, docs)
-        return fn
+        UDFS[name] = UdfSpec(name, calc_function, guarded, docs)
+        return excel_decorate(guarded, docs, xw.func, xw.arg)
 
     return register
 
@@ -190,14 +228,18 @@ def clear_cache() -> None:
     _results.clear()
 
 
-def dataset(spend: Any = None, leads: Any = None, deals: Any = None, caller: Any = None,
-            needs: tuple[str, ...] = TABLE_ARGS) -> calc.Dataset:
-    """Prepared data from explicit tables, else from the caller's workbook tables; memoised by content."""
+def dataset(spend: Any = None, leads: Any = None, deals: Any = None, settings: Any = None, caller: Any = None,
+            needs: tuple[str, ...] = TABLE_ARGS[:3]) -> calc.Dataset:
+    """Prepared data from explicit tables, else from the caller's workbook tables; memoised by content.
+
+    Settings passed explicitly (``Settings[#All]``) is a dependency Excel tracks; left out, the
+    calling workbook's Settings table is read (Excel does not know about that read).
+    """
     given = {"spend": spend, "leads": leads, "deals": deals}
     tables = {k: (given[k] if given[k] is not None else caller_table(caller, k.capitalize()))
-              for k in TABLE_ARGS if k in needs}
-    settings_rows = caller_table(caller, "Settings")
-    key = tuple(table_token(tables.get(k)) for k in TABLE_ARGS) + (table_token(settings_rows),)
+              for k in TABLE_ARGS[:3] if k in needs}
+    settings_rows = settings if settings is not None else caller_table(caller, "Settings")
+    key = tuple(table_token(tables.get(k)) for k in TABLE_ARGS[:3]) + (table_token(settings_rows),)
     if key in _cache:
         _cache.move_to_end(key)
         return _cache[key][0]
@@ -232,3 +274,33 @@ def call(function: Callable[..., Any], data: calc.Dataset, **options: Any) -> An
             results.popitem(last=False)
     results.move_to_end(key)
     return results[key]
+
+
+# --- formulas from the registry ------------------------------------------------------------------
+
+def excel_literal(value: Any) -> str:
+    """A Python option as an Excel formula literal; None is an empty (left out) argument."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def udf_formula(name: str, tables: dict[str, str], **options: Any) -> str:
+    """``NAME(arg, …)`` in the registered argument order: table arguments from ``tables`` (references,
+    e.g. ``Leads[#All]``), the rest from ``options``; trailing empty arguments left out.
+
+    >>> udf_formula("INQUIRY_CONVERSION", {"leads": "Leads[#All]", "deals": "Deals[#All]"}, horizon_days=90)
+    'INQUIRY_CONVERSION(Leads[#All],Deals[#All],,,,,90)'
+    """
+    spec = UDFS[name]
+    unknown = set(options) - set(spec.arg_docs)
+    if unknown:
+        raise TypeError(f"{name} has no argument {', '.join(sorted(unknown))}")
+    args = [tables.get(a, "") if a in TABLE_ARGS else excel_literal(options.get(a)) for a in spec.arg_docs]
+    while args and args[-1] == "":
+        args.pop()
+    return f"{name}({','.join(args)})"

@@ -437,10 +437,10 @@ CASES: list[Case] = [
          "pass the whole Spend table including its header", udf("CONSULT_COST", 5, rows_of(LEADS))),
     Case("udf-bad-filter", "UDF", "an Excel function with an unknown filter column", "error",
          "#INPUT! Leads: column 'planet': is not a column to filter by", "use one of the columns listed",
-         udf("CONSULT_VOLUME", rows_of(LEADS), None, None, "planet=Mars")),
+         udf("CONSULT_VOLUME", rows_of(LEADS), None, None, None, "planet=Mars")),
     Case("udf-horizon-zero", "UDF", "INQUIRY_CONVERSION with horizon_days 0", "error",
          "#INPUT! options: column 'horizon_days'", "horizon_days is a whole number of days from 1 to 3660",
-         udf("INQUIRY_CONVERSION", rows_of(LEADS), rows_of(DEALS), None, None, None, 0)),
+         udf("INQUIRY_CONVERSION", rows_of(LEADS), rows_of(DEALS), None, None, None, None, 0)),
 ]
 
 

@@ -54,9 +54,9 @@ def test_dashboard_holds_the_documented_udf_formulas_and_the_table_spills():
     ws = openpyxl.load_workbook(COMMITTED)["Dashboard"]
     formulas = {c.value if isinstance(c.value, str) else c.value.text for row in ws.iter_rows() for c in row
                 if (isinstance(c.value, str) and c.value.startswith("=")) or hasattr(c.value, "text")}
-    assert {"=CONSULT_VOLUME(Leads[#All])", "=CONSULT_COST(Spend[#All],Leads[#All])",
-            "=INQUIRY_CONVERSION(Leads[#All],Deals[#All])"} <= formulas
-    assert any('KPI_TABLE(Spend[#All],Leads[#All],Deals[#All],"channel")' in f for f in formulas)
+    assert {"=CONSULT_VOLUME(Leads[#All],Settings[#All])", "=CONSULT_COST(Spend[#All],Leads[#All],Settings[#All])",
+            "=INQUIRY_CONVERSION(Leads[#All],Deals[#All],Settings[#All])"} <= formulas
+    assert any('KPI_TABLE(Spend[#All],Leads[#All],Deals[#All],Settings[#All],,,,"channel")' in f for f in formulas)
     book = parts(COMMITTED)
     assert b"xl/metadata.xml" in book["[Content_Types].xml"].replace(b"/xl/", b"xl/")
     sheet = book["xl/worksheets/sheet2.xml"].decode()
@@ -119,7 +119,7 @@ def filled(tmp_path_factory):
     tables = sample_tables(until="2025-02-28")
     path = build_template(tmp_path_factory.mktemp("t") / "filled.xlsx", tables=tables)
     port = FilePort(path)
-    return tables, {name: port.read_table(name) for name in ("Spend", "Leads", "Deals")}
+    return tables, {name: port.read_table(name) for name in ("Spend", "Leads", "Deals", "Settings")}
 
 
 def test_engine_reads_calls_and_empty_arguments():

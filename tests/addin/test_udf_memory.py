@@ -61,8 +61,8 @@ def test_a_thousand_calls_over_one_table_keep_memory_flat():
     def call(i: int):
         # every call a different start date (and every other one a filter): nothing repeats, so without
         # a bound each of the 1,000 results would be kept
-        return kpi_table(spend, leads, deals, "channel", DAY0 - dt.timedelta(days=2000 - i), None,
-                         None if i % 2 else "channel=Search")
+        return kpi_table(spend, leads, deals, None, DAY0 - dt.timedelta(days=2000 - i), None,
+                         None if i % 2 else "channel=Search", "channel")
 
     # hand check: start before all data, no filter -> all 2,000 leads; a third (i % 3 == 0: 667) are Search
     first = call(1)

@@ -49,13 +49,14 @@ def test_key_indicators_from_excel_shaped_tables():
     assert udfs.CONSULT_COST(SPEND, LEADS) == 100.0
     assert udfs.INQUIRY_CONVERSION(LEADS, DEALS) == 0.5
     # 2 March only, Search only: 100 spent, one consultation (L2)
-    assert udfs.CONSULT_COST(SPEND, LEADS, dt.datetime(2024, 3, 2), 45353.0, "channel=Search") == 100.0
+    assert udfs.CONSULT_COST(SPEND, LEADS, start_date=dt.datetime(2024, 3, 2), end_date=45353.0,
+                             segment_filter="channel=Search") == 100.0
     # within 8 days: L3 (won after 7 days) yes, L1 (10 days) no; as of 11 March all four are 8 days old
-    assert udfs.INQUIRY_CONVERSION(LEADS, DEALS, None, None, None, 8.0) == 0.25
+    assert udfs.INQUIRY_CONVERSION(LEADS, DEALS, horizon_days=8.0) == 0.25
 
 
 def test_kpi_table_spills_header_and_excel_safe_values():
-    table = udfs.KPI_TABLE(SPEND, LEADS, DEALS, "channel")
+    table = udfs.KPI_TABLE(SPEND, LEADS, DEALS, by="channel")
     assert table[0] == ["channel", *calc.KPI_COLUMNS]
     assert [row[0] for row in table[1:]] == ["(blank)", "Feed", "Search"]
     assert excel_safe(table)
@@ -67,7 +68,7 @@ def test_kpi_table_spills_header_and_excel_safe_values():
 def test_bad_input_reaches_the_cell_as_text():
     message = udfs.CONSULT_COST(SPEND, [["id", "when"], ["L1", 45353.0]])
     assert message.startswith("#INPUT! Leads: column 'lead_id': not found (have: id, when)")
-    assert udfs.CONSULT_VOLUME(LEADS, None, None, "region=South").startswith("#INPUT! Leads: column 'region'")
+    assert udfs.CONSULT_VOLUME(LEADS, segment_filter="region=South").startswith("#INPUT! Leads: column 'region'")
     assert udfs.CONSULT_VOLUME("not a table").startswith("#INPUT! Leads: must be a range with a header row")
     assert udfs.CONSULT_COST().startswith("#INPUT! no data")
 
@@ -130,13 +131,13 @@ def test_fresh_copies_of_unchanged_tables_are_recognised(monkeypatch):
     calls = []
     real_prepare = calc.prepare
     monkeypatch.setattr(calc, "prepare", lambda *a, **k: calls.append(1) or real_prepare(*a, **k))
-    assert udfs.KPI_TABLE(copy.deepcopy(SPEND), copy.deepcopy(LEADS), copy.deepcopy(DEALS), "channel") == \
-        udfs.KPI_TABLE(copy.deepcopy(SPEND), copy.deepcopy(LEADS), copy.deepcopy(DEALS), "channel")
+    assert udfs.KPI_TABLE(copy.deepcopy(SPEND), copy.deepcopy(LEADS), copy.deepcopy(DEALS), by="channel") == \
+        udfs.KPI_TABLE(copy.deepcopy(SPEND), copy.deepcopy(LEADS), copy.deepcopy(DEALS), by="channel")
     assert len(calls) == 1
     # an edit in a row the sampled key does not look at (row 2 of 5) is still seen
     edited = copy.deepcopy(LEADS)
     edited[2][2] = "Feed"
-    assert udfs.CONSULT_VOLUME(edited, None, None, "channel=Feed") == 2 and len(calls) == 2
+    assert udfs.CONSULT_VOLUME(edited, segment_filter="channel=Feed") == 2 and len(calls) == 2
 
 
 def test_results_are_reused_per_dataset(monkeypatch):
@@ -146,5 +147,5 @@ def test_results_are_reused_per_dataset(monkeypatch):
     monkeypatch.setattr(calc.consult_cost, "__name__", "consult_cost", raising=False)
     for _ in range(3):
         assert udfs.CONSULT_COST(SPEND, LEADS) == 100.0
-    assert udfs.CONSULT_COST(SPEND, LEADS, None, None, "channel=Search") == 150.0
+    assert udfs.CONSULT_COST(SPEND, LEADS, segment_filter="channel=Search") == 150.0
     assert len(counted) == 2

@@ -55,37 +55,37 @@ def test_stability_of_a_pasted_series_spills_chart_and_signals():
 
 def test_stability_from_the_leads_and_spend_tables(tables):
     spend, leads, deals = tables
-    weekly = udfs.STABILITY(leads, "volume", "week")
+    weekly = udfs.STABILITY(leads=leads, measure="volume", period="week")
     assert weekly[0] == list(CHART_COLUMNS) and excel_safe(weekly)
     # 1 Jan 2025 (Wed) to 30 Jun 2026 (Tue): whole Monday weeks from 6 Jan 2025 to 22 Jun 2026 =
     # 52 weeks to 5 Jan 2026 + 25 more = 77
     assert len(weekly) - 1 == 77
     assert sum(row[1] for row in weekly[1:]) == sum(1 for row in leads[1:] if dt.datetime(2025, 1, 6) <= row[1] <= dt.datetime(2026, 6, 28))
-    cost = udfs.STABILITY(leads, "cost", "week", spend)
+    cost = udfs.STABILITY(spend, leads, measure="cost", period="week")
     assert excel_safe(cost) and len(cost) == len(weekly)
-    verdict = udfs.STABILITY_VERDICT(leads, "cost", "week", spend, deals)
+    verdict = udfs.STABILITY_VERDICT(spend, leads, deals, measure="cost", period="week")
     assert verdict.startswith("Consultation cost (weekly) is") and "Cost acceptable?" in verdict
 
 
 def test_segment_table_diagnosis_budget_and_portfolio_spill(tables):
     spend, leads, deals = tables
-    segments = udfs.SEGMENT_TABLE(spend, leads, deals, "province")
+    segments = udfs.SEGMENT_TABLE(spend, leads, deals, by="province")
     header = segments[0]
     assert header[0] == "province" and {"conversion_low", "shrunk_conversion", "cycle_roi", "rank"} <= set(header)
     assert [dict(zip(header, r))["rank"] for r in segments[1:]] == list(range(1, 8))
     assert excel_safe(segments)
-    findings = udfs.FUNNEL_DIAGNOSIS(spend, leads, deals, "channel")
+    findings = udfs.FUNNEL_DIAGNOSIS(spend, leads, deals, by="channel")
     assert findings[0] == list(FINDING_COLUMNS) and findings[1][0] == "All" and excel_safe(findings)
-    shift = udfs.BUDGET_SHIFT(spend, leads, deals, "province", 0.1)
+    shift = udfs.BUDGET_SHIFT(spend, leads, deals, by="province", max_shift=0.1)
     assert shift[0] == list(SHIFT_COLUMNS) and excel_safe(shift)
     assert all(dict(zip(shift[0], r))["share_of_from_spend"] <= 0.1 + 1e-9 for r in shift[1:])
-    units = udfs.PORTFOLIO(spend, leads, deals, [["category"], ["store"]])  # dims as a range of names
+    units = udfs.PORTFOLIO(spend, leads, deals, dims=[["category"], ["store"]])  # dims as a range of names
     assert units[0][:2] == ["category", "store"] and "verdict" in units[0] and excel_safe(units)
 
 
 def test_bad_input_reaches_the_cell_as_text(tables):
     spend, leads, deals = tables
-    assert udfs.STABILITY(leads, "revenue").startswith("#INPUT! options: column 'measure'")
+    assert udfs.STABILITY(leads=leads, measure="revenue").startswith("#INPUT! options: column 'measure'")
     assert udfs.SEGMENT_TABLE(spend, leads, deals).startswith("#INPUT! options: column 'by'")
-    assert udfs.BUDGET_SHIFT(spend, leads, deals, "industry").startswith("#INPUT! Spend: column 'industry'")
+    assert udfs.BUDGET_SHIFT(spend, leads, deals, by="industry").startswith("#INPUT! Spend: column 'industry'")
     assert udfs.STABILITY([["date", "value"], [dt.datetime(2024, 1, 1), 3.0]]).startswith("#INPUT! series")

@@ -34,28 +34,28 @@ def test_cycle_roi_projected_and_observed():
     # converted: January 2 at age 0 → 3 at age 1, f0 = 1.5; February 2 at age 0 → 3 projected
     # gross profit: January 800 → 1200 (f0 = 1.5); February 400 → 600; spend 1000
     assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS) == pytest.approx((1200 + 600 - 1000) / 1000)
-    assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS, None, None, None, False) == pytest.approx((1600 - 1000) / 1000)
+    assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS, projected=False) == pytest.approx((1600 - 1000) / 1000)
     # Search only: January 600 → 1000 (f0 = 1000/600), February 400 → 666.67; Search spend 800
-    assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS, None, None, "channel=Search") == pytest.approx(
+    assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS, segment_filter="channel=Search") == pytest.approx(
         (1000 + 400 * 1000 / 600 - 800) / 800)
 
 
 def test_short_term_roi_by_won_date():
     # February: won 400 + 300 + 100 = 800 against February's spend 300; January: 800 won against 700
-    assert udfs.SHORT_TERM_ROI(SPEND, DEALS, D(2024, 2, 1), D(2024, 2, 29)) == pytest.approx(500 / 300)
-    assert udfs.SHORT_TERM_ROI(SPEND, DEALS, "2024-01-01", 45322.0) == pytest.approx(100 / 700)  # 45322 = 31 Jan
+    assert udfs.SHORT_TERM_ROI(SPEND, DEALS, start_date=D(2024, 2, 1), end_date=D(2024, 2, 29)) == pytest.approx(500 / 300)
+    assert udfs.SHORT_TERM_ROI(SPEND, DEALS, start_date="2024-01-01", end_date=45322.0) == pytest.approx(100 / 700)  # 45322 = 31 Jan
 
 
 def test_max_consult_cost_and_payback():
     # conversion (3 + 3)/10 = 0.6; gross profit per won consultation 1800/6 = 300 → 0.6·300/1.3
     assert udfs.MAX_CONSULT_COST(LEADS, DEALS) == pytest.approx(0.6 * 300 / 1.3)
-    assert udfs.MAX_CONSULT_COST(LEADS, DEALS, 0.0) == pytest.approx(180.0)
+    assert udfs.MAX_CONSULT_COST(LEADS, DEALS, target_roi=0.0) == pytest.approx(180.0)
     # consultation cost 100; all 10 watched ≥ 22 days: M(13) = 300/10, M(15) = 30 + 800/10 = 110 ≥ 100
     assert udfs.PAYBACK_DAYS(SPEND, LEADS, DEALS) == 15.0
 
 
 def test_cohort_triangle_spills_with_header_and_projection_marker():
-    rows = udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, "deals")
+    rows = udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, measure="deals")
     assert rows[0] == ["cohort", "consultations", "spend", "0", "1", "projected_from_age"]
     assert rows[1] == [D(2024, 1, 1), 6.0, 700.0, 2.0, 3.0, ""]        # observed to the end: no marker
     assert rows[2] == [D(2024, 2, 1), 4.0, 300.0, 2.0, 3.0, 1.0]       # age 1 is projected (2 × 1.5)
@@ -65,8 +65,8 @@ def test_cohort_triangle_spills_with_header_and_projection_marker():
 
 
 def test_bad_input_becomes_cell_text_not_a_traceback():
-    assert udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, "profit").startswith("#INPUT! options: column 'measure'")
-    assert udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, "deals", "year").startswith("#INPUT! options: column 'period'")
-    assert udfs.MAX_CONSULT_COST(LEADS, DEALS, -3).startswith("#INPUT! Settings: column 'target_roi'")
+    assert udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, measure="profit").startswith("#INPUT! options: column 'measure'")
+    assert udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, measure="deals", period="year").startswith("#INPUT! options: column 'period'")
+    assert udfs.MAX_CONSULT_COST(LEADS, DEALS, target_roi=-3).startswith("#INPUT! Settings: column 'target_roi'")
     # no spend at all: ROI is an empty cell, not 0 or an error
     assert udfs.CYCLE_ROI(None, LEADS, DEALS) == ""
