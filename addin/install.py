@@ -2,11 +2,15 @@
 
 Windows (Excel desktop):
 
-* install: builds the .xlam (``addin.ribbon.xlam.build_xlam``) into Excel's XLSTART folder,
-  opens it in a hidden Excel, imports the VBA callbacks (``addin/ribbon/CycleROI.bas``) and the
-  UDFs (``addin.udfs``) into it, saves it, and writes xlwings' user config (interpreter = this
-  Python, ``UDF Modules`` = addin.udfs, UDF server on) so user workbooks stay plain .xlsx;
-* status: what is installed and configured; uninstall: removes the .xlam and the config keys.
+* install: builds the .xlam (``addin.ribbon.xlam.build_xlam``) into Excel's XLSTART folder with its
+  own conf sheet (``myaddin.conf``: this Python as the interpreter, ``UDF Modules`` = addin.udfs, the
+  UDF server on), opens it in a hidden Excel, imports the VBA callbacks (``addin/ribbon/CycleROI.bas``)
+  and the function wrappers (xlwings' ``import_udfs``) into it and saves it. User workbooks stay .xlsx.
+* status reads that same conf sheet from the installed file; uninstall removes the file.
+
+Neither writes xlwings' user config (``~/.xlwings/xlwings.conf``): the add-in's VBA never reads it
+(it reads its PROJECT_NAME's conf, see ``addin/ribbon/xlam.py``) and its keys belong to the user's
+other xlwings projects.
 
 Other systems: the .xlam can be built (``build``) but not installed — importing VBA needs Excel
 for Windows; every headless command (report, refresh, share, template) works everywhere.
@@ -17,9 +21,10 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ADDIN_NAME = "cycle_roi.xlam"
-UDF_MODULES = "addin.udfs"
+UDF_MODULES = "addin.udfs"  # xlwings' import_udfs takes ONE string, modules separated by ";"
 CONFIG_KEYS = ("INTERPRETER_WIN", "UDF MODULES", "USE UDF SERVER")
 
 NOT_WINDOWS = (
@@ -30,6 +35,10 @@ NOT_WINDOWS = (
     "  - use everything headless: cycle-roi report / refresh / share / template\n"
     "macOS Excel can run xlwings add-ins, but this installer does not set them up; see docs/troubleshooting.md."
 )
+
+TRUST_VBA = ("Excel refused to import the add-in's VBA. In Excel: File > Options > Trust Center > Trust Center "
+             "Settings > Macro Settings > tick 'Trust access to the VBA project object model', then run "
+             "cycle-roi addin install again (see docs/troubleshooting.md)")
 
 
 @dataclass(frozen=True)
@@ -45,21 +54,6 @@ def xlstart_folder() -> Path:
     return Path(os.environ.get("APPDATA", str(Path.home()))) / "Microsoft" / "Excel" / "XLSTART"
 
 
-def user_config() -> dict[str, str]:
-    """xlwings' user config (~/.xlwings/xlwings.conf) as {key: value}."""
-    import xlwings as xw
-
-    path = Path(xw.USER_CONFIG_FILE)
-    if not path.exists():
-        return {}
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if "," in line:
-            key, value = line.split(",", 1)
-            out[key.strip('"')] = value.strip().strip('"')
-    return out
-
-
 def interpreter() -> str:
     """pythonw.exe beside this python.exe (no console window flashing on each click)."""
     exe = Path(sys.executable)
@@ -67,67 +61,76 @@ def interpreter() -> str:
     return str(windowless if windowless.exists() else exe)
 
 
-def status(platform: str = sys.platform) -> Status:
-    config = {k: v for k, v in user_config().items() if k in CONFIG_KEYS}
+def status(platform: str = sys.platform, folder: Path | None = None) -> Status:
+    """What is installed, read from the add-in's own conf sheet (the place its VBA reads)."""
+    from .ribbon.xlam import CONF_SHEET, read_conf_sheet
+
     if platform != "win32":
-        return Status(False, None, False, config, NOT_WINDOWS)
-    path = xlstart_folder() / ADDIN_NAME
-    present = path.exists()
-    missing = [k for k in CONFIG_KEYS if k not in config]
-    if present and not missing:
-        message = f"Installed: {path}; interpreter {config['INTERPRETER_WIN']}; UDF modules {config['UDF MODULES']}."
-    elif present:
-        message = f"The add-in is at {path} but xlwings is not configured ({', '.join(missing)}): run cycle-roi addin install."
-    else:
-        message = "Not installed: run cycle-roi addin install."
-    return Status(True, path, present, config, message)
+        return Status(False, None, False, {}, NOT_WINDOWS)
+    path = (folder or xlstart_folder()) / ADDIN_NAME
+    if not path.exists():
+        return Status(True, path, False, {}, "Not installed: run cycle-roi addin install.")
+    try:
+        config = read_conf_sheet(path) or {}
+    except Exception as exc:  # a damaged or foreign file: say so, do not crash
+        return Status(True, path, True, {}, f"{path} cannot be read ({exc}): run cycle-roi addin install.")
+    config = {k: v for k, v in config.items() if k in CONFIG_KEYS}
+    missing = [k for k in CONFIG_KEYS if not config.get(k)]
+    if missing:
+        return Status(True, path, True, config, f"The add-in is at {path} but its {CONF_SHEET} sheet lacks "
+                                                f"{', '.join(missing)}: run cycle-roi addin install.")
+    if not Path(config["INTERPRETER_WIN"]).exists():
+        return Status(True, path, True, config, f"The add-in at {path} names the interpreter "
+                                                f"{config['INTERPRETER_WIN']}, which no longer exists: run "
+                                                "cycle-roi addin install from the Python where Cycle ROI is installed.")
+    return Status(True, path, True, config, f"Installed: {path}; interpreter {config['INTERPRETER_WIN']}; "
+                                            f"UDF modules {config['UDF MODULES']}.")
+
+
+def install_into(excel: Any, target: Path, import_udfs: Any) -> None:
+    """Build the add-in at ``target`` and import its VBA through ``excel`` (Excel's COM Application).
+
+    ``import_udfs`` is xlwings' own (``xlwings.udfs.import_udfs``): it writes the function wrappers,
+    imports them into the add-in and sets each function's category and argument docs.
+    """
+    from .ribbon.customui import VBA_FILE
+    from .ribbon.xlam import build_xlam, default_config
+
+    build_xlam(target, default_config(interpreter()))
+    book = excel.Workbooks.Open(str(target))
+    try:
+        try:
+            book.VBProject.VBComponents.Import(str(VBA_FILE))
+        except Exception as exc:  # COM error when VBA project access is not trusted
+            raise RuntimeError(f"{TRUST_VBA} ({exc})") from None
+        import_udfs(UDF_MODULES, book)
+        book.Save()
+    finally:
+        book.Close(False)
 
 
 def install(platform: str = sys.platform) -> str:
     if platform != "win32":
         return NOT_WINDOWS
     import xlwings as xw
-    from xlwings.cli import update_user_config
-
-    from .ribbon.customui import VBA_FILE
-    from .ribbon.xlam import build_xlam
+    from xlwings.udfs import import_udfs
 
     target = xlstart_folder() / ADDIN_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
-    build_xlam(target)
     app = xw.App(visible=False, add_book=False)
     try:
-        book = app.books.open(str(target))
-        try:
-            book.api.VBProject.VBComponents.Import(str(VBA_FILE))
-        except Exception as exc:  # COM error when VBA project access is not trusted
-            raise RuntimeError(
-                "Excel refused to import the ribbon callbacks. In Excel: File > Options > Trust Center > "
-                "Trust Center Settings > Macro Settings > tick 'Trust access to the VBA project object model', "
-                f"then run cycle-roi addin install again ({exc})") from None
-        from xlwings.udfs import import_udfs
-
-        import_udfs([UDF_MODULES], book.api)
-        book.save()
-        book.close()
+        install_into(app.api, target, import_udfs)
     finally:
         app.quit()
-    update_user_config("INTERPRETER_WIN", interpreter())
-    update_user_config("UDF MODULES", UDF_MODULES)
-    update_user_config("USE UDF SERVER", "True")
     return (f"Installed {target}. Restart Excel: the Cycle ROI tab appears and =CONSULT_COST(...) works in any "
-            f"workbook. Check with docs/windows_smoke.md.")
+            f"workbook. Check it with cycle-roi selftest -o selftest.xlsx (docs/windows_smoke.md).")
 
 
 def uninstall(platform: str = sys.platform) -> str:
     if platform != "win32":
         return NOT_WINDOWS
-    from xlwings.cli import update_user_config
-
     target = xlstart_folder() / ADDIN_NAME
-    removed = target.exists()
-    if removed:
+    if target.exists():
         target.unlink()
-    for key in CONFIG_KEYS:
-        update_user_config(key, action="remove")
-    return f"Removed {target}." if removed else "The add-in was not installed; xlwings settings of Cycle ROI removed."
+        return f"Removed {target} (its settings lived inside it; xlwings' own settings were never changed)."
+    return "The add-in was not installed."

@@ -135,7 +135,7 @@ app.add_typer(addin_app, name="addin")
 
 @addin_app.command("install")
 def addin_install() -> None:
-    """Windows: build the .xlam into XLSTART, import the ribbon callbacks and functions, configure xlwings."""
+    """Windows: build the .xlam (with its own settings) into XLSTART, import the ribbon callbacks and functions."""
     from .. import install as installer
 
     try:
@@ -158,7 +158,7 @@ def addin_status() -> None:
 
 @addin_app.command("uninstall")
 def addin_uninstall() -> None:
-    """Windows: remove the .xlam and Cycle ROI's xlwings settings."""
+    """Windows: remove the .xlam (its settings live inside it)."""
     from .. import install as installer
 
     out.print(installer.uninstall(), highlight=False)

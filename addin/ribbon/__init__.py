@@ -37,6 +37,21 @@ def dispatch(action_id: str, port: Any, *, ask_path: Callable[[str], str | None]
 
 
 ACTIONS = tuple(b.id for b in BUTTONS)
+SAVE_FILTER = "Excel Workbook (*.xlsx), *.xlsx"
+OPEN_FILTER = "Exports (*.csv;*.xlsx;*.parquet), *.csv;*.xlsx;*.parquet"
+
+
+def ask_path_in_excel(excel: Any, title: str) -> str | None:
+    """Excel's own file dialog through COM (``excel`` is the Application); None if cancelled.
+
+    pywin32 passes keyword arguments by Excel's type-library names (``InitialFilename``, ``FileFilter``,
+    ``Title``); other spellings raise TypeError. A cancelled dialog returns False, not a path.
+    """
+    if title.startswith("Save"):
+        chosen = excel.GetSaveAsFilename(FileFilter=SAVE_FILTER, Title=title)
+    else:
+        chosen = excel.GetOpenFilename(FileFilter=OPEN_FILTER, Title=title)
+    return chosen if isinstance(chosen, str) and chosen else None
 
 
 def main(action_id: str = "refresh_reports") -> None:
@@ -50,15 +65,7 @@ def main(action_id: str = "refresh_reports") -> None:
     app = book.app
 
     def ask_path(title: str) -> str | None:
-        try:  # Windows Excel's own file dialog
-            if title.startswith("Save"):
-                chosen = app.api.GetSaveAsFilename(title=title, fileFilter="Excel Workbook (*.xlsx), *.xlsx")
-            else:
-                chosen = app.api.GetOpenFilename("Exports (*.csv;*.xlsx;*.parquet), *.csv;*.xlsx;*.parquet",
-                                                 Title=title)
-        except AttributeError:
-            return None
-        return chosen if isinstance(chosen, str) and chosen else None
+        return ask_path_in_excel(app.api, title)
 
     try:
         book_path = book.fullname if book.fullname.lower().endswith((".xlsx", ".xlsm")) else None

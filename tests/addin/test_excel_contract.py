@@ -12,6 +12,7 @@ import importlib
 import io
 import sys
 import types
+from pathlib import Path
 
 import pytest
 from antlr4 import CommonTokenStream, InputStream
@@ -23,6 +24,8 @@ from antlr4_vba.vbaParser import vbaParser
 
 from addin.ribbon.customui import VBA_FILE
 from addin.udfs import UDFS, registry, vba_names
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # oletools on new pyparsing
 
 PYWIN32_MODULES = ("pythoncom", "pywintypes", "win32com", "win32com.client")
 
@@ -190,3 +193,155 @@ def test_the_ribbon_callbacks_parse_without_a_single_error():
     assert "Sub On_refresh_reports(control As IRibbonControl)" in text
     assert vba_errors(text) == []
     assert vba_errors(text.replace("End Sub", "End Function", 1)) != []  # the check can fail
+
+
+# --- the install flow: xlwings' import_udfs above a recording fake of Excel's COM objects -------------
+
+class FakeComponents:
+    """VBProject.VBComponents: records what is imported (the file's text, read at import time)."""
+
+    def __init__(self, refuse: bool = False):
+        self.imported: dict[str, str] = {}
+        self.refuse = refuse
+
+    def Import(self, path):  # noqa: N802 (COM names)
+        if self.refuse:
+            raise ComError(-2146827284, "Programmatic access to Visual Basic Project is not trusted")
+        text = open(path, encoding="utf-8").read()
+        name = text.split('Attribute VB_Name = "')[1].split('"')[0]
+        self.imported[name] = text
+
+    def __call__(self, name):
+        if name not in self.imported:
+            raise ComError(-2147352565, "Subscript out of range")
+        return name
+
+    def Remove(self, name):  # noqa: N802
+        self.imported.pop(name)
+
+
+class FakeWorkbook:
+    def __init__(self, app, path, refuse):
+        self.Application, self.path, self.Name = app, path, path.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+        self.VBProject = types.SimpleNamespace(VBComponents=FakeComponents(refuse))
+        self.calls: list[str] = []
+
+    def Save(self):  # noqa: N802
+        self.calls.append("Save")
+
+    def Close(self, SaveChanges=None):  # noqa: N802, N803 (Excel's parameter name)
+        self.calls.append("Close")
+
+
+class FakeExcel:
+    """Excel's COM Application, with the type library's parameter names (pywin32 keeps them)."""
+
+    Version = "16.0"
+
+    def __init__(self, refuse_vba: bool = False):
+        self.refuse_vba = refuse_vba
+        self.books: list[FakeWorkbook] = []
+        self.macro_options: dict[str, dict] = {}
+        self.Workbooks = types.SimpleNamespace(Open=self._open)
+
+    def _open(self, Filename):  # noqa: N803
+        self.books.append(FakeWorkbook(self, Filename, self.refuse_vba))
+        return self.books[-1]
+
+    def MacroOptions(self, Macro, Description=None, HasMenu=None, MenuText=None, HasShortcutKey=None,  # noqa: N802,N803
+                     ShortcutKey=None, Category=None, StatusBar=None, HelpContextID=None, HelpFile=None,
+                     ArgumentDescriptions=None):
+        self.macro_options[Macro] = {"Description": Description, "Category": Category,
+                                     "ArgumentDescriptions": ArgumentDescriptions}
+
+
+@pytest.fixture
+def windows_udf_module(xlwings_udfs):
+    """On Windows ``import addin.udfs`` yields the decorated functions; xlwings keeps imported UDF modules
+    in ``udf_modules`` (filetime None: never reloaded), so that is where the decorated module goes."""
+    xlwings_udfs.udf_modules["addin.udfs"] = {"module": decorated_module(xlwings_udfs), "filetime": None,
+                                              "filename": "addin/udfs/__init__.py"}
+    yield xlwings_udfs
+    xlwings_udfs.udf_modules.pop("addin.udfs", None)
+
+
+def vba_modules_of(path) -> dict[str, str]:
+    """The VBA modules in an Office file as olevba (oletools) reads them: {module name: code}."""
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(path))
+    try:
+        return {name.rsplit(".", 1)[0]: code for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def test_install_imports_callbacks_and_functions_and_configures_the_addin_itself(windows_udf_module, tmp_path):
+    import xlwings as xw
+
+    from addin import install
+    from addin.ribbon.xlam import CONF_SHEET, PROJECT_NAME, read_conf_sheet
+
+    user_conf = Path(xw.USER_CONFIG_FILE)
+    before = user_conf.read_bytes() if user_conf.exists() else None
+    excel = FakeExcel()
+    target = tmp_path / "XLSTART" / install.ADDIN_NAME
+    target.parent.mkdir()
+    install.install_into(excel, target, windows_udf_module.import_udfs)
+
+    book, = excel.books
+    assert book.path == str(target) and book.calls == ["Save", "Close"]
+    modules = book.VBProject.VBComponents.imported
+    assert set(modules) == {"CycleROI", "xlwings_udfs"}
+    assert vba_errors(modules["xlwings_udfs"]) == [] and vba_errors(modules["CycleROI"]) == []
+    assert {f"'{install.ADDIN_NAME}'!{name}" for name in UDFS} == set(excel.macro_options)
+    for name, spec in UDFS.items():
+        options = excel.macro_options[f"'{install.ADDIN_NAME}'!{name}"]
+        assert options["Category"] == "Cycle ROI"
+        assert options["ArgumentDescriptions"] == [doc[:255] for doc in spec.arg_docs.values()]
+    # the conf the add-in's VBA reads: the sheet named after the PROJECT_NAME in its own VBA code
+    code = vba_modules_of(target)["xlwings"]
+    assert f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"' in code
+    assert 'wb.Sheets(PROJECT_NAME & ".conf")' in code and CONF_SHEET == f"{PROJECT_NAME}.conf"
+    assert read_conf_sheet(target) == {"INTERPRETER_WIN": install.interpreter(), "UDF MODULES": "addin.udfs",
+                                       "USE UDF SERVER": "True"}
+    state = install.status(platform="win32", folder=target.parent)
+    assert state.message.startswith("Installed") and state.config["UDF MODULES"] == "addin.udfs"
+    # xlwings' own user config (the user's other projects) is left exactly as it was
+    assert (user_conf.read_bytes() if user_conf.exists() else None) == before
+
+
+def test_install_without_trusted_vba_access_says_how_to_allow_it(windows_udf_module, tmp_path):
+    from addin import install
+
+    excel = FakeExcel(refuse_vba=True)
+    with pytest.raises(RuntimeError, match="Trust access to the VBA project object model"):
+        install.install_into(excel, tmp_path / install.ADDIN_NAME, windows_udf_module.import_udfs)
+    assert excel.books[0].calls == ["Close"]
+
+
+def test_status_reads_the_addin_conf_and_names_what_is_missing(tmp_path):
+    from addin import install
+    from addin.ribbon.xlam import build_xlam, default_config
+
+    assert "Not installed" in install.status(platform="win32", folder=tmp_path).message
+    build_xlam(tmp_path / install.ADDIN_NAME)  # as `addin build` makes it: no interpreter named
+    assert "lacks INTERPRETER_WIN" in install.status(platform="win32", folder=tmp_path).message
+    build_xlam(tmp_path / install.ADDIN_NAME, default_config("C:/gone/pythonw.exe"))
+    assert "no longer exists" in install.status(platform="win32", folder=tmp_path).message
+
+
+def test_the_finance_copy_dialog_uses_excels_parameter_names():
+    from addin.ribbon import ask_path_in_excel
+
+    class Application:  # the type library's signatures, as pywin32's generated wrapper has them
+        def GetSaveAsFilename(self, InitialFilename=None, FileFilter=None, FilterIndex=None, Title=None,  # noqa: N802,N803
+                              ButtonText=None):
+            return f"C:/out/{Title}.xlsx" if "xlsx" in FileFilter else False
+
+        def GetOpenFilename(self, FileFilter=None, FilterIndex=None, Title=None, ButtonText=None,  # noqa: N802,N803
+                            MultiSelect=None):
+            return False  # the user cancelled
+
+    assert ask_path_in_excel(Application(), "Save the finance copy as") == "C:/out/Save the finance copy as.xlsx"
+    assert ask_path_in_excel(Application(), "Choose the Leads export (CSV or XLSX)") is None
