@@ -15,7 +15,8 @@ It refuses, with a message that names the path and the fix (:class:`OutputError`
   ``--force``, the ribbon's "Replace it?" question (:class:`NeedsConsent`).
 
 What the product wrote is known by a mark it writes into the file (:data:`MARK_PROPERTY`, a
-custom document property that Excel and LibreOffice keep), not by the file's name. A Cycle ROI
+custom document property that Excel and LibreOffice keep), not by the file's name; likewise each
+report sheet carries :data:`SHEET_MARK`. A Cycle ROI
 *workbook* (the template, possibly filled with the user's own tables) counts as the user's once
 its input tables hold data: replacing it needs consent too.
 
@@ -40,6 +41,10 @@ from typing import Iterable
 MARK_PROPERTY = "CycleROI"
 #: Kinds the product writes. Only "template" may hold the user's own tables.
 KINDS = ("report", "template", "finance copy", "add-in", "self-test")
+#: Sheet-scoped defined name on every report sheet the product writes; its value is the section key
+#: (``="dashboard"``). It moves with the sheet when the user renames it, and a refresh replaces only
+#: sheets that carry it — never a sheet because of its name.
+SHEET_MARK = "CycleROI_report"
 #: Marker of temp files of a save in progress (see the module docstring).
 UNFINISHED = "cycle-roi-unfinished"
 _UNFINISHED_NAME = re.compile(r"^~(?P<name>.+)\.%s-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$" % UNFINISHED)

@@ -17,7 +17,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from addin.outputs import MARK_PROPERTY, TargetLockedError, check_writable, temp_path
+from addin.outputs import MARK_PROPERTY, SHEET_MARK, TargetLockedError, check_writable, temp_path
 
 from .blocks import FORMATS
 from .layout import ChartPlan, SheetPlan
@@ -65,6 +65,10 @@ class XlsxReportWriter:
 
     def write(self, plan: SheetPlan, worksheet=None):
         ws = worksheet or self.workbook.add_worksheet(plan.name)
+        # the mark a refresh finds report sheets by (addin.outputs.SHEET_MARK), never their name
+        # (xlsxwriter strips the outer quotes and looks the rest up as is: no doubling of inner quotes)
+        if self.workbook.define_name(f"'{plan.name}'!{SHEET_MARK}", f'="{plan.key}"') != 0:
+            raise ValueError(f"report sheet name {plan.name!r} cannot carry the report mark (a '!' in it?)")
         # print/PDF: landscape, one page wide, so a sheet renders (and exports) as one readable column
         ws.set_landscape()
         ws.set_paper(9)

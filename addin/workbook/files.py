@@ -21,8 +21,9 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
 
-from addin.outputs import MARK_PROPERTY
+from addin.outputs import MARK_PROPERTY, SHEET_MARK
 from addin.report.blocks import FORMATS
 from addin.safety import check_workbook, set_text_cell
 from addin.report.layout import ChartPlan, SheetPlan, xl_cell
@@ -67,6 +68,14 @@ class FilePort:
     # -- reading ----------------------------------------------------------------------------
     def sheet_names(self) -> list[str]:
         return list(self.book.sheetnames)
+
+    def owned_sheets(self) -> dict[str, str]:
+        owned = {}
+        for ws in self.book.worksheets:
+            mark = ws.defined_names.get(SHEET_MARK)
+            if mark is not None and not ws.tables:  # a table on it was put there by the user: not ours
+                owned[ws.title] = (mark.attr_text or "").strip('="')
+        return owned
 
     def find_table(self, name: str):
         for ws in self.book.worksheets:
@@ -127,10 +136,14 @@ class FilePort:
         """Replace the sheet named ``plan.name`` (or any of ``replaces``) with the plan, at the same position."""
         names = {plan.name} | set(replaces or ())
         old = [ws for ws in self.book.worksheets if ws.title in names]
+        foreign = [ws.title for ws in old if ws.title not in self.owned_sheets()]
+        if foreign:  # the last line of defence: a report never replaces a sheet it did not write
+            raise ValueError(f"sheet {foreign[0]!r} is not a Cycle ROI report sheet; it cannot be replaced")
         index = self.book.worksheets.index(old[0]) if old else self._report_index()
         for ws in old:
             self.book.remove(ws)
         ws = self.book.create_sheet(plan.name, index)
+        ws.defined_names.add(DefinedName(SHEET_MARK, attr_text=f'"{plan.key}"'))  # found by this, not its name
         ws.sheet_view.showGridLines = False
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4

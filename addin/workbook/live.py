@@ -13,6 +13,7 @@ from typing import Any
 
 from addin.report.layout import ChartPlan, SheetPlan, xl_cell
 from addin.report.xlsx import STYLE
+from addin.outputs import SHEET_MARK
 from addin.safety import safe_cell_text
 
 # Excel constants (XlChartType, XlAxisGroup) so no win32 type library is needed
@@ -33,6 +34,16 @@ class XlwingsPort:
 
     def sheet_names(self) -> list[str]:
         return [sheet.name for sheet in self.book.sheets]
+
+    def owned_sheets(self) -> dict[str, str]:
+        owned = {}
+        for sheet in self.book.sheets:
+            if sheet.tables:  # a table on it was put there by the user: not ours
+                continue
+            for name in sheet.names:  # sheet-scoped names come back as "Sheet!name"
+                if name.name.rsplit("!", 1)[-1] == SHEET_MARK:
+                    owned[sheet.name] = name.refers_to.strip('="')
+        return owned
 
     def read_table(self, name: str) -> list[list[Any]] | None:
         for sheet in self.book.sheets:
@@ -60,6 +71,9 @@ class XlwingsPort:
     def write_sheet(self, plan: SheetPlan, *, values_only: bool = False, replaces: set[str] | None = None) -> None:
         names = {plan.name} | set(replaces or ())
         old = [sheet for sheet in self.book.sheets if sheet.name in names]
+        foreign = [sheet.name for sheet in old if sheet.name not in self.owned_sheets()]
+        if foreign:  # the last line of defence: a report never replaces a sheet it did not write
+            raise ValueError(f"sheet {foreign[0]!r} is not a Cycle ROI report sheet; it cannot be replaced")
         if old:
             sheet = self.book.sheets.add(before=old[0])
             for stale in old:
@@ -67,6 +81,7 @@ class XlwingsPort:
         else:
             sheet = self.book.sheets.add(after=self.book.sheets[0])
         sheet.name = plan.name
+        sheet.names.add(SHEET_MARK, f'="{plan.key}"')  # a refresh finds report sheets by this, not their name
         if not plan.cells:
             return
         height = max(c.row for c in plan.cells) + 1

@@ -27,8 +27,14 @@ class WorkbookPort(Protocol):
 
     def sheet_names(self) -> list[str]: ...
 
+    def owned_sheets(self) -> dict[str, str]:
+        """{sheet name: report section key} of the sheets that carry the product's report mark
+        (``addin.outputs.SHEET_MARK``) and hold no Excel Table (a table there is the user's)."""
+
     def write_sheet(self, plan: SheetPlan, *, values_only: bool = False, replaces: set[str] | None = None) -> None:
-        """Replace the sheet called ``plan.name`` (or any sheet named in ``replaces``) by the plan."""
+        """Replace the sheet called ``plan.name`` (or any sheet named in ``replaces``) by the plan, and
+        mark it as a report sheet. Callers choose ``plan.name`` so that it names no sheet of the user's
+        (``addin.workbook.refresh.sheet_names_for``)."""
 
     def set_status(self, text: str | None) -> None: ...
 
@@ -88,6 +94,24 @@ def _sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
 
 def _unescape(text: str) -> str:
     return text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+
+
+def owned_sheet_names(path: str | Path) -> set[str]:
+    """Names of the report sheets of a workbook file, from the zip (no full load): sheets with the
+    report mark and no Excel Table, as :meth:`WorkbookPort.owned_sheets` decides."""
+    from addin.outputs import SHEET_MARK
+
+    with zipfile.ZipFile(path) as book:
+        workbook = book.read("xl/workbook.xml").decode("utf-8")
+        order = [_unescape(m.group(1)) for m in re.finditer(r'<sheet [^>]*?name="([^"]+)"', workbook)]
+        marked = set()
+        for m in re.finditer(r"<definedName ([^>]*)>", workbook):
+            name = re.search(r'\bname="([^"]+)"', m.group(1))
+            local = re.search(r'\blocalSheetId="(\d+)"', m.group(1))
+            if name and local and name.group(1) == SHEET_MARK and int(local.group(1)) < len(order):
+                marked.add(order[int(local.group(1))])
+        with_tables = {sheet for part, sheet in _sheet_parts(book).items() if _related(book, part, "/table")}
+    return marked - with_tables
 
 
 def unkeepable(path: str | Path, *, replaced_sheets: set[str] = frozenset()) -> list[str]:

@@ -4,8 +4,10 @@ Both work through the port (``port.py``), so the ribbon in live Excel and the co
 OS run the same code:
 
 * :func:`refresh_port` reads Spend, Leads, Deals and Settings from the workbook's Excel Tables,
-  prepares them with calc, and replaces every report sheet (found by its tab name in any report
-  language) with a freshly laid-out one. Input tables and the user's own sheets are not touched.
+  prepares them with calc, and replaces every report sheet — known by the mark the product wrote on
+  it (``addin.outputs.SHEET_MARK``), never by its tab name — with a freshly laid-out one. Input tables
+  (found by table name on whatever sheet they sit) and the user's own sheets are not touched; a user
+  sheet that has a report sheet's name keeps it, and the report takes another name (a note says so).
 * :func:`refresh_file` does that for a file: in place only when openpyxl can keep everything the
   file holds, else it refuses and says what would be lost (or writes to ``target``).
 * :func:`share_file` writes the finance copy: report sheets recomputed as values, every other
@@ -13,6 +15,7 @@ OS run the same code:
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -22,13 +25,13 @@ import openpyxl
 import calc
 from addin.convert import frame_from_rows, settings_from_rows
 from addin.report import SECTIONS, build_plans
-from addin.report.labels import all_sheet_names
+from addin.report.labels import Labels, all_sheet_names
 
 from addin.outputs import check_output
 from addin.safety import set_text_cell
 
 from .files import FilePort
-from .port import WorkbookPort, has_data, unkeepable
+from .port import WorkbookPort, has_data, owned_sheet_names, unkeepable
 
 INPUTS = ("Spend", "Leads", "Deals")
 
@@ -55,9 +58,64 @@ def read_dataset(port: WorkbookPort, *, settings: dict[str, Any] | None = None) 
     return calc.prepare(**frames, settings={**from_sheet, **(settings or {})})
 
 
+#: Longest sheet name Excel accepts.
+SHEET_NAME_MAX = 31
+
+
+def sheet_names_for(wanted: dict[str, str], owned: dict[str, str], existing: list[str],
+                    labels: Labels) -> tuple[dict[str, tuple[str, str | None]], list[str]]:
+    """Where each report goes: {section key: (sheet name, the report sheet it replaces or None)}, and
+    a note for each report that could not take its usual name.
+
+    ``wanted``: {key: usual tab name}; ``owned``: {sheet: key} of the sheets that carry the report mark.
+    A sheet that is not owned is never replaced, whatever its name: the report takes the name
+    "<usual> (Cycle ROI)" instead (numbered if that is taken too). A report sheet the user renamed
+    keeps its name. Excel compares names ignoring case.
+
+    >>> sheet_names_for({"dashboard": "Dashboard"}, {}, ["Dashboard", "Leads"], Labels("en"))[0]
+    {'dashboard': ('Dashboard (Cycle ROI)', None)}
+    >>> sheet_names_for({"dashboard": "Dashboard"}, {"Dashboard (Cycle ROI)": "dashboard"},
+    ...                 ["Dashboard", "Dashboard (Cycle ROI)"], Labels("en"))[0]
+    {'dashboard': ('Dashboard (Cycle ROI)', 'Dashboard (Cycle ROI)')}
+    """
+    taken = {name.casefold() for name in existing}
+    placed: dict[str, tuple[str, str | None]] = {}
+    notes = []
+    for key, usual in wanted.items():
+        mine = sorted((sheet for sheet, k in owned.items() if k == key), key=lambda sheet: sheet != usual)
+        old = mine[0] if mine else None
+        if old is not None:
+            taken.discard(old.casefold())
+        # a report sheet the user renamed keeps their name; one with a generated name follows the language
+        name = old if old is not None and not _generated(old, key) else usual
+        number = 1
+        while name.casefold() in taken:
+            tail = " (Cycle ROI)" if number == 1 else f" (Cycle ROI {number})"
+            name = usual[:SHEET_NAME_MAX - len(tail)] + tail
+            number += 1
+        if name != usual and usual not in owned:
+            notes.append(labels("note.sheet_renamed", sheet=usual, name=name))
+        taken.add(name.casefold())
+        placed[key] = (name, old)
+    return placed, notes
+
+
+def _generated(sheet: str, key: str) -> bool:
+    """True for a name the product gives the report ``key``: its tab name in any language, or that
+    name with a " (Cycle ROI…)" tail."""
+    return any(sheet == usual or (sheet.startswith(usual[:SHEET_NAME_MAX - 17]) and " (Cycle ROI" in sheet)
+               for usual in all_sheet_names(key))
+
+
 def refresh_port(port: WorkbookPort, *, progress: Callable[[str], None] | None = None,
-                 values_only: bool = False, settings: dict[str, Any] | None = None) -> calc.Dataset:
-    """Recompute and rewrite every report sheet of the workbook behind ``port``."""
+                 values_only: bool = False, settings: dict[str, Any] | None = None,
+                 written: list[str] | None = None, notes: list[str] | None = None) -> calc.Dataset:
+    """Recompute and rewrite every report sheet of the workbook behind ``port``.
+
+    Only sheets with the report mark are replaced (``WorkbookPort.owned_sheets``); a sheet of the
+    user's with a report sheet's name stays exactly as it is and the report goes to another name,
+    which the report's notes (and ``notes``) say. ``written`` gets the names of the sheets written.
+    """
     def step(label: str) -> None:
         port.set_status(f"Cycle ROI: {label}…")
         if progress:
@@ -65,11 +123,21 @@ def refresh_port(port: WorkbookPort, *, progress: Callable[[str], None] | None =
 
     step("reading tables")
     data = read_dataset(port, settings=settings)
+    labels = Labels(data.settings.language)
+    placed, renamed = sheet_names_for({key: labels(f"sheet.{key}") for key in SECTIONS}, port.owned_sheets(),
+                                      port.sheet_names(), labels)
+    if renamed:
+        data = dataclasses.replace(data, notes=data.notes + tuple(renamed), memo={})
+        if notes is not None:
+            notes.extend(renamed)
     plans = build_plans(data, progress=step)
-    existing = set(port.sheet_names()) & report_sheet_names()
-    for key, plan in zip(SECTIONS, plans):
-        step(f"writing {plan.name}")
-        port.write_sheet(plan, values_only=values_only, replaces=existing & all_sheet_names(key))
+    for plan in plans:
+        name, old = placed[plan.key]
+        step(f"writing {name}")
+        port.write_sheet(dataclasses.replace(plan, name=name), values_only=values_only,
+                         replaces={old} if old else set())
+        if written is not None:
+            written.append(name)
     port.set_status("Cycle ROI: reports refreshed")
     return data
 
@@ -89,13 +157,13 @@ def refresh_file(source: str | os.PathLike, target: str | os.PathLike | None = N
     final = check_output(source if in_place else target, inputs=[source], in_place=in_place, force=force,
                          suffixes=(".xlsx", ".xlsm") if in_place else (".xlsx",), notes=notes,
                          same_as_input_fix="leave out -o to refresh it in place, or give -o a new file name")
-    lost = unkeepable(source, replaced_sheets=report_sheet_names())
+    lost = unkeepable(source, replaced_sheets=owned_sheet_names(source))
     if lost and in_place:
         raise WorkbookError(
             f"{source.name} holds {'; '.join(lost)}, which the file writer (openpyxl) cannot keep, so it was "
             f"not changed. Refresh in Excel with the Cycle ROI ribbon, or write a refreshed copy with -o NEW.xlsx")
     port = FilePort(source)
-    refresh_port(port, progress=progress)
+    refresh_port(port, progress=progress, notes=notes)
     return port.save(None if in_place else final), lost
 
 
@@ -112,12 +180,11 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
     target = check_output(target, inputs=[source], force=force, suffixes=(".xlsx",), notes=cleaned,
                           same_as_input_fix="the finance copy must be a new file: give -o a different name")
     notes = cleaned + [f"not carried into the copy: {what}"
-                       for what in unkeepable(source, replaced_sheets=report_sheet_names())]
+                       for what in unkeepable(source, replaced_sheets=owned_sheet_names(source))]
     port = FilePort(source)
-    recomputed = set()
+    recomputed: list[str] = []
     if any(has_data(port.read_table(name)) for name in INPUTS):
-        refresh_port(port, progress=progress, values_only=True)
-        recomputed = report_sheet_names()
+        refresh_port(port, progress=progress, values_only=True, written=recomputed, notes=notes)
     elif progress:
         progress("no input tables: using the stored results")
     if progress:

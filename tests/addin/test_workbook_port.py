@@ -181,9 +181,21 @@ class FakeRange:
         self.sheet.merged.append(self.key)
 
 
+class FakeNames(list):
+    """Sheet-scoped names as xlwings lists them: "Sheet!name" with refers_to."""
+
+    def __init__(self, sheet):
+        super().__init__()
+        self.sheet = sheet
+
+    def add(self, name, refers_to):
+        self.append(type("Name", (), {"name": f"{self.sheet.name}!{name}", "refers_to": refers_to})())
+
+
 class FakeSheet:
     def __init__(self, name):
         self.name, self.written, self.spills, self.tables, self.merged = name, {}, {}, [], []
+        self.names = FakeNames(self)
         self.charts = type("Charts", (), {"add": lambda *a, **k: type("Chart", (), {"set_source_data": lambda *a: None})()})()
 
     def range(self, *key):
@@ -209,11 +221,13 @@ def test_xlwings_port_writes_a_plan_in_one_block_and_sets_the_status_bar():
     sheets = FakeSheets([FakeSheet("Start"), FakeSheet("Dashboard")])
     for s in sheets:
         s.book_sheets = sheets
+    sheets[1].names.add("CycleROI_report", '="dashboard"')  # the report sheet a refresh wrote before
     book = type("Book", (), {"sheets": sheets, "app": type("App", (), {})()})()
     port = XlwingsPort(book)
     port.write_sheet(plan)
     port.set_status("Cycle ROI: done")
     assert [s.name for s in sheets] == ["Start", "Dashboard"]  # replaced in place, not added twice
+    assert port.owned_sheets() == {"Dashboard": "dashboard"}  # the new sheet carries the report mark
     grid = sheets[1].written[(1, 1)]
     for cell in plan.cells:
         assert grid[cell.row][cell.col] == (cell.formula or cell.value)
