@@ -49,10 +49,16 @@ class TemplateContext:
     deals: str = "Deals[#All]"
     settings: str = "Settings[#All]"
 
-    def udf(self, name: str, **options: object) -> str:
-        """A registered Excel function over the template's tables (Settings too, so Excel tracks it)."""
-        from addin.udfs.registry import udf_formula
+    data: str | None = "CycleData"             # the CYCLE_DATA handle's name; None: pass the tables themselves
 
+    def udf(self, name: str, **options: object) -> str:
+        """A registered Excel function over the template's data: the handle in its first table argument
+        (Excel tracks tables -> handle -> formula), else every table it takes, Settings included."""
+        from addin.udfs.registry import TABLE_ARGS, UDFS, udf_formula
+
+        if self.data:
+            first = next(a for a in UDFS[name].arg_docs if a in TABLE_ARGS)
+            return udf_formula(name, {first: self.data}, **options)
         tables = {"spend": self.spend, "leads": self.leads, "deals": self.deals, "settings": self.settings}
         return udf_formula(name, tables, **options)
 
@@ -269,8 +275,9 @@ def build_sheets(data: Dataset, *, language: str | None = None, sections: list[s
 SECTIONS: dict[str, Section] = _register()
 
 
-def template_sheets(language: str = "en") -> list[Sheet]:
-    """The template's report sheets: UDF formulas instead of values, for live Excel."""
-    ctx = TemplateContext(Labels(language))
+def template_sheets(language: str = "en", *, data_handle: bool = True) -> list[Sheet]:
+    """The template's report sheets: UDF formulas instead of values, for live Excel (over the data
+    handle; ``data_handle=False`` passes the tables to every formula, as benchmarks/excel_recalc.py compares)."""
+    ctx = TemplateContext(Labels(language), data="CycleData" if data_handle else None)
     return [Sheet(key, ctx.labels(f"sheet.{key}"), tuple(section.template(ctx)))
             for key, section in SECTIONS.items() if section.template is not None]

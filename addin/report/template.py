@@ -30,6 +30,12 @@ INPUT_HEADERS = {
     "Leads": ("lead_id", "date", "channel", "campaign"),
     "Deals": ("lead_id", "date", "revenue", "gross_profit"),
 }
+#: The CYCLE_DATA cell on the Start sheet (0-based row) and the workbook name every report formula uses.
+DATA_HANDLE_ROW = 12
+DATA_HANDLE_NAME = "CycleData"
+DATA_HANDLE_FORMULA = "=CYCLE_DATA(Spend[#All],Leads[#All],Deals[#All],Settings[#All])"
+#: The handle cell's stored result until Excel calculates it (what a copy without the add-in shows).
+DATA_HANDLE_UNCALCULATED = "(Cycle ROI data handle: calculated by the add-in in Excel)"
 #: Rows the validation rules cover below an empty table (Excel extends tables as users paste).
 VALIDATION_ROWS = 100_000
 DATE_COLUMNS = {"date"}
@@ -103,6 +109,11 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
                                  "start.refresh", "start.share", "start.help")):
             start.set_row(2 + i, 32)
             start.write(2 + i, 0, L(key), wrapped)
+        # the data handle: the one cell that receives the tables; every report formula reads CycleData
+        start.set_row(DATA_HANDLE_ROW - 1, 32)
+        start.write(DATA_HANDLE_ROW - 1, 0, L("start.data"), wrapped)
+        start.write_formula(DATA_HANDLE_ROW, 0, DATA_HANDLE_FORMULA, None, DATA_HANDLE_UNCALCULATED)
+        workbook.define_name(DATA_HANDLE_NAME, f"='{L('sheet.start')}'!$A${DATA_HANDLE_ROW + 1}")
 
         for sheet in template_sheets(language):
             writer.write(plan_sheet(sheet))

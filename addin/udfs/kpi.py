@@ -4,7 +4,7 @@ from __future__ import annotations
 import calc
 
 from ..convert import text_list
-from .registry import call, dataset, udf
+from .registry import call, dataset, make_handle, udf
 
 
 @udf(calc.consult_volume)
@@ -37,3 +37,10 @@ def KPI_TABLE(spend=None, leads=None, deals=None, settings=None, start_date=None
     """Key indicators per segment as a spilling table with a header row."""
     return call(calc.kpi_table, dataset(spend, leads, deals, settings, caller=caller), by=text_list(by),
                 start=start_date, end=end_date, filter=segment_filter)
+
+
+@udf(calc.prepare, spend="Spend table with its header (Spend[#All]).", leads="Leads table with its header (Leads[#All]).",
+     deals="Deals table with its header (Deals[#All]).", settings="Settings table with its header (Settings[#All]).")
+def CYCLE_DATA(spend=None, leads=None, deals=None, settings=None, caller=None):
+    """The tables, read once: a short handle every Cycle ROI function takes in place of its tables."""
+    return make_handle(spend, leads, deals, settings, caller)

@@ -41,10 +41,14 @@ SHARED_ARGS = ("start_date", "end_date", "segment_filter")
 CALC_NAMES = {"start_date": "start", "end_date": "end", "segment_filter": "filter"}
 
 ARG_DOCS = {
-    "spend": "Spend table with its header (Spend[#All]): date, cost, segment columns. Empty: this workbook's Spend table.",
-    "leads": "Leads table with its header (Leads[#All]): lead_id, date, segment columns. Empty: this workbook's Leads table.",
-    "deals": "Deals table with its header (Deals[#All]): lead_id, date won, revenue, gross_profit. Empty: this workbook's Deals table.",
-    "settings": "Settings table with its header (Settings[#All]): setting, value. Empty: this workbook's Settings table.",
+    "spend": "Spend table with its header (Spend[#All]): date, cost, segment columns; or the CYCLE_DATA handle. "
+             "Empty: this workbook's Spend table.",
+    "leads": "Leads table with its header (Leads[#All]): lead_id, date, segment columns; or the CYCLE_DATA handle. "
+             "Empty: this workbook's Leads table.",
+    "deals": "Deals table with its header (Deals[#All]): lead_id, date won, revenue, gross_profit; or the CYCLE_DATA "
+             "handle. Empty: this workbook's Deals table.",
+    "settings": "Settings table with its header (Settings[#All]): setting, value; or the CYCLE_DATA handle. "
+                "Empty: this workbook's Settings table.",
     "start_date": "First inquiry date to count (a date). Empty: from the beginning.",
     "end_date": "Last inquiry date to count (a date). Empty: up to the as-of date.",
     "segment_filter": 'Segment filter, e.g. "province=Guangdong;industry=Medical|Education". Empty: everything.',
@@ -109,12 +113,16 @@ def check_signature(name: str, args: list[str]) -> None:
                         "(tables, then start_date, end_date, segment_filter, then the function's own options)")
 
 
+#: Excel functions whose name is not their calc function's: CYCLE_DATA hands out prepared data itself.
+NAMED_APART = {"CYCLE_DATA": "prepare"}
+
+
 def udf(calc_function: Callable[..., Any], **arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register an Excel function adapting ``calc_function``; its name must be the calc name in capitals."""
 
     def register(adapter: Callable[..., Any]) -> Callable[..., Any]:
         name = adapter.__name__
-        if name != calc_function.__name__.upper():
+        if name != calc_function.__name__.upper() and NAMED_APART.get(name) != calc_function.__name__:
             raise TypeError(f"Excel function {name} must be named {calc_function.__name__.upper()}")
         args = [a for a in inspect.signature(adapter).parameters if a != "caller"]
         check_signature(name, args)
@@ -223,6 +231,7 @@ def table_token(rows: Any) -> int | None:
 
 
 def clear_cache() -> None:
+    _handles.clear()
     _seen.clear()
     _cache.clear()
     _results.clear()
@@ -235,6 +244,9 @@ def dataset(spend: Any = None, leads: Any = None, deals: Any = None, settings: A
     Settings passed explicitly (``Settings[#All]``) is a dependency Excel tracks; left out, the
     calling workbook's Settings table is read (Excel does not know about that read).
     """
+    for table in (spend, leads, deals, settings):
+        if is_handle(table):
+            return data_of_handle(table, caller)
     given = {"spend": spend, "leads": leads, "deals": deals}
     tables = {k: (given[k] if given[k] is not None else caller_table(caller, k.capitalize()))
               for k in TABLE_ARGS[:3] if k in needs}
@@ -254,6 +266,110 @@ def dataset(spend: Any = None, leads: Any = None, deals: Any = None, settings: A
         evicted, _ = _cache.popitem(last=False)[1]
         _results.pop(id(evicted), None)
     return data
+
+
+# --- the data handle: =CYCLE_DATA(Spend[#All], Leads[#All], Deals[#All], Settings[#All]) -----------------
+#
+# Excel copies every range argument to Python on every call, so a sheet of formulas that each pass the
+# tables moves each table once per formula. CYCLE_DATA receives the tables once and returns a short text,
+# the handle: a fingerprint of the tables' content and the address of its own cell. Every function accepts
+# the handle in place of its tables. Excel still tracks every dependency (tables -> handle cell -> formulas),
+# so an edit recalculates CYCLE_DATA first and a new fingerprint reaches every dependent.
+#
+# A handle whose data this process no longer holds (Excel or Python restarted, or evicted) recovers by
+# itself: the handle names its cell; the function reads that cell's CYCLE_DATA formula, reads the ranges
+# it names and prepares them. Same content -> same fingerprint -> the very data CYCLE_DATA had, so the
+# results are identical. Different content can only mean the handle cell has not recalculated yet (manual
+# calculation); the ranges read are then what CYCLE_DATA will hand out when it does, so again no result
+# disagrees with the tables.
+
+HANDLE_PREFIX = "cycle-data:"
+_HANDLES_KEPT = 8
+_handles: OrderedDict[str, calc.Dataset] = OrderedDict()
+
+
+def is_handle(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(HANDLE_PREFIX)
+
+
+def fingerprint(*tables: Any) -> str:
+    """A content fingerprint, the same in every process (repr of the cells, not Python's salted hash)."""
+    import hashlib
+
+    return hashlib.blake2b(repr(tables).encode("utf-8"), digest_size=6).hexdigest()
+
+
+def _keep(spend: Any, leads: Any, deals: Any, settings: Any, caller: Any) -> tuple[str, calc.Dataset]:
+    """Prepare the tables (left-out ones: the caller's workbook tables) and keep them under their fingerprint."""
+    tables = tuple(t if t is not None else caller_table(caller, name.capitalize())
+                   for t, name in zip((spend, leads, deals, settings), TABLE_ARGS))
+    data = dataset(*tables)
+    key = fingerprint(*tables)
+    _handles[key] = data
+    _handles.move_to_end(key)
+    if len(_handles) > _HANDLES_KEPT:
+        _handles.popitem(last=False)
+    return key, data
+
+
+def make_handle(spend: Any, leads: Any, deals: Any, settings: Any, caller: Any = None) -> str:
+    """The handle text: the tables' fingerprint and, in Excel, the address of the CYCLE_DATA cell."""
+    key, _ = _keep(spend, leads, deals, settings, caller)
+    where = f"@'{caller.sheet.name}'!{caller.address}" if caller is not None else ""
+    return f"{HANDLE_PREFIX}{key}{where}"
+
+
+def data_of_handle(handle: str, caller: Any) -> calc.Dataset:
+    key, _, where = handle.removeprefix(HANDLE_PREFIX).partition("@")
+    if key in _handles:
+        _handles.move_to_end(key)
+        return _handles[key]
+    tables = _tables_behind(where, caller)
+    if tables is None:
+        raise InputError(None, None, f"the data of {handle} is no longer in memory and its CYCLE_DATA cell "
+                                     f"could not be read", fix="recalculate everything with Ctrl+Alt+F9")
+    return _keep(*tables, caller=caller)[1]
+
+
+def _tables_behind(where: str, caller: Any) -> tuple | None:
+    """The ranges the CYCLE_DATA formula in the cell ``where`` ('Sheet'!$A$1) names, read afresh."""
+    if caller is None or "!" not in where:
+        return None
+    sheet_name, address = where.rsplit("!", 1)
+    try:
+        sheet = caller.sheet.book.sheets[sheet_name.strip("'").replace("''", "'")]
+        formula = str(sheet.range(address).formula)
+    except Exception:  # the sheet or cell is gone: nothing to recover from
+        return None
+    if "CYCLE_DATA(" not in formula.upper():
+        return None
+    inner = formula[formula.upper().index("CYCLE_DATA(") + len("CYCLE_DATA("):formula.rindex(")")]
+    refs = [r.strip() for r in split_arguments(inner)] + [""] * 4
+    return tuple(sheet.range(r).options(ndim=2).value if r else None for r in refs[:4])
+
+
+def split_arguments(text: str) -> list[str]:
+    """Top-level comma-separated arguments of a formula call (commas inside brackets or quotes kept).
+
+    >>> split_arguments("Spend[#All],Leads[[#All],[date]],,'My, sheet'!A1:B2")
+    ['Spend[#All]', 'Leads[[#All],[date]]', '', "'My, sheet'!A1:B2"]
+    """
+    parts, depth, quoted, current = [], 0, None, ""
+    for ch in text:
+        if quoted:
+            quoted = None if ch == quoted else quoted
+        elif ch in "'\"":
+            quoted = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += ch
+    return parts + [current]
 
 
 def _freeze(value: Any) -> Any:

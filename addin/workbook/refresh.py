@@ -26,6 +26,7 @@ import calc
 from addin.convert import frame_from_rows, settings_from_rows
 from addin.report import SECTIONS, build_plans
 from addin.report.labels import Labels, all_sheet_names
+from addin.report.template import DATA_HANDLE_UNCALCULATED
 
 from addin.outputs import check_output
 from addin.safety import set_text_cell
@@ -197,6 +198,8 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
         cached = openpyxl.load_workbook(source, data_only=True)
         for title, cell in formulas:
             result = cached[title][cell.coordinate].value
+            if result is None and str(cell.value).upper().startswith("=CYCLE_DATA("):
+                result = DATA_HANDLE_UNCALCULATED  # the data handle means nothing outside Excel: no value to lose
             if result is None:
                 unknown.append(f"{title}!{cell.coordinate}")
             set_text_cell(cell, result)  # a result such as "=x" or "-Search" stays text in the copy

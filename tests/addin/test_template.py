@@ -15,7 +15,9 @@ import openpyxl
 import pytest
 
 import calc
-from addin.report.template import INPUT_HEADERS, build_template, sample_tables
+from addin.report.template import (DATA_HANDLE_FORMULA, DATA_HANDLE_NAME, INPUT_HEADERS, build_template,
+                                   sample_tables)
+from addin.udfs import formula_engine
 from addin.udfs import UDFS
 from addin.workbook import FilePort
 
@@ -54,9 +56,9 @@ def test_dashboard_holds_the_documented_udf_formulas_and_the_table_spills():
     ws = openpyxl.load_workbook(COMMITTED)["Dashboard"]
     formulas = {c.value if isinstance(c.value, str) else c.value.text for row in ws.iter_rows() for c in row
                 if (isinstance(c.value, str) and c.value.startswith("=")) or hasattr(c.value, "text")}
-    assert {"=CONSULT_VOLUME(Leads[#All],Settings[#All])", "=CONSULT_COST(Spend[#All],Leads[#All],Settings[#All])",
-            "=INQUIRY_CONVERSION(Leads[#All],Deals[#All],Settings[#All])"} <= formulas
-    assert any('KPI_TABLE(Spend[#All],Leads[#All],Deals[#All],Settings[#All],,,,"channel")' in f for f in formulas)
+    assert {"=CONSULT_VOLUME(CycleData)", "=CONSULT_COST(CycleData)", "=INQUIRY_CONVERSION(CycleData)",
+            "=INQUIRY_CONVERSION(CycleData,,,,,,90)"} <= formulas
+    assert any('KPI_TABLE(CycleData,,,,,,,"channel")' in f for f in formulas)
     book = parts(COMMITTED)
     assert b"xl/metadata.xml" in book["[Content_Types].xml"].replace(b"/xl/", b"xl/")
     sheet = book["xl/worksheets/sheet2.xml"].decode()
@@ -64,54 +66,13 @@ def test_dashboard_holds_the_documented_udf_formulas_and_the_table_spills():
     assert spill and "KPI_TABLE" in spill.group(1)  # a dynamic array (spills in Excel 365), not legacy CSE
 
 
-# --- a small formula engine over the registered UDFs --------------------------------------------
+# --- the template's formulas through the registered functions (addin/udfs/formula_engine.py) ----------
 
-TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<num>-?\d+(?:\.\d+)?)|(?P<ref>[A-Za-z_][\w.]*\[#All\])'
-                   r'|(?P<name>[A-Za-z_][\w.]*)\(|(?P<punct>[,)]))')
+NAMES = {DATA_HANDLE_NAME: DATA_HANDLE_FORMULA}
 
 
 def evaluate(formula: str, tables: dict[str, list]) -> object:
-    tokens = [(m.lastgroup, m.group(m.lastgroup)) for m in TOKEN.finditer(formula.lstrip("="))]
-    position = 0
-
-    def expr():
-        nonlocal position
-        kind, text = tokens[position]
-        position += 1
-        if kind == "str":
-            return text[1:-1]
-        if kind == "num":
-            return float(text)
-        if kind == "ref":
-            return tables[text.split("[")[0]]
-        if kind == "name":
-            args = []
-            while True:
-                if tokens[position] == ("punct", ")"):
-                    position += 1
-                    break
-                if tokens[position] == ("punct", ","):
-                    args.append(None)  # an empty argument
-                    position += 1
-                    continue
-                args.append(expr())
-                if tokens[position] == ("punct", ","):
-                    position += 1
-                    if tokens[position] == ("punct", ")"):
-                        args.append(None)
-            return call(text.removeprefix("_xlfn."), args)
-        raise SyntaxError(f"unexpected {text} in {formula}")
-
-    return expr()
-
-
-def call(name: str, args: list) -> object:
-    if name == "INDEX":
-        return args[0][int(args[1]) - 1][int(args[2]) - 1]
-    if name == "DROP":
-        return args[0][int(args[1]):]
-    assert name in UDFS, f"the template calls {name}, which is not a registered Excel function"
-    return UDFS[name].adapter(*args)
+    return formula_engine.evaluate(formula, tables, NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +85,19 @@ def filled(tmp_path_factory):
 
 def test_engine_reads_calls_and_empty_arguments():
     assert evaluate('=DROP(INDEX(X[#All],2,1),0)', {"X": [["h"], ["abc"]]}) == "abc"
+
+
+def test_every_report_formula_reads_the_tables_through_the_one_data_handle_cell():
+    book = openpyxl.load_workbook(COMMITTED)
+    name = book.defined_names[DATA_HANDLE_NAME]
+    (sheet, cell), = name.destinations
+    assert book[sheet][cell.replace("$", "")].value == DATA_HANDLE_FORMULA
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                value = c.value.text if hasattr(c.value, "text") else c.value
+                if isinstance(value, str) and value.startswith("=") and value != DATA_HANDLE_FORMULA:
+                    assert "[#All]" not in value and DATA_HANDLE_NAME in value, (ws.title, c.coordinate, value)
 
 
 def test_template_udf_formulas_evaluate_to_calcs_numbers(filled):
@@ -188,3 +162,21 @@ def test_every_report_sheet_formula_of_the_template_computes_calcs_result(filled
     assert [r[1] for r in spilled[1:]] == chart["value"].tolist() and spilled[0][:2] == ["date", "value"]
     segments = calc.segment_table(data, by="channel")
     assert [r[0] for r in by_function["SEGMENT_TABLE"][1:]] == segments["channel"].tolist()
+
+
+def test_one_full_recalculation_hands_each_input_cell_to_python_about_once(filled):
+    # issue 13: Excel copies every range argument over COM on every call; the goal is <= 1.1 copies
+    _, rows = filled
+    recalculation = formula_engine.Recalculation(rows, NAMES)
+    book = openpyxl.load_workbook(COMMITTED)
+    formulas = [c.value.text if hasattr(c.value, "text") else c.value for ws in book.worksheets
+                if ws.title != "Start" for row in ws.iter_rows() for c in row
+                if (isinstance(c.value, str) and c.value.startswith("=")) or hasattr(c.value, "text")]
+    assert len(formulas) >= 20
+    for formula in formulas:
+        recalculation.evaluate(formula if formula.startswith("=") else "=" + formula)
+    input_cells = sum(formula_engine.cells(r) for r in rows.values())
+    # every table once (through CYCLE_DATA); beyond that only single cells: the handle and literal options
+    # ("channel", 90, ...), at most a few per call
+    assert input_cells <= recalculation.cells_to_python <= input_cells + 4 * recalculation.calls
+    assert recalculation.cells_to_python / input_cells <= 1.1

@@ -34,7 +34,7 @@ def test_registry_names_are_calc_names_in_capitals_and_args_documented():
                          "STABILITY", "STABILITY_VERDICT", "FUNNEL_DIAGNOSIS", "SEGMENT_TABLE", "BUDGET_SHIFT",
                          "PORTFOLIO"}
     for name, spec in UDFS.items():
-        assert name == spec.calc_function.__name__.upper()
+        assert name == spec.calc_function.__name__.upper() or registry.NAMED_APART[name] == spec.calc_function.__name__
         assert getattr(calc, spec.calc_function.__name__) is spec.calc_function
         assert spec.adapter.__doc__, name
         body = inspect.getsource(inspect.unwrap(spec.adapter)).split('"""')[-1]
@@ -149,3 +149,77 @@ def test_results_are_reused_per_dataset(monkeypatch):
         assert udfs.CONSULT_COST(SPEND, LEADS) == 100.0
     assert udfs.CONSULT_COST(SPEND, LEADS, segment_filter="channel=Search") == 150.0
     assert len(counted) == 2
+
+
+# --- the data handle ------------------------------------------------------------------------------
+
+SETTINGS = [["setting", "value"], ["gross_margin", 0.5]]
+TABLES = {"spend": SPEND, "leads": LEADS, "deals": DEALS, "settings": SETTINGS}
+
+
+def test_every_function_gives_the_same_answer_from_the_handle_as_from_the_tables():
+    handle = udfs.CYCLE_DATA(SPEND, LEADS, DEALS, SETTINGS)
+    assert registry.is_handle(handle) and len(handle) < 40
+    for name, spec in UDFS.items():
+        if name == "CYCLE_DATA":
+            continue
+        tables = [a for a in spec.arg_docs if a in registry.TABLE_ARGS]
+        explicit = spec.adapter(**{t: TABLES[t] for t in tables})
+        assert spec.adapter(**{tables[0]: handle}) == explicit, name
+    # settings travel with the handle: gross margin 0.5 of 1000 revenue (L1's deal; L3's has none)
+    assert udfs.KPI_TABLE(handle)[1][6] == 500.0
+
+
+def test_a_new_fingerprint_after_any_edit_and_the_same_one_in_a_fresh_process():
+    handle = udfs.CYCLE_DATA(SPEND, LEADS, DEALS, SETTINGS)
+    edited = [row[:] for row in LEADS]
+    edited[3][2] = "Search"
+    assert udfs.CYCLE_DATA(SPEND, edited, DEALS, SETTINGS) != handle
+    # blake2b over the cells' repr: no per-process salt (Python's hash() of text has one)
+    assert registry.fingerprint(SPEND, LEADS, DEALS, SETTINGS) == handle.removeprefix(registry.HANDLE_PREFIX)
+
+
+class FakeRange:
+    def __init__(self, value=None, formula=None):
+        self.value, self.formula = value, formula
+
+    def options(self, **kwargs):
+        return self
+
+
+class FakeSheet:
+    def __init__(self, name, cells, book):
+        self.name, self.cells, self.book = name, cells, book
+
+    def range(self, address):
+        return self.cells[address]
+
+
+class HandleCaller:
+    """What xlwings passes as `caller` for a cell: .sheet (name, book.sheets[...]) and .address."""
+
+    def __init__(self, address, formula, tables):
+        cells = {f"{n.capitalize()}[#All]": FakeRange(rows) for n, rows in tables.items()}
+        self.book = type("Book", (), {})()
+        self.sheet = FakeSheet("Start", {**cells, "$A$13": FakeRange(formula=formula)}, self.book)
+        self.book.sheets = {"Start": self.sheet}
+        self.address = address
+
+
+def test_a_handle_whose_data_was_lost_recovers_from_its_cell(monkeypatch):
+    formula = "=CYCLE_DATA(Spend[#All],Leads[#All],Deals[#All],Settings[#All])"
+    caller = HandleCaller("$A$13", formula, TABLES)
+    handle = udfs.CYCLE_DATA(SPEND, LEADS, DEALS, SETTINGS, caller=caller)
+    assert handle.endswith("@'Start'!$A$13")
+    expected = udfs.KPI_TABLE(handle, caller=caller)
+    registry.clear_cache()  # Python restarted: the handle text is all that is left in the cell
+    prepared = []
+    real_prepare = calc.prepare
+    monkeypatch.setattr(calc, "prepare", lambda *a, **k: prepared.append(1) or real_prepare(*a, **k))
+    assert udfs.KPI_TABLE(handle, caller=caller) == expected
+    assert udfs.CONSULT_COST(handle, caller=caller) == 100.0 and len(prepared) == 1  # recovered once, then held
+    # the cell no longer holds CYCLE_DATA (and nothing to read it from): a message, not a wrong number
+    registry.clear_cache()
+    caller.sheet.cells["$A$13"] = FakeRange(value=3.0, formula="3")
+    message = udfs.CONSULT_COST(handle, caller=caller)
+    assert message.startswith("#INPUT! the data of cycle-data:") and "Ctrl+Alt+F9" in message
