@@ -8,10 +8,12 @@ compare with the full data at age H.
 Per cohort: ``cohort`` (first day of the period), ``age_at_as_of`` (periods between the cohort and
 D), ``observed_deals`` (known at D), ``projected_deals`` (projected at D for age H),
 ``actual_deals`` (full data at age H; NaN if the full data has not completed age H),
-``projected_gross_profit``, ``actual_gross_profit`` and ``immature`` (younger than H at D, the
-cohorts a projection is for).
+``projected_gross_profit``, ``actual_gross_profit``, ``immature`` (younger than H at D, the
+cohorts a projection is for) and ``truncated`` (began before the Deals export did, :mod:`calc.coverage`).
 
-``attrs["summary"]`` over the immature cohorts with an actual value:
+H defaults to the oldest age a compared cohort has reached at D. ``attrs["summary"]`` over the
+immature cohorts with an actual value, truncated ones left out (unless the setting
+``include_truncated_cohorts`` is on):
 
 * ``deals_error`` = (Σ projected − Σ actual) ÷ Σ actual: the bias of the total (0.05 = 5 % too high);
 * ``deals_abs_error`` = Σ |projected − actual| ÷ Σ actual: the typical size of a cohort's error;
@@ -33,7 +35,13 @@ from .errors import InputError
 from .query import _to_date, make_query
 
 BACKTEST_COLUMNS = ("cohort", "age_at_as_of", "observed_deals", "projected_deals", "actual_deals",
-                    "projected_gross_profit", "actual_gross_profit", "immature")
+                    "projected_gross_profit", "actual_gross_profit", "immature", "truncated")
+
+
+def _compared_cohorts(dev, settings) -> np.ndarray:
+    """Cohorts a backtest may score: all but the truncated ones, unless include_truncated_cohorts is on."""
+    truncated = dev.truncated_cohorts
+    return np.ones(len(truncated), bool) if settings.include_truncated_cohorts else ~truncated
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -75,6 +83,12 @@ def backtest(data: Dataset, *, as_of: Any, period: Any = "month", horizon_period
     past = analyse_cycle(data, query, period=options.period, horizon_periods=options.horizon_periods,
                          measures=("deals", "gross_profit"), as_of=cutoff)
     horizon = past.horizon
+    compare = _compared_cohorts(past.development, data.settings)
+    if options.horizon_periods is None and not compare.all() and compare.any():
+        # by default the oldest age a compared cohort reaches: truncated cohorts' ages say nothing
+        horizon = int(past.development.observed[compare].sum(axis=1).max()) - 1
+        past = analyse_cycle(data, query, period=options.period, horizon_periods=horizon,
+                             measures=("deals", "gross_profit"), as_of=cutoff)
     full = analyse_cycle(data, query, period=options.period, horizon_periods=horizon,
                          measures=("deals", "gross_profit"))
     dev, fdev = past.development, full.development
@@ -95,8 +109,9 @@ def backtest(data: Dataset, *, as_of: Any, period: Any = "month", horizon_period
         "actual_deals": actual("deals"),
         "projected_gross_profit": past.projections["gross_profit"].values[0][:, horizon] if n else np.zeros(0),
         "actual_gross_profit": actual("gross_profit"),
-        "immature": age_at < horizon})
-    compared = out.loc[out["immature"] & out["actual_deals"].notna()]
+        "immature": age_at < horizon,
+        "truncated": dev.truncated_cohorts})
+    compared = out.loc[out["immature"] & out["actual_deals"].notna() & _compared_cohorts(dev, data.settings)]
     actual_deals = float(compared["actual_deals"].sum())
     with_gp = compared.loc[compared["actual_gross_profit"].notna()]
     actual_gp = float(with_gp["actual_gross_profit"].sum())

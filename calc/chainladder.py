@@ -114,7 +114,7 @@ class Projection:
 
 def project(cumulative: np.ndarray, observed: np.ndarray, usable: np.ndarray, fit: FactorFit, *,
             horizon: int, tail_factor: float = 1.0, exposure: np.ndarray | None = None,
-            young_share: float = 0.0) -> Projection:
+            young_share: float = 0.0, prior_from: np.ndarray | None = None) -> Projection:
     """Projection of every cohort from its latest usable age to ``horizon``.
 
     Chain ladder, except that cohorts which have developed less than ``young_share`` of their
@@ -123,12 +123,13 @@ def project(cumulative: np.ndarray, observed: np.ndarray, usable: np.ndarray, fi
     exposure, ELR = Σ_c C_c / Σ_c (exposure_c / CDF_c) over all cohorts (value per consultation at
     full development). A young cohort's few deals say little; multiplying them by a large CDF
     multiplies their noise, while BF leans on what the older cohorts show per consultation.
+    ``prior_from`` (C bool) limits the cohorts the ELR is read from (e.g. without truncated ones).
     """
     if cumulative.ndim == 2:  # one triangle: the segments' computation with a single segment
         one = project(cumulative[None], observed, usable,
                       FactorFit(*(np.asarray(a)[None] for a in (fit.factor, fit.sigma2, fit.volume, fit.cohorts,
                                                                  fit.backed))),
-                      horizon=horizon, tail_factor=tail_factor, young_share=young_share,
+                      horizon=horizon, tail_factor=tail_factor, young_share=young_share, prior_from=prior_from,
                       exposure=None if exposure is None else np.asarray(exposure)[None])
         return Projection(values=one.values[0], projected=one.projected[0], anchor=one.anchor, latest=one.latest[0],
                           ultimate=one.ultimate[0], mse=one.mse[0], total_mse=float(one.total_mse[0]))
@@ -153,24 +154,28 @@ def project(cumulative: np.ndarray, observed: np.ndarray, usable: np.ndarray, fi
     for k in range(horizon - 1, -1, -1):
         cdf[:, k] = cdf[:, k + 1] * factor[:, k]
     path = np.zeros((n_seg, n_cohorts, width))
-    path[:, :, 0] = np.where(anchor <= 0, start, np.nan)
+    # a cohort with no observed cell (its deals fall after the Deals export ends) has no chain-ladder path
+    path[:, :, 0] = np.where(anchor == 0, start, np.nan)
     for k in range(1, width):  # a few dozen ages at most
         path[:, :, k] = np.where(k <= anchor, start, path[:, :, k - 1] * factor[:, k - 1, None])
     ultimate = path[:, :, -1] * tail_factor
     if exposure is not None and young_share > 0 and n_cohorts:
         with np.errstate(divide="ignore", invalid="ignore"):
             developed = 1.0 / cdf  # share of the final value expected by each age
-            share = developed[:, np.maximum(anchor, 0)]
+            # nothing observed yet: 0 % developed, so Bornhuetter–Ferguson's prior is the whole projection
+            share = np.where(anchor >= 0, developed[:, np.maximum(anchor, 0)], 0.0)
             known = (anchor >= 0) & np.isfinite(share)
+            if prior_from is not None:
+                known = known & prior_from
             base = np.where(known, exposure * share, 0.0).sum(axis=1)
             elr = np.where(base > 0, np.where(known, start, 0.0).sum(axis=1) / np.where(base > 0, base, 1.0), np.nan)
-        young = known & (share < young_share) & np.isfinite(elr)[:, None]
+        young = np.isfinite(share) & (share < young_share) & np.isfinite(elr)[:, None]
         if young.any():
             prior = elr[:, None] * exposure
             bf_path = start[:, :, None] + (developed[:, None, :] - share[:, :, None]) * prior[:, :, None]
             path = np.where(young[:, :, None] & (ages[None, None, :] > anchor[None, :, None]), bf_path, path)
             ultimate = np.where(young, start + (1.0 - share) * prior, ultimate)
-    ultimate = np.where(anchor >= 0, np.maximum(ultimate, latest * tail_factor), np.nan)
+    ultimate = np.where(np.isfinite(ultimate), np.maximum(ultimate, latest * tail_factor), np.nan)
     projected = np.broadcast_to(ages[None, :] > last_observed[:, None], (n_seg, n_cohorts, width))
     # cumulative values never fall: a projection continues at least from the latest (partial) cell
     values = np.where(projected, np.maximum(path, latest[:, :, None]), cum)
@@ -305,8 +310,12 @@ class SegmentProjections:
 
 
 def project_development(dev, measure: str, *, horizon: int, tail_factor: float, min_deals: int,
-                        min_consultations: int, young_share: float = 0.0) -> SegmentProjections:
+                        min_consultations: int, young_share: float = 0.0,
+                        estimate_from: np.ndarray | None = None) -> SegmentProjections:
     """Chain-ladder projection of each segment of a :class:`calc.cohorts.Development`.
+
+    ``estimate_from`` (C bool, default all) are the cohorts whose cells estimate the age-to-age
+    factors and the Bornhuetter–Ferguson prior; the others (truncated cohorts) are still projected.
 
     A segment uses its own factor at age k only when it has at least ``min_consultations``
     consultations and, at that age, at least ``min_deals`` deals behind the factor;
@@ -316,6 +325,7 @@ def project_development(dev, measure: str, *, horizon: int, tail_factor: float, 
     cumulative = dev.cumulative(measure)
     counts = dev.cumulative("converted" if measure == "converted" else "deals")
     usable = dev.complete
+    fitted = usable if estimate_from is None else usable & np.asarray(estimate_from, bool)[:, None]
     n_seg, n_cohorts = cumulative.shape[:2]
     width = horizon + 1
     shape = (n_seg, n_cohorts, width)
@@ -328,18 +338,18 @@ def project_development(dev, measure: str, *, horizon: int, tail_factor: float, 
             out[name][:] = np.nan
         return SegmentProjections(**out)
     # the pooled triangle sums the segments but stays NaN where the as-of date has not reached
-    pooled_fit = fit_factors(np.where(dev.observed, np.nansum(cumulative, axis=0), np.nan), usable)
+    pooled_fit = fit_factors(np.where(dev.observed, np.nansum(cumulative, axis=0), np.nan), fitted)
     pooled = FactorFit(*(np.broadcast_to(a, (n_seg,) + np.shape(a)) for a in
                          (pooled_fit.factor, pooled_fit.sigma2, pooled_fit.volume, pooled_fit.cohorts, pooled_fit.backed)))
     fit = pooled
     if n_seg > 1:  # every segment at once: its own factors where it has the deals for them
-        own = fit_factors(cumulative, usable)
-        count_fit = fit_factors(counts, usable)
+        own = fit_factors(cumulative, fitted)
+        count_fit = fit_factors(counts, fitted)
         enough = ((count_fit.volume >= min_deals) & (dev.consultations.sum(axis=1) >= min_consultations)[:, None]) \
             | ~pooled_fit.backed[None, :]
         fit = merge_fits(own, pooled, enough)
     proj = project(cumulative, dev.observed, usable, fit, horizon=horizon, tail_factor=tail_factor,
-                   exposure=dev.consultations, young_share=young_share)
+                   exposure=dev.consultations, young_share=young_share, prior_from=estimate_from)
     if n_seg > 1 and horizon and n_cohorts:
         # only ages some cohort still develops through matter for the note
         developing = np.arange(horizon) >= proj.anchor.min()

@@ -18,7 +18,7 @@ from which triangles, projections and ROI are read; :func:`period_number` and
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .chainladder import SegmentProjections, project_development
+from .coverage import Coverage, table_coverage, truncated_cohorts
 from .daily import all_dated, covered_days, totals_by
 from .settings import Settings
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset
@@ -62,7 +63,7 @@ def make_cycle_options(**values: Any) -> CycleOptions:
     >>> make_cycle_options(period="year")
     Traceback (most recent call last):
     ...
-    calc.errors.InputError: options: column 'period': 'year' is not allowed. Fix: use month or week.
+    calc.errors.InputError: option 'period': 'year' is not allowed. Fix: use month or week.
     """
     clean = {}
     for name, value in values.items():
@@ -169,6 +170,7 @@ class Development:
     won at age k by segment s's cohort c (0 where nothing was won, NaN for money never recorded);
     ``consultations`` and ``spend`` are S × C (spend NaN when it cannot be attributed);
     ``observed`` / ``complete`` are C × A. Segments are rows of ``segments`` (the ``by`` columns).
+    ``truncated`` (C bool) marks cohorts that began before the Deals export did (:mod:`calc.coverage`).
     """
 
     segments: pd.DataFrame
@@ -181,6 +183,12 @@ class Development:
     period: str
     as_of: pd.Timestamp | None
     notes: tuple[str, ...]
+    truncated: np.ndarray | None = None
+
+    @property
+    def truncated_cohorts(self) -> np.ndarray:
+        """C bool: the cohort's early deals fall before the Deals export began (all False when unknown)."""
+        return self.truncated if self.truncated is not None else np.zeros(len(self.cohorts), dtype=bool)
 
     def cumulative(self, measure: str) -> np.ndarray:
         """S × C × A cumulative values, NaN in cells the as-of date has not reached."""
@@ -394,11 +402,15 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
         sel = Selection(leads=sel.leads.loc[sel.leads["date"] <= as_of], deals=sel.deals, spend=spend,
                         by=sel.by, notes=sel.notes)
     settings = data.settings
-    dev = build_development(sel, period=period, week_start=settings.week_start, as_of=as_of,
+    coverage = table_coverage(data)
+    # cells after the Deals export ends are unknown: the development is observed up to its end
+    cells_until = min(as_of, coverage.deals_end) if as_of is not None and coverage.deals_end is not None else as_of
+    dev = build_development(sel, period=period, week_start=settings.week_start, as_of=cells_until,
                             has_revenue=data.has_revenue, has_gross_profit=data.has_gross_profit,
-                            horizon_periods=horizon_periods, deals_until=as_of,
-                            whole_of=data if sel.whole and as_of == data.as_of else None)
-    notes += dev.notes
+                            horizon_periods=horizon_periods, deals_until=cells_until,
+                            whole_of=data if sel.whole and cells_until == data.as_of else None)
+    dev, estimate_from, truncation_notes = _flag_truncated(dev, coverage, settings)
+    notes += [*coverage.notes(data.as_of), *dev.notes, *truncation_notes]
     reached = np.flatnonzero(dev.observed.any(axis=0))
     oldest = int(reached.max()) if len(reached) else 0
     horizon = oldest if horizon_periods is None else int(horizon_periods)
@@ -414,7 +426,8 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
     projections = {m: project_development(dev, m, horizon=horizon, tail_factor=settings.tail_factor,
                                           min_deals=settings.min_deals_per_factor,
                                           min_consultations=settings.min_consultations,
-                                          young_share=settings.bornhuetter_ferguson_below) for m in measures}
+                                          young_share=settings.bornhuetter_ferguson_below,
+                                          estimate_from=estimate_from) for m in measures}
     pooled = [i for i in range(len(dev.segments))
               if any(p.pooled_ages[i].any() for p in projections.values()) and len(dev.segments) > 1]
     if pooled:
@@ -424,6 +437,23 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
                      f"there: {', '.join(names)}{more}")
     return CycleAnalysis(settings=data.settings, development=dev, horizon=horizon, projections=projections,
                          notes=tuple(dict.fromkeys(notes)))
+
+
+def _flag_truncated(dev: Development, coverage: Coverage, settings: Settings
+                    ) -> tuple[Development, np.ndarray | None, list[str]]:
+    """The development with its truncated cohorts marked, the cohorts that estimate factors (None = all)
+    and the note saying which cohorts are truncated and what is done with them."""
+    truncated = truncated_cohorts(dev.cohorts, coverage)
+    dev = replace(dev, truncated=truncated)
+    if not truncated.any():
+        return dev, None, []
+    names = [f"{c:%Y-%m-%d}" for c in dev.cohorts[truncated]]
+    span = names[0] if len(names) == 1 else f"{names[0]} – {names[-1]}"
+    if settings.include_truncated_cohorts:
+        return dev, None, [f"{len(names)} truncated cohorts ({span}) estimate age-to-age factors and enter backtests "
+                           "because the setting include_truncated_cohorts is on; their early deals are missing"]
+    return dev, ~truncated, [f"{len(names)} truncated cohorts ({span}) are shown but kept out of age-to-age factors "
+                             "and backtests; the setting include_truncated_cohorts=true keeps them in"]
 
 
 def _ratios(amounts: dict[str, np.ndarray], consultations: np.ndarray, spend: np.ndarray) -> dict[str, np.ndarray]:
@@ -444,7 +474,8 @@ def cohort_development(data: Dataset, *, by: Any = None, start: Any = None, end:
     ``converted`` (consultations with a deal), ``revenue``, ``gross_profit``, ``conversion``
     (converted ÷ consultations), ``roas`` (revenue ÷ spend), ``roi`` ((gross profit − spend) ÷
     spend), and the flags ``observed`` (the as-of date has reached the cell), ``complete`` (its
-    period is over) and ``projected`` (the value is a chain-ladder projection, not a fact). With
+    period is over), ``projected`` (the value is a chain-ladder projection, not a fact) and
+    ``truncated`` (the cohort began before the Deals export did, :mod:`calc.coverage`). With
     ``projected=False`` unreached cells stay empty (NaN).
 
     Hand check: two January leads, one closing in January and one in March; as of 2024-02-15
@@ -497,6 +528,7 @@ def _long(analysis: CycleAnalysis, projected: bool) -> pd.DataFrame:
     out["observed"] = observed[coh_i, age_i]
     out["complete"] = complete[coh_i, age_i]
     out["projected"] = mask.reshape(-1) & projected if mask.size else np.zeros(0, bool)
+    out["truncated"] = dev.truncated_cohorts[coh_i]
     return out
 
 
@@ -523,9 +555,9 @@ def cohort_triangle(data: Dataset, *, measure: Any = "conversion", period: Any =
     ...                       "date": ["2024-01-10", "2024-01-11", "2024-02-01"] + ["2024-02-10"] * 4})
     >>> tri = cohort_triangle(prepare(leads=leads, deals=deals, settings={"as_of": "2024-02-29"}), measure="deals")
     >>> tri
-          cohort  consultations  spend    0    1  projected_from_age
-    0 2024-01-01            5.0    NaN  2.0  3.0                 NaN
-    1 2024-02-01            5.0    NaN  4.0  6.0                 1.0
+          cohort  consultations  spend    0    1  projected_from_age  truncated
+    0 2024-01-01            5.0    NaN  2.0  3.0                 NaN      False
+    1 2024-02-01            5.0    NaN  4.0  6.0                 1.0      False
     >>> tri.attrs["projected"][1].tolist()
     [False, True]
     """
@@ -547,6 +579,9 @@ def cohort_triangle(data: Dataset, *, measure: Any = "conversion", period: Any =
         mask[age] = flags[:, age]
     # the same marking as one number per row, for where attrs cannot travel (Excel spills, CSV)
     out["projected_from_age"] = np.where(flags.any(axis=1), flags.argmax(axis=1), np.nan) if flags.size else np.nan
+    # True: the cohort began before the Deals export did, its early deals are missing (calc.coverage)
+    out["truncated"] = analysis.development.truncated_cohorts
+    mask["truncated"] = False
     out.attrs["projected"] = mask
     out.attrs["measure"] = options.measure
     out.attrs["notes"] = list(analysis.notes)

@@ -34,11 +34,17 @@ def describe_rows(rows: Sequence[int]) -> str:
     return f"{word} {shown}" + (f" and {more} more" if more > 0 else "")
 
 
+#: Pseudo-tables whose "column" is an option or a setting, named as such: "option 'start'", "setting 'gross_margin'".
+_NAMED_BY_KIND = {"options": "option", "Settings": "setting"}
+
+
 class InputError(ValueError):
     """Bad input: names the table, the column, the offending rows and the fix.
 
     >>> str(InputError("Leads", "date", "2 values are not dates", rows=[4, 9], fix="type them as 2024-03-01"))
     "Leads: column 'date': 2 values are not dates (rows 4, 9). Fix: type them as 2024-03-01."
+    >>> str(InputError("options", "--from", "'2018-13-01' is not a date", fix="give a date such as 2024-03-01"))
+    "option --from: '2018-13-01' is not a date. Fix: give a date such as 2024-03-01."
     """
 
     def __init__(self, table: str | None, column: str | None, problem: str, *,
@@ -49,6 +55,9 @@ class InputError(ValueError):
 
     def _message(self) -> str:
         where = ": ".join(p for p in (self.table, f"column '{self.column}'" if self.column else None) if p)
+        if self.column and self.table in _NAMED_BY_KIND:  # an option or a setting is not a column of a table
+            kind = _NAMED_BY_KIND[self.table]
+            where = f"{kind} {self.column}" if self.column.startswith("--") else f"{kind} '{self.column}'"
         text = f"{where}: {self.problem}" if where else self.problem
         if self.rows:
             text += f" ({describe_rows(self.rows)})"

@@ -52,6 +52,10 @@ class Settings(BaseModel):
         description="Cohorts that have developed less than this share of their expected final value are "
                     "projected by Bornhuetter–Ferguson (what older cohorts earned per consultation) instead of "
                     "scaling up their own first few deals; 0 = chain ladder only.")
+    include_truncated_cohorts: bool = Field(
+        False,
+        description="Let cohorts that began before the Deals export did (their early deals are missing) estimate "
+                    "age-to-age factors and enter backtests; they are flagged either way.")
     budget_max_shift: float = Field(
         0.2, gt=0, le=1,
         description="Largest share of a segment's spend one budget-shift step takes away or adds (0.2 = 20 %).")

@@ -181,6 +181,20 @@ def output_path(target: Path, *, inputs: tuple[Path | None, ...] = (), force: bo
     return final
 
 
+#: calc's option names as the command line spells them, so an error names the flag the user typed.
+CLI_OPTIONS = {"start": "--from", "end": "--to", "filter": "--filter", "by": "--by", "horizon_days": "--horizon",
+               "horizon_periods": "--horizon-periods", "period": "--period", "measure": "--measure",
+               "as_of": "--as-of", "max_shift": "--max-shift", "dims": "--dims", "rank_by": "--rank-by",
+               "method": "--method"}
+
+
+def as_cli_error(exc: InputError) -> InputError:
+    """The error with a calc option named by its command-line flag ("option --from", not "option 'start'")."""
+    if exc.table == "options" and exc.column in CLI_OPTIONS:
+        return InputError("options", CLI_OPTIONS[exc.column], exc.problem, rows=exc.rows, fix=exc.fix)
+    return exc
+
+
 def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
     """Bad input ends a command with its message and exit code 2, never a traceback."""
 
@@ -189,7 +203,7 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except (InputError, OutputError) as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(f"[red]error:[/red] {as_cli_error(exc) if isinstance(exc, InputError) else exc}", highlight=False)
             raise typer.Exit(2) from None
         except PermissionError as exc:
             err.print(f"[red]error:[/red] cannot open {exc.filename}: permission denied "

@@ -35,7 +35,7 @@ BacktestAsOfOpt = Annotated[str, typer.Option(
     "--as-of", help="Freeze the data at this date (YYYY-MM-DD): project from what was known then.")]
 
 BACKTEST_FIELDS = ["cohort", "age_at_as_of", "observed_deals", "projected_deals", "actual_deals",
-                   "projected_gross_profit", "actual_gross_profit"]
+                   "projected_gross_profit", "actual_gross_profit", "truncated"]
 
 
 def _format(value: Any, measure: str) -> str:
@@ -52,7 +52,9 @@ def _format(value: Any, measure: str) -> str:
 def marked_triangle(table: pd.DataFrame) -> pd.DataFrame:
     """The triangle as text with projected cells marked '*', for the terminal."""
     measure, mask = table.attrs["measure"], table.attrs["projected"]
-    shown = pd.DataFrame({"cohort": table["cohort"].dt.strftime("%Y-%m-%d"),
+    # † marks a truncated cohort (began before the Deals export did), as the title's legend says
+    truncated = table["truncated"] if "truncated" in table.columns else pd.Series(False, index=table.index)
+    shown = pd.DataFrame({"cohort": table["cohort"].dt.strftime("%Y-%m-%d") + truncated.map({True: " †", False: ""}),
                           "consultations": table["consultations"], "spend": table["spend"]})
     for age in (c for c in table.columns if isinstance(c, int)):
         shown[f"age {age}"] = [_format(v, measure) + ("*" if flag else "")
@@ -73,7 +75,8 @@ def cohorts(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = No
     if json:
         emit(table, as_json=True)
         return
-    print_frame(marked_triangle(table), title=f"Cohorts by {period.value}: {measure.value} (* = projected)")
+    legend = ", † = truncated: began before the Deals export, early deals missing" if table["truncated"].any() else ""
+    print_frame(marked_triangle(table), title=f"Cohorts by {period.value}: {measure.value} (* = projected{legend})")
     print_messages(list(table.attrs["notes"]) + list(table.attrs["exclusions"]))
 
 

@@ -77,7 +77,7 @@ def test_kpi_filter_range_and_settings_on_sample(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["kpi", "--leads", "missing.csv"], "does not exist"),
     (["kpi", "--map", "leads.date"], "is not TABLE.CANONICAL=SOURCE"),
-    (["kpi", "--setting", "gross_margin=2", "--spend", "SAMPLE"], "Settings: column 'gross_margin'"),
+    (["kpi", "--setting", "gross_margin=2", "--spend", "SAMPLE"], "setting 'gross_margin'"),
     (["kpi", "--spend", "SAMPLE", "--filter", "planet=Mars"], "not a column to filter by"),
 ])
 def test_bad_input_exits_2_with_message(args, message):

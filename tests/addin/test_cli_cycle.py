@@ -44,8 +44,9 @@ def test_backtest_json_fields_and_error(olist):
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     rows = payload["rows"]
+    # truncated: issue 15 asks every output to flag cohorts that began before the Deals export did
     assert set(rows[0]) == {"cohort", "age_at_as_of", "observed_deals", "projected_deals", "actual_deals",
-                            "projected_gross_profit", "actual_gross_profit"}
+                            "projected_gross_profit", "actual_gross_profit", "truncated"}
     assert rows[1]["cohort"] == "2018-02-01" and rows[1]["actual_deals"] == 139
     assert rows[1]["projected_gross_profit"] is None  # Olist has no money: null, not 0
     # same figures as tests/test_backtest.py: −0.18 % total, 3.86 % per cohort, −10.3 % if read as final
@@ -73,3 +74,30 @@ def test_bad_options_end_with_a_message_not_a_traceback(olist):
     assert "Traceback" not in late.output
     wrong = runner.invoke(app, ["cohorts", *olist, "--measure", "profit"])
     assert wrong.exit_code == 2
+
+
+def test_backtest_as_the_readme_writes_it_needs_no_from(olist):
+    """README: `cycle-roi backtest ... --as-of 2018-06-30`: the 2017 cohorts are truncated (Olist's deals start
+    in December 2017) and left out by default, so the figures are those of the --from 2018-01-01 run above."""
+    result = runner.invoke(app, ["backtest", *olist, "--as-of", "2018-06-30", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["deals_error"] == pytest.approx(-0.0018, abs=0.0005)
+    assert payload["deals_abs_error"] == pytest.approx(0.0386, abs=0.0005)
+    assert payload["observed_deals_error"] == pytest.approx(-0.1028, abs=0.0005)
+    assert [r["truncated"] for r in payload["rows"]] == [True] * 7 + [False] * 5
+
+
+def test_cohorts_mark_truncated_cohorts(olist):
+    result = runner.invoke(app, ["cohorts", *olist, "--measure", "deals"])
+    assert result.exit_code == 0, result.output
+    marked = [line for line in result.stdout.splitlines() if "†" in line and "2017-" in line]
+    assert len(marked) == 7 and "truncated" in result.stdout
+    assert "Deals are recorded only from 2017-12-05" in result.stderr
+
+
+def test_a_bad_from_date_names_the_option(olist):
+    result = runner.invoke(app, ["kpi", *olist, "--from", "2018-13-01"])
+    assert result.exit_code == 2
+    assert "option --from: '2018-13-01' is not a date" in result.stderr and "Fix:" in result.stderr
+    assert "column" not in result.stderr

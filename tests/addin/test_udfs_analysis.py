@@ -85,7 +85,7 @@ def test_segment_table_diagnosis_budget_and_portfolio_spill(tables):
 
 def test_bad_input_reaches_the_cell_as_text(tables):
     spend, leads, deals = tables
-    assert udfs.STABILITY(leads=leads, measure="revenue").startswith("#INPUT! options: column 'measure'")
-    assert udfs.SEGMENT_TABLE(spend, leads, deals).startswith("#INPUT! options: column 'by'")
+    assert udfs.STABILITY(leads=leads, measure="revenue").startswith("#INPUT! option 'measure'")
+    assert udfs.SEGMENT_TABLE(spend, leads, deals).startswith("#INPUT! option 'by'")
     assert udfs.BUDGET_SHIFT(spend, leads, deals, by="industry").startswith("#INPUT! Spend: column 'industry'")
     assert udfs.STABILITY([["date", "value"], [dt.datetime(2024, 1, 1), 3.0]]).startswith("#INPUT! series")

@@ -56,17 +56,17 @@ def test_max_consult_cost_and_payback():
 
 def test_cohort_triangle_spills_with_header_and_projection_marker():
     rows = udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, measure="deals")
-    assert rows[0] == ["cohort", "consultations", "spend", "0", "1", "projected_from_age"]
-    assert rows[1] == [D(2024, 1, 1), 6.0, 700.0, 2.0, 3.0, ""]        # observed to the end: no marker
-    assert rows[2] == [D(2024, 2, 1), 4.0, 300.0, 2.0, 3.0, 1.0]       # age 1 is projected (2 × 1.5)
+    assert rows[0] == ["cohort", "consultations", "spend", "0", "1", "projected_from_age", "truncated"]
+    assert rows[1] == [D(2024, 1, 1), 6.0, 700.0, 2.0, 3.0, "", False]   # observed to the end: no marker
+    assert rows[2] == [D(2024, 2, 1), 4.0, 300.0, 2.0, 3.0, 1.0, False]  # age 1 is projected (2 × 1.5)
     assert excel_safe(rows)
     conversion = udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS)
     assert conversion[2][3:5] == [0.5, 0.75]
 
 
 def test_bad_input_becomes_cell_text_not_a_traceback():
-    assert udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, measure="profit").startswith("#INPUT! options: column 'measure'")
-    assert udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, measure="deals", period="year").startswith("#INPUT! options: column 'period'")
-    assert udfs.MAX_CONSULT_COST(LEADS, DEALS, target_roi=-3).startswith("#INPUT! Settings: column 'target_roi'")
+    assert udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, measure="profit").startswith("#INPUT! option 'measure'")
+    assert udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, measure="deals", period="year").startswith("#INPUT! option 'period'")
+    assert udfs.MAX_CONSULT_COST(LEADS, DEALS, target_roi=-3).startswith("#INPUT! setting 'target_roi'")
     # no spend at all: ROI is an empty cell, not 0 or an error
     assert udfs.CYCLE_ROI(None, LEADS, DEALS) == ""

@@ -77,7 +77,7 @@ def test_numeric_ids_from_excel_match_text_ids():
     ({"leads": "leads.csv"}, "must be a table"),
     ({"leads": pd.DataFrame()}, "has no columns"),
     ({"spend": pd.DataFrame({"date": ["2024-01-01"], "cost": [1]}), "settings": {"gross_margin": 2}}, "gross_margin"),
-    ({"spend": pd.DataFrame({"date": ["2024-01-01"], "cost": [1]}), "settings": {"margin": 0.2}}, "Settings"),
+    ({"spend": pd.DataFrame({"date": ["2024-01-01"], "cost": [1]}), "settings": {"margin": 0.2}}, "setting 'margin'"),
 ])
 def test_bad_calls_raise_input_error(kwargs, match):
     with pytest.raises(InputError, match=match):
