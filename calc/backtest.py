@@ -55,12 +55,14 @@ def backtest(data: Dataset, *, as_of: Any, period: Any = "month", horizon_period
     Hand check: January's 2 deals at age 0 became 3 by age 1; February had 4 at age 0. Frozen at
     2024-02-29, February is projected to 4 × 3/2 = 6 at age 1; it really reached 5 by March:
     deals error (6 − 5)/5 = 0.2, while reading February as final would have said (4 − 5)/5 = −0.2.
+    (Chain ladder alone, for the arithmetic; by default young cohorts lean on Bornhuetter–Ferguson.)
 
     >>> from calc import prepare
     >>> leads = pd.DataFrame({"lead_id": range(1, 11), "date": ["2024-01-05"] * 5 + ["2024-02-05"] * 5})
     >>> deals = pd.DataFrame({"lead_id": [1, 2, 3, 6, 7, 8, 9, 10],
     ...                       "date": ["2024-01-10", "2024-01-11", "2024-02-01"] + ["2024-02-10"] * 4 + ["2024-03-03"]})
-    >>> result = backtest(prepare(leads=leads, deals=deals, settings={"as_of": "2024-03-31"}), as_of="2024-02-29")
+    >>> chain_ladder_only = {"as_of": "2024-03-31", "bornhuetter_ferguson_below": 0}
+    >>> result = backtest(prepare(leads=leads, deals=deals, settings=chain_ladder_only), as_of="2024-02-29")
     >>> result[["age_at_as_of", "observed_deals", "projected_deals", "actual_deals"]]
        age_at_as_of  observed_deals  projected_deals  actual_deals
     0             1             3.0              3.0           3.0

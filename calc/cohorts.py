@@ -547,13 +547,15 @@ def cohort_triangle(data: Dataset, *, measure: Any = "conversion", period: Any =
 
     Hand check (the Olist reference in ``docs/methods.md`` uses the same arithmetic): January
     cohort 2 deals at age 0 and 3 by age 1; February cohort 4 at age 0 → f₀ = 3/2, so February's
-    age 1 is projected as 4 × 1.5 = 6.
+    age 1 is projected as 4 × 1.5 = 6 (chain ladder alone; by default Bornhuetter–Ferguson leans
+    young cohorts on what older ones earned per consultation).
 
     >>> from calc import prepare
     >>> leads = pd.DataFrame({"lead_id": range(1, 11), "date": ["2024-01-05"] * 5 + ["2024-02-05"] * 5})
     >>> deals = pd.DataFrame({"lead_id": [1, 2, 3, 6, 7, 8, 9],
     ...                       "date": ["2024-01-10", "2024-01-11", "2024-02-01"] + ["2024-02-10"] * 4})
-    >>> tri = cohort_triangle(prepare(leads=leads, deals=deals, settings={"as_of": "2024-02-29"}), measure="deals")
+    >>> chain_ladder_only = {"as_of": "2024-02-29", "bornhuetter_ferguson_below": 0}
+    >>> tri = cohort_triangle(prepare(leads=leads, deals=deals, settings=chain_ladder_only), measure="deals")
     >>> tri
           cohort  consultations  spend    0    1  projected_from_age  truncated
     0 2024-01-01            5.0    NaN  2.0  3.0                 NaN      False

@@ -216,6 +216,43 @@ def max_consult_cost(data: Dataset, *, target_roi: Any = None, start: Any = None
     return _scalar(row["max_consult_cost_conservative"] if conservative else row["max_consult_cost"])
 
 
+def cost_affordability(data: Dataset, *, start: Any = None, end: Any = None, filter: Any = None) -> dict[str, Any]:
+    """The one answer to "is the consultation cost affordable?", used by every output (demo, stability
+    verdict, Dashboard, segment tables).
+
+    * **typical consultation cost** = spend ÷ consultations of the selected cohorts (the key
+      indicator's ratio of totals, :func:`segment_cycle_roi`'s ``consult_cost``), never an average
+      of weekly ratios;
+    * **within the affordable cost** when typical ≤ the maximum affordable consultation cost
+      (``cost_within_max``); ``"within, above the conservative ceiling"`` when it is within the
+      maximum but above the one computed from the low end of the conversion band.
+
+    Returns ``typical``, ``ceiling``, ``conservative`` (NaN when unknown) and ``verdict``: one of
+    ``within``, ``within_not_conservative``, ``above``, ``unknown``.
+
+    >>> from calc import prepare
+    >>> spend = pd.DataFrame({"date": ["2024-01-05"], "cost": [40.0]})
+    >>> leads = pd.DataFrame({"lead_id": [1, 2, 3, 4], "date": ["2024-01-05"] * 4})
+    >>> deals = pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-20", "2024-02-10"],
+    ...                       "gross_profit": [101.26, 101.26]})
+    >>> check = cost_affordability(prepare(spend, leads, deals, settings={"as_of": "2024-02-29"}))
+    >>> round(check["typical"], 2), round(check["ceiling"], 2), check["verdict"]  # 40/4 = 10 ≤ 38.95
+    (10.0, 38.95, 'within')
+    """
+    row = segment_cycle_roi(data, start=start, end=end, filter=filter).iloc[0]
+    typical, ceiling = float(row["consult_cost"]), float(row["max_consult_cost"])
+    conservative = float(row["max_consult_cost_conservative"])
+    if np.isnan(typical) or np.isnan(ceiling):
+        verdict = "unknown"
+    elif typical > ceiling:
+        verdict = "above"
+    elif not np.isnan(conservative) and typical > conservative:
+        verdict = "within_not_conservative"
+    else:
+        verdict = "within"
+    return {"typical": typical, "ceiling": ceiling, "conservative": conservative, "verdict": verdict}
+
+
 def short_term_roi(data: Dataset, *, start: Any = None, end: Any = None, filter: Any = None) -> float | None:
     """(Gross profit of deals *won* between start and end − spend of the same dates) ÷ that spend.
 

@@ -48,10 +48,11 @@ class Settings(BaseModel):
         description="Fewest deals a segment needs at an age to use its own age-to-age factor there; "
                     "below it the pooled factor of all segments is used.")
     bornhuetter_ferguson_below: float = Field(
-        0.5, ge=0, le=1,
+        1.0, ge=0, le=1,
         description="Cohorts that have developed less than this share of their expected final value are "
                     "projected by Bornhuetter–Ferguson (what older cohorts earned per consultation) instead of "
-                    "scaling up their own first few deals; 0 = chain ladder only.")
+                    "scaling up their own deals so far; 1 = every cohort still developing (measured best on "
+                    "rolling backtests, Olist and synthetic), 0 = chain ladder only.")
     include_truncated_cohorts: bool = Field(
         False,
         description="Let cohorts that began before the Deals export did (their early deals are missing) estimate "

@@ -182,6 +182,24 @@ def _periods(first: pd.Timestamp, last: pd.Timestamp, period: str, week_start: s
     return pd.DatetimeIndex(starts[whole]), int((~whole).sum())
 
 
+def _data_end(data: Dataset, measure: str, last: pd.Timestamp, notes: list[str]) -> pd.Timestamp:
+    """The series ends where its tables end (:mod:`calc.coverage`): a week after the last lead is no data, not
+    a week of zero consultations; cost also stops where Spend stops. The as-of date stays the analysis's."""
+    from .coverage import table_coverage
+
+    cover = table_coverage(data)
+    ends = {"Leads": cover.leads[1] if cover.leads else None}
+    if measure == "cost":
+        ends["Spend"] = cover.spend[1] if cover.spend else None
+    known = {name: end for name, end in ends.items() if end is not None and end < last}
+    if not known:
+        return last
+    name, end = min(known.items(), key=lambda item: item[1])
+    notes.append(f"{name} ends on {end:%Y-%m-%d}, before the as-of date {data.as_of:%Y-%m-%d}: the series stops "
+                 "there (later periods have no data, they are not zeros)")
+    return end
+
+
 def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: int, notes: list[str]) -> pd.DataFrame:
     sel = select(data, query)
     notes.extend(sel.notes)
@@ -202,6 +220,7 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
     first = pd.Timestamp(query.start) if query.start else (
         pd.Timestamp(np.datetime64(int(leads[DAY].min()), "D")) if len(leads) else pd.NaT)
     last = pd.Timestamp(query.end) if query.end else data.as_of
+    last = _data_end(data, measure, last, notes)
     if pd.isna(first) or pd.isna(last):
         raise InputError("Leads", "date", "has no consultations in the chosen range",
                          fix="widen the date range or loosen the filter")
@@ -563,21 +582,17 @@ def _reasons(found: dict[str, list[pd.Timestamp]]) -> str:
     return "; ".join(f"{RULE_WORDS[rule]} {_dates(sorted(days))}" for rule, days in found.items())
 
 
-def _cost_check(data: Dataset, chart: pd.DataFrame, start: Any, end: Any, filter: Any) -> str:
+def _cost_check(data: Dataset, start: Any, end: Any, filter: Any) -> str:
+    """Whether the typical consultation cost is affordable: :func:`calc.roi.cost_affordability`, the one
+    definition every output shares (the chart's centre line is an average of weekly ratios, not it)."""
     from . import roi  # the full-cycle figures live in roi; imported here so stability works without them
 
-    figures = roi.segment_cycle_roi(data, start=start, end=end, filter=filter)
-    row = figures.iloc[0]
-    ceiling, conservative = row.get("max_consult_cost", np.nan), row.get("max_consult_cost_conservative", np.nan)
-    typical = float(chart["centre"].iloc[0])
-    if pd.isna(ceiling):
+    check = roi.cost_affordability(data, start=start, end=end, filter=filter)
+    typical, ceiling, conservative = check["typical"], check["ceiling"], check["conservative"]
+    if check["verdict"] == "unknown":
         return "Cost acceptable? unknown: the maximum affordable consultation cost needs gross profit and deals."
-    if typical <= (conservative if pd.notna(conservative) else ceiling):
-        answer = "yes"
-    elif typical <= ceiling:
-        answer = "only just (above the conservative ceiling)"
-    else:
-        answer = "no"
+    answer = {"within": "yes", "within_not_conservative": "only just (above the conservative ceiling)",
+              "above": "no"}[check["verdict"]]
     conservative_text = f", conservative {conservative:,.2f}" if pd.notna(conservative) else ""
     return (f"Cost acceptable? {answer}: typical consultation cost {typical:,.2f} vs maximum affordable "
             f"{ceiling:,.2f}{conservative_text} {data.settings.currency}.")
@@ -616,5 +631,5 @@ def stability_verdict(data: Dataset | pd.DataFrame, *, measure: str = "volume", 
     cv = f"{verdict.latest_cv:.1%}".replace("%", " %") if pd.notna(verdict.latest_cv) else "not available (too few periods)"
     text += f". Rolling {window} CV {cv}."
     if measure == "cost" and isinstance(data, Dataset):
-        text += " " + _cost_check(data, chart, start, end, filter)
+        text += " " + _cost_check(data, start, end, filter)
     return text

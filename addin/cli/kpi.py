@@ -70,11 +70,12 @@ def demo() -> None:
               f"{row.median_days_to_close:,.0f} days to close)")
     cycle, short = calc.cycle_roi(data), calc.short_term_roi(data)
     out.print(f"  full-cycle ROI       {cycle:.0%} (projected)  vs  short-term ROI {short:.0%} — judge ads on the first")
-    ceiling, cautious = calc.max_consult_cost(data), calc.max_consult_cost(data, conservative=True)
-    verdict = ("within it" if row.consult_cost <= cautious else
-               "within it, but above the cautious ceiling" if row.consult_cost <= ceiling else "ABOVE it")
+    check = calc.cost_affordability(data)  # the one definition the stability verdict uses too
+    ceiling, cautious = check["ceiling"], check["conservative"]
+    verdict = {"within": "within it", "within_not_conservative": "within it, but above the cautious ceiling",
+               "above": "ABOVE it", "unknown": "not known"}[check["verdict"]]
     out.print(f"  max affordable cost  {ceiling:,.2f} {money} per consultation at the {data.settings.target_roi:.0%} "
-              f"target ({cautious:,.2f} cautious): actual is {verdict}")
+              f"target ({cautious:,.2f} cautious): the typical cost {check['typical']:,.2f} is {verdict}")
     print_frame(with_cycle_columns(calc.kpi_table(data, by="channel"), data), title="By channel")
     out.print("[bold]Is it stable?[/bold]")
     for measure in ("volume", "cost"):

@@ -86,8 +86,41 @@ def cycle_roi_section(ctx: Context) -> list[Block]:
                   (Column("age", L("cycle.age_column"), "int"), *(Column(n, n, "pct") for n in names))),
             Chart("maturation", "line", L("cycle.chart_maturation"), category="age", series=tuple(names), y_format="pct"),
         ]
+    blocks += trust_blocks(ctx)
     blocks.append(Notes((L("cycle.projected_note"),) + messages(data, cohorts, triangle), L("notes.title")))
     return blocks
+
+
+def trust_blocks(ctx: Context) -> list[Block]:
+    """"How far to trust": the rolling backtest by months ahead, beside plain chain ladder and the observed-as-final
+    reading, with the band's coverage (calc.rolling_backtest)."""
+    data, L = ctx.data, ctx.labels
+    if data.leads is None or data.deals is None:
+        return []
+    try:
+        result = calc.rolling_backtest(data)
+    except calc.InputError:
+        return []
+    summary = result.attrs["summary"]
+    if summary.empty:
+        return []
+    by = {method: part.set_index("horizon") for method, part in summary.groupby("method")}
+    horizons = list(by["product"].index)
+    frame = pd.DataFrame({
+        "horizon": [str(h) if h != "all" else "Σ" for h in horizons],
+        "compared": by["product"]["n"].to_numpy(),
+        "mape": by["product"]["mape"].to_numpy(),
+        "mape_plain": by["plain_chain_ladder"].reindex(horizons)["mape"].to_numpy(),
+        "mape_observed": by["observed_as_final"].reindex(horizons)["mape"].to_numpy(),
+        "bias": by["product"]["bias"].to_numpy(),
+        "band_coverage": by["product"]["coverage"].to_numpy()})
+    columns = (Column("horizon", L("col.horizon"), "text"), Column("compared", L("col.compared"), "int"),
+               *(Column(key, L(f"col.{key}"), "pct")
+                 for key in ("mape", "mape_plain", "mape_observed", "bias", "band_coverage")))
+    as_of = result["as_of"]
+    note = L("cycle.trust_note", first=f"{as_of.min():%Y-%m-%d}", last=f"{as_of.max():%Y-%m-%d}", rows=len(result),
+             level=f"{result.attrs['band_level']:.0%}")
+    return [Table("trust", L("cycle.trust"), frame, columns), Notes((note,), L("cycle.trust"))]
 
 
 # --- Stability ----------------------------------------------------------------------------------

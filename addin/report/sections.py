@@ -18,6 +18,7 @@ import pandas as pd
 
 import calc
 from calc import Dataset
+from calc.coverage import table_coverage
 
 from .blocks import Block, Card, Cards, Chart, Column, Highlight, Notes, Sheet, Table, Title
 from .labels import Labels
@@ -154,10 +155,11 @@ def dashboard(ctx: Context) -> list[Block]:
     data, L = ctx.data, ctx.labels
     total = calc.kpi_table(data)
     row = total.iloc[0]
-    first = data.leads["date"].min() if data.leads is not None else (
-        data.spend["date"].min() if data.spend_dated else None)
-    subtitle = (L("dashboard.subtitle", period=f"{first:%Y-%m-%d} – {data.as_of:%Y-%m-%d}", currency=ctx.currency)
-                if first is not None and data.as_of is not None else L("dashboard.subtitle_undated", currency=ctx.currency))
+    # the inquiries' own dates (calc.coverage): Deals running on after the last lead do not stretch them
+    cover = table_coverage(data)
+    span = cover.leads or (cover.spend if data.spend_dated else None)
+    subtitle = (L("dashboard.subtitle", period=f"{span[0]:%Y-%m-%d} – {span[1]:%Y-%m-%d}", currency=ctx.currency)
+                if span is not None else L("dashboard.subtitle_undated", currency=ctx.currency))
     cards = [Card(k, L(f"col.{k}"), row[k], KPI_FORMATS[k]) for k in DASHBOARD_CARDS]
     if data.leads is not None and data.deals is not None:
         within = calc.inquiry_conversion(data, horizon_days=90)
@@ -192,7 +194,8 @@ def dashboard(ctx: Context) -> list[Block]:
             Chart("monthly", "column", L("dashboard.chart_monthly"), category="month", series=("consultations",),
                   secondary=("consult_cost",) if monthly["consult_cost"].notna().any() else ()),
         ]
-    blocks.append(Notes(messages(data, total) or (L("notes.none"),), L("notes.title")))
+    notes = list(dict.fromkeys([*cover.notes(data.as_of), *messages(data, total)]))
+    blocks.append(Notes(tuple(notes) or (L("notes.none"),), L("notes.title")))
     return blocks
 
 

@@ -22,8 +22,10 @@ def test_cohorts_table_marks_projected_cells(olist):
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if "2018-0" in line]
     assert len(lines) == 5
-    # January is observed to age 5; May only to age 1, so its ages 2–5 carry the '*' (108.0 = 98 · 1.1016)
-    assert "*" not in lines[0] and lines[4].count("*") == 4 and "108.0*" in lines[4]
+    # January is observed to age 5; May only to age 1, so its ages 2–5 carry the '*'. 111.3 = 98 + May's share
+    # of the deals older cohorts made per consultation (Bornhuetter–Ferguson, the default since issue 15's
+    # rolling backtests; chain ladder alone said 108.0 = 98 · 1.1016)
+    assert "*" not in lines[0] and lines[4].count("*") == 4 and "111.3*" in lines[4]
     assert "No Spend table" in result.stderr
 
 
@@ -49,9 +51,9 @@ def test_backtest_json_fields_and_error(olist):
                             "projected_gross_profit", "actual_gross_profit", "truncated"}
     assert rows[1]["cohort"] == "2018-02-01" and rows[1]["actual_deals"] == 139
     assert rows[1]["projected_gross_profit"] is None  # Olist has no money: null, not 0
-    # same figures as tests/test_backtest.py: −0.18 % total, 3.86 % per cohort, −10.3 % if read as final
-    assert payload["deals_error"] == pytest.approx(-0.0018, abs=0.0005)
-    assert payload["deals_abs_error"] == pytest.approx(0.0386, abs=0.0005)
+    # same figures as tests/calc/test_backtest.py: +0.65 % total, 2.15 % per cohort, −10.3 % if read as final
+    assert payload["deals_error"] == pytest.approx(0.0065, abs=0.0005)
+    assert payload["deals_abs_error"] == pytest.approx(0.0215, abs=0.0005)
     assert payload["horizon_periods"] == 5 and payload["gross_profit_error"] is None
 
 
@@ -82,8 +84,8 @@ def test_backtest_as_the_readme_writes_it_needs_no_from(olist):
     result = runner.invoke(app, ["backtest", *olist, "--as-of", "2018-06-30", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["deals_error"] == pytest.approx(-0.0018, abs=0.0005)
-    assert payload["deals_abs_error"] == pytest.approx(0.0386, abs=0.0005)
+    assert payload["deals_error"] == pytest.approx(0.0065, abs=0.0005)
+    assert payload["deals_abs_error"] == pytest.approx(0.0215, abs=0.0005)
     assert payload["observed_deals_error"] == pytest.approx(-0.1028, abs=0.0005)
     assert [r["truncated"] for r in payload["rows"]] == [True] * 7 + [False] * 5
 
@@ -101,3 +103,24 @@ def test_a_bad_from_date_names_the_option(olist):
     assert result.exit_code == 2
     assert "option --from: '2018-13-01' is not a date" in result.stderr and "Fix:" in result.stderr
     assert "column" not in result.stderr
+
+
+def test_rolling_backtest_on_olist(olist):
+    """`cycle-roi backtest --rolling`: the terminal summary by months ahead, and JSON with the summary and every row
+    (figures as in tests/calc/test_rolling.py)."""
+    table = runner.invoke(app, ["backtest", *olist, "--rolling"])
+    assert table.exit_code == 0, table.output
+    assert "How far to trust" in table.stdout and "inside the 90% band" in table.stdout
+    assert "MAPE plain chain ladder" in table.stdout and "MAPE observed as final" in table.stdout
+    result = runner.invoke(app, ["backtest", *olist, "--rolling", "--band", "0.8", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["band_level"] == 0.8 and payload["period"] == "month"
+    overall = {r["method"]: r for r in payload["summary"] if r["horizon"] == "all"}
+    assert overall["product"]["mape"] < overall["plain_chain_ladder"]["mape"] < overall["observed_as_final"]["mape"]
+    assert set(payload["rows"][0]) >= {"as_of", "cohort", "horizon", "projected", "low", "high", "actual"}
+
+
+def test_backtest_without_as_of_or_rolling_names_the_option(olist):
+    result = runner.invoke(app, ["backtest", *olist])
+    assert result.exit_code == 2 and "option --as-of" in result.stderr and "--rolling" in result.stderr

@@ -20,6 +20,9 @@ DEALS = [["lead_id", "date", "gross_profit"],
          ["S1", D(2024, 1, 20), 600.0], ["F1", D(2024, 1, 20), 200.0], ["S2", D(2024, 2, 10), 400.0],
          ["S5", D(2024, 2, 20), 300.0], ["S6", D(2024, 2, 29), 100.0]]
 
+# The hand computations below are chain ladder's; since issue 15 young cohorts are projected by
+# Bornhuetter–Ferguson by default, so these tests pass a Settings table that asks for chain ladder alone.
+CHAIN_LADDER = [["setting", "value"], ["bornhuetter_ferguson_below", 0]]
 
 
 def excel_safe(value):
@@ -33,10 +36,10 @@ def excel_safe(value):
 def test_cycle_roi_projected_and_observed():
     # converted: January 2 at age 0 → 3 at age 1, f0 = 1.5; February 2 at age 0 → 3 projected
     # gross profit: January 800 → 1200 (f0 = 1.5); February 400 → 600; spend 1000
-    assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS) == pytest.approx((1200 + 600 - 1000) / 1000)
+    assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS, CHAIN_LADDER) == pytest.approx((1200 + 600 - 1000) / 1000)
     assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS, projected=False) == pytest.approx((1600 - 1000) / 1000)
     # Search only: January 600 → 1000 (f0 = 1000/600), February 400 → 666.67; Search spend 800
-    assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS, segment_filter="channel=Search") == pytest.approx(
+    assert udfs.CYCLE_ROI(SPEND, LEADS, DEALS, CHAIN_LADDER, segment_filter="channel=Search") == pytest.approx(
         (1000 + 400 * 1000 / 600 - 800) / 800)
 
 
@@ -48,19 +51,19 @@ def test_short_term_roi_by_won_date():
 
 def test_max_consult_cost_and_payback():
     # conversion (3 + 3)/10 = 0.6; gross profit per won consultation 1800/6 = 300 → 0.6·300/1.3
-    assert udfs.MAX_CONSULT_COST(LEADS, DEALS) == pytest.approx(0.6 * 300 / 1.3)
-    assert udfs.MAX_CONSULT_COST(LEADS, DEALS, target_roi=0.0) == pytest.approx(180.0)
+    assert udfs.MAX_CONSULT_COST(LEADS, DEALS, CHAIN_LADDER) == pytest.approx(0.6 * 300 / 1.3)
+    assert udfs.MAX_CONSULT_COST(LEADS, DEALS, CHAIN_LADDER, target_roi=0.0) == pytest.approx(180.0)
     # consultation cost 100; all 10 watched ≥ 22 days: M(13) = 300/10, M(15) = 30 + 800/10 = 110 ≥ 100
     assert udfs.PAYBACK_DAYS(SPEND, LEADS, DEALS) == 15.0
 
 
 def test_cohort_triangle_spills_with_header_and_projection_marker():
-    rows = udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, measure="deals")
+    rows = udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, CHAIN_LADDER, measure="deals")
     assert rows[0] == ["cohort", "consultations", "spend", "0", "1", "projected_from_age", "truncated"]
     assert rows[1] == [D(2024, 1, 1), 6.0, 700.0, 2.0, 3.0, "", False]   # observed to the end: no marker
     assert rows[2] == [D(2024, 2, 1), 4.0, 300.0, 2.0, 3.0, 1.0, False]  # age 1 is projected (2 × 1.5)
     assert excel_safe(rows)
-    conversion = udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS)
+    conversion = udfs.COHORT_TRIANGLE(SPEND, LEADS, DEALS, CHAIN_LADDER)
     assert conversion[2][3:5] == [0.5, 0.75]
 
 
