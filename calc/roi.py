@@ -298,7 +298,8 @@ def cohort_roi(data: Dataset, *, start: Any = None, end: Any = None, filter: Any
     ``gross_profit_projected`` / ``cycle_roi`` (at the horizon, chain ladder), ``projected`` (True
     when the cohort has not reached the horizon, so its cycle ROI is a projection), ``payback_age``
     (first age, in periods, whose cumulative gross profit ≥ spend; NaN if not within the horizon)
-    and ``payback_projected`` (that age is projected, not observed).
+    ``payback_projected`` (that age is projected, not observed) and ``truncated`` (the cohort began
+    before the Deals export did: its early deals are missing, :mod:`calc.coverage`).
 
     >>> from calc import prepare
     >>> spend = pd.DataFrame({"date": ["2024-01-02", "2024-02-02"], "cost": [500, 500]})
@@ -336,7 +337,8 @@ def cohort_roi(data: Dataset, *, start: Any = None, end: Any = None, filter: Any
         "projected": flags[:, -1] if flags.size else np.zeros(0, bool),
         "payback_age": np.where((first_age >= 0) & (spend > 0), first_age, np.nan),
         "payback_projected": (first_age >= 0) & (spend > 0) & flags[rows, np.maximum(first_age, 0)]
-        if flags.size else np.zeros(0, bool)})
+        if flags.size else np.zeros(0, bool),
+        "truncated": dev.truncated_cohorts})
     out.attrs["notes"] = list(analysis.notes)
     out.attrs["exclusions"] = [str(e) for e in data.exclusions]
     out.attrs["horizon_periods"] = analysis.horizon

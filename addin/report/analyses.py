@@ -249,7 +249,7 @@ def _spill(ctx: TemplateContext, key: str, title: str, formula: str, keys, rows:
 #: What =COHORT_ROI() spills (calc.cohort_roi's columns, in order).
 COHORT_ROI_COLUMNS = ("cohort", "spend", "consultations", "won_gross_profit", "short_term_roi", "gross_profit_observed",
                       "cycle_roi_observed", "gross_profit_projected", "cycle_roi", "projected", "payback_age",
-                      "payback_projected")
+                      "payback_projected", "truncated")
 
 
 def cycle_roi_template(ctx: TemplateContext) -> list[Block]:

@@ -94,3 +94,21 @@ def test_deals_ending_early_leave_later_cells_unknown_not_zero():
     # April's leads are projected from what older cohorts earned per consultation, not read as 0 deals
     assert projected.loc[projected["cohort"] == "2026-04-01", 0].iloc[0] > 5
     assert any("Deals end on 2026-03-31" in n for n in projected.attrs["notes"])
+
+
+def test_olist_weekly_volume_ends_with_the_leads_not_at_the_as_of_date(olist):
+    """Issue 15: the as-of date is the last won date (2018-11-14) but Leads end on 2018-05-31; the weekly volume
+    series used to run on with 23 weeks of zeros (rolling CV 282.8 %)."""
+    chart = calc.stability(olist, measure="volume", period="week")
+    assert chart["date"].max() == pd.Timestamp("2018-05-21")  # the last whole week before 2018-05-31
+    assert (chart["value"] > 0).all()
+    assert any("Leads ends on 2018-05-31" in n for n in chart.attrs["notes"])
+    verdict = calc.stability_verdict(olist, measure="volume", period="week")
+    assert "Rolling 8-week CV 5.2 %" in verdict
+    assert olist.as_of == pd.Timestamp("2018-11-14")  # still one as-of date for the whole analysis
+
+
+def test_cohort_roi_flags_truncated_cohorts(olist):
+    table = calc.cohort_roi(olist)
+    assert table.loc[table["truncated"], "cohort"].dt.strftime("%Y-%m").tolist()[-1] == "2017-12"
+    assert not table.loc[table["cohort"] >= "2018-01-01", "truncated"].any()
