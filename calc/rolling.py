@@ -106,7 +106,8 @@ def rolling_backtest(data: Dataset, *, period: Any = "month", start: Any = None,
     if data.as_of is None or data.deals is None:
         raise InputError("Deals", None, "is needed for a backtest (deals compared with what was projected)",
                          fix="add the Deals table (lead_id, won date)")
-    full = analyse_cycle(data, query, period=options.period, horizon_periods=None, measures=("deals",))
+    # the same analysis the cohort triangle and cycle ROI ask for: made once per dataset, shared (calc.memo)
+    full = analyse_cycle(data, query, period=options.period, horizon_periods=None)
     fdev = full.development
     truth = np.where(fdev.complete, fdev.cumulative("deals")[0], np.nan)
     scored = _compared_cohorts(fdev, settings)
