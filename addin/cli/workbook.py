@@ -176,3 +176,18 @@ def addin_build(output: OutputOpt, force: ForceOpt = False) -> None:
     except TargetLockedError as exc:
         fail(str(exc))
     out.print(f"Add-in written to {path} (its ribbon callbacks are imported by 'cycle-roi addin install' on Windows)")
+
+
+@app.command()
+@friendly
+def selftest(output: OutputOpt, force: ForceOpt = False) -> None:
+    """Write the self-test workbook: every Excel function on sample tables beside its expected value."""
+    output = output_path(output, force=force)
+    from ..selftest import build_selftest
+
+    try:
+        path = build_selftest(output)
+    except TargetLockedError as exc:
+        fail(str(exc))
+    out.print(f"Self-test written to {path}. Open it in Excel after 'cycle-roi addin install': the cell B2 says "
+              f"PASS when every function registered, spilled and agreed (docs/windows_smoke.md).")

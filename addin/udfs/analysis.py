@@ -39,7 +39,7 @@ def _series_or_data(spend: Any, leads: Any, deals: Any, settings: Any, caller: A
     return dataset(spend, leads, deals, settings, caller=caller)
 
 
-@udf(calc.stability, **SERIES_DOCS)
+@udf(calc.stability, example={"measure": "volume", "period": "week"}, **SERIES_DOCS)
 def STABILITY(spend=None, leads=None, deals=None, settings=None, start_date=None, end_date=None, segment_filter=None,
               measure="volume", period="day", horizon_days=30, method="nelson", caller=None):
     """Control chart data (spills): date, value, centre, lcl, ucl, σ, moving range, rolling CV and run-rule signals."""
@@ -47,7 +47,7 @@ def STABILITY(spend=None, leads=None, deals=None, settings=None, start_date=None
                 start=start_date, end=end_date, filter=segment_filter, horizon_days=horizon_days, method=method)
 
 
-@udf(calc.stability_verdict, **SERIES_DOCS)
+@udf(calc.stability_verdict, example={"measure": "cost", "period": "week"}, **SERIES_DOCS)
 def STABILITY_VERDICT(spend=None, leads=None, deals=None, settings=None, start_date=None, end_date=None,
                       segment_filter=None, measure="volume", period="day", horizon_days=30, method="nelson",
                       caller=None):
@@ -57,7 +57,7 @@ def STABILITY_VERDICT(spend=None, leads=None, deals=None, settings=None, start_d
                 method=method)
 
 
-@udf(calc.funnel_diagnosis, **DOCS)
+@udf(calc.funnel_diagnosis, example={"by": "channel"}, **DOCS)
 def FUNNEL_DIAGNOSIS(spend=None, leads=None, deals=None, settings=None, start_date=None, end_date=None,
                      segment_filter=None, by=None, caller=None):
     """Which link to optimise, for the whole business and each segment, with the numbers and how sure (spills)."""
@@ -65,7 +65,7 @@ def FUNNEL_DIAGNOSIS(spend=None, leads=None, deals=None, settings=None, start_da
                 filter=segment_filter, start=start_date, end=end_date)
 
 
-@udf(calc.segment_table, **DOCS)
+@udf(calc.segment_table, example={"by": "channel"}, **DOCS)
 def SEGMENT_TABLE(spend=None, leads=None, deals=None, settings=None, start_date=None, end_date=None,
                   segment_filter=None, by=None, rank_by="shrunk_conversion", caller=None):
     """Segments with conversion intervals, shrunk conversion, cost and cycle ROI, best first (spills)."""
@@ -73,7 +73,7 @@ def SEGMENT_TABLE(spend=None, leads=None, deals=None, settings=None, start_date=
                 filter=segment_filter, rank_by=rank_by, start=start_date, end=end_date)
 
 
-@udf(calc.budget_shift, **DOCS)
+@udf(calc.budget_shift, example={"by": "channel"}, **DOCS)
 def BUDGET_SHIFT(spend=None, leads=None, deals=None, settings=None, start_date=None, end_date=None,
                  segment_filter=None, by=None, max_shift=None, caller=None):
     """Suggested budget moves between segments, each bounded, with the expected change in consultations and profit."""
@@ -81,7 +81,7 @@ def BUDGET_SHIFT(spend=None, leads=None, deals=None, settings=None, start_date=N
                 max_shift=max_shift, filter=segment_filter, start=start_date, end=end_date)
 
 
-@udf(calc.portfolio, **DOCS)
+@udf(calc.portfolio, example={"dims": "channel,campaign"}, **DOCS)
 def PORTFOLIO(spend=None, leads=None, deals=None, settings=None, start_date=None, end_date=None, segment_filter=None,
               dims=None, caller=None):
     """Units (category × store × price tier by default) to replicate, watch, fix or stop (spills)."""

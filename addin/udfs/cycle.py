@@ -27,7 +27,7 @@ def SHORT_TERM_ROI(spend=None, deals=None, settings=None, start_date=None, end_d
     return call(calc.short_term_roi, data, start=start_date, end=end_date, filter=segment_filter)
 
 
-@udf(calc.cohort_triangle)
+@udf(calc.cohort_triangle, example={"measure": "conversion", "period": "month"})
 def COHORT_TRIANGLE(spend=None, leads=None, deals=None, settings=None, segment_filter=None, measure="conversion",
                     period="month", caller=None):
     """Cohorts × ages (spills with a header row); ages from each row's projected_from_age on are projections."""
@@ -50,7 +50,7 @@ def MAX_CONSULT_COST(leads=None, deals=None, settings=None, segment_filter=None,
     return call(calc.max_consult_cost, data, target_roi=target_roi, filter=segment_filter)
 
 
-@udf(calc.cohort_roi)
+@udf(calc.cohort_roi, example={"period": "month"})
 def COHORT_ROI(spend=None, leads=None, deals=None, settings=None, segment_filter=None, period="month", caller=None):
     """Per inquiry cohort (spills): short-term ROI beside cycle ROI, whether it is projected, and payback."""
     return call(calc.cohort_roi, dataset(spend, leads, deals, settings, caller=caller), period=period,

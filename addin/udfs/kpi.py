@@ -31,7 +31,7 @@ def INQUIRY_CONVERSION(leads=None, deals=None, settings=None, start_date=None, e
                 horizon_days=horizon_days)
 
 
-@udf(calc.kpi_table)
+@udf(calc.kpi_table, example={"by": "channel"})
 def KPI_TABLE(spend=None, leads=None, deals=None, settings=None, start_date=None, end_date=None, segment_filter=None,
               by=None, caller=None):
     """Key indicators per segment as a spilling table with a header row."""

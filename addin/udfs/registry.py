@@ -19,7 +19,7 @@ import functools
 import inspect
 import itertools
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import xlwings as xw
@@ -73,6 +73,7 @@ class UdfSpec:
     calc_function: Callable[..., Any]
     adapter: Callable[..., Any]          # what Excel calls: errors as cell text, results as Excel values
     arg_docs: dict[str, str]             # Function Wizard text per Excel argument, in signature order
+    example: dict[str, Any] = field(default_factory=dict)  # options the self-test calls it with (by, measure…)
 
     def decorated(self, func: Callable[..., Any], arg: Callable[..., Any]) -> Callable[..., Any]:
         """A fresh copy of the adapter carrying ``func``/``arg``'s metadata (xlwings' own decorators in tests)."""
@@ -117,8 +118,12 @@ def check_signature(name: str, args: list[str]) -> None:
 NAMED_APART = {"CYCLE_DATA": "prepare"}
 
 
-def udf(calc_function: Callable[..., Any], **arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register an Excel function adapting ``calc_function``; its name must be the calc name in capitals."""
+def udf(calc_function: Callable[..., Any], example: dict[str, Any] | None = None,
+        **arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an Excel function adapting ``calc_function``; its name must be the calc name in capitals.
+
+    ``example``: the options a typical call needs (e.g. ``by``), used by the self-test workbook.
+    """
 
     def register(adapter: Callable[..., Any]) -> Callable[..., Any]:
         name = adapter.__name__
@@ -143,7 +148,10 @@ def udf(calc_function: Callable[..., Any], **arg_docs: str) -> Callable[[Callabl
             docs[arg] = arg_docs.get(arg) or ARG_DOCS.get(arg)
             if docs[arg] is None:
                 raise TypeError(f"{name}: argument '{arg}' has no Function Wizard doc")
-        UDFS[name] = UdfSpec(name, calc_function, guarded, docs)
+        unknown = set(example or {}) - set(docs)
+        if unknown:
+            raise TypeError(f"{name}: example names no argument {', '.join(sorted(unknown))}")
+        UDFS[name] = UdfSpec(name, calc_function, guarded, docs, dict(example or {}))
         return excel_decorate(guarded, docs, xw.func, xw.arg)
 
     return register
