@@ -27,6 +27,8 @@ REFS = {"spend": "Spend[#All]", "leads": "Leads[#All]", "deals": "Deals[#All]", 
 SAMPLE_UNTIL = "2025-06-30"
 FIRST_CHECK_ROW = 6  # 1-based row of the first check on the SelfTest sheet
 SPILL_GAP = 3
+#: What the summary cell shows before Excel has calculated the file (e.g. calculation set to manual).
+NOT_CALCULATED = "not calculated yet: press Ctrl+Alt+F9"
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,8 @@ def build_selftest(target: str | os.PathLike, *, data_handle: bool = True) -> Pa
         test.set_column(4, 4, 9)
         test.set_column(5, 5, 90)
         test.write(0, 0, L("selftest.title"), title)
-        test.write(2, 0, L("selftest.read_me"), wrap)
-        test.set_row(2, 48)
+        test.merge_range(2, 0, 2, 5, L("selftest.read_me"), wrap)
+        test.set_row(2, 64)
         headers = ("selftest.function", "selftest.what", "selftest.result", "selftest.expected", "selftest.check",
                    "selftest.formula")
         for j, key in enumerate(headers):
@@ -162,10 +164,10 @@ def build_selftest(target: str | os.PathLike, *, data_handle: bool = True) -> Pa
             test.write(r, 1, check.what)
             expected = check.expected
             if isinstance(expected, (dt.datetime, dt.date)):
-                test.write_formula(r, 2, f"={formula}", date_fmt)
+                test.write_formula(r, 2, f"={formula}", date_fmt, "")
                 test.write_datetime(r, 3, expected, date_fmt)
             else:
-                test.write_formula(r, 2, f"={formula}")
+                test.write_formula(r, 2, f"={formula}", None, "")  # no stored result until Excel computes it
                 test.write(r, 3, "" if expected is None else expected)
             exp = f"D{r + 1}"
             if check.what == "handle":
@@ -175,14 +177,15 @@ def build_selftest(target: str | os.PathLike, *, data_handle: bool = True) -> Pa
                            f'"FAIL")')
             else:
                 verdict = f'=IF(ISERROR({cell}),"FAIL",IF({cell}&""={exp}&"","PASS","FAIL"))'
-            test.write_formula(r, 4, verdict)
+            test.write_formula(r, 4, verdict, None, "")
             test.write_string(r, 5, f"={formula}")
         last = FIRST_CHECK_ROW + len(all_checks) - 1
         checks_range = f"E{FIRST_CHECK_ROW}:E{last}"
         n = len(all_checks)
         test.write(1, 0, L("selftest.summary"), bold)
         test.write_formula(1, 1, f'=IF(COUNTIF({checks_range},"PASS")={n},"PASS: {n}/{n}",'
-                                 f'"FAIL: "&({n}-COUNTIF({checks_range},"PASS"))&"/{n}")', bold)
+                                 f'"FAIL: "&({n}-COUNTIF({checks_range},"PASS"))&"/{n}")', bold,
+                          NOT_CALCULATED)
         for col in (1, 4):
             rng = f"B2" if col == 1 else checks_range
             test.conditional_format(rng, {"type": "text", "criteria": "begins with", "value": "PASS",
