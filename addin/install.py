@@ -87,16 +87,21 @@ def status(platform: str = sys.platform, folder: Path | None = None) -> Status:
                                             f"UDF modules {config['UDF MODULES']}.")
 
 
+def build_for_install(target: Path) -> Path:
+    """The add-in file with its conf sheet naming this Python (before Excel opens it: no lock on the file)."""
+    from .ribbon.xlam import build_xlam, default_config
+
+    return build_xlam(target, default_config(interpreter()))
+
+
 def install_into(excel: Any, target: Path, import_udfs: Any) -> None:
-    """Build the add-in at ``target`` and import its VBA through ``excel`` (Excel's COM Application).
+    """Import the VBA into the built add-in at ``target`` through ``excel`` (Excel's COM Application).
 
     ``import_udfs`` is xlwings' own (``xlwings.udfs.import_udfs``): it writes the function wrappers,
     imports them into the add-in and sets each function's category and argument docs.
     """
     from .ribbon.customui import VBA_FILE
-    from .ribbon.xlam import build_xlam, default_config
 
-    build_xlam(target, default_config(interpreter()))
     book = excel.Workbooks.Open(str(target))
     try:
         try:
@@ -117,7 +122,8 @@ def install(platform: str = sys.platform) -> str:
 
     target = xlstart_folder() / ADDIN_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
-    app = xw.App(visible=False, add_book=False)
+    build_for_install(target)
+    app = xw.App(visible=False, add_book=False)  # started by automation: it does not open XLSTART's files
     try:
         install_into(app.api, target, import_udfs)
     finally:

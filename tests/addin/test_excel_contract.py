@@ -287,6 +287,7 @@ def test_install_imports_callbacks_and_functions_and_configures_the_addin_itself
     excel = FakeExcel()
     target = tmp_path / "XLSTART" / install.ADDIN_NAME
     target.parent.mkdir()
+    install.build_for_install(target)
     install.install_into(excel, target, windows_udf_module.import_udfs)
 
     book, = excel.books
@@ -315,6 +316,7 @@ def test_install_without_trusted_vba_access_says_how_to_allow_it(windows_udf_mod
     from addin import install
 
     excel = FakeExcel(refuse_vba=True)
+    install.build_for_install(tmp_path / install.ADDIN_NAME)
     with pytest.raises(RuntimeError, match="Trust access to the VBA project object model"):
         install.install_into(excel, tmp_path / install.ADDIN_NAME, windows_udf_module.import_udfs)
     assert excel.books[0].calls == ["Close"]
