@@ -4,12 +4,14 @@ numpy and pandas release the GIL inside their loops (gathers, ``bincount``, comp
 category recoding), so threads give real parallelism for the per-table work of ``prepare`` and of
 each analysis — Spend, Leads and Deals are coded and counted independently — without the copying
 a process pool would need. Small inputs run one after another: starting threads would cost more
-than it saves. Results come back in the order of the tasks, and when tasks fail, the first
+than it saves. Pyodide (xlwings Lite, ``sys.platform == "emscripten"``) cannot start threads, so
+there every task runs one after another. Results come back in the order of the tasks, and when tasks fail, the first
 failing task's error is raised, as if they had run in order.
 """
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -24,6 +26,11 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def threads_available() -> bool:
+    """False on Pyodide (xlwings Lite), whose Python has no threads."""
+    return sys.platform != "emscripten"
+
+
 def run_together(tasks: list[Callable[[], Any]], *, rows: int) -> list[Any]:
     """Each task's result, in order; side by side when there are ``rows`` enough and cores to spare.
 
@@ -31,7 +38,7 @@ def run_together(tasks: list[Callable[[], Any]], *, rows: int) -> list[Any]:
     [1, 2]
     """
     workers = min(len(tasks), _cores())
-    if rows < MIN_ROWS or workers < 2:
+    if rows < MIN_ROWS or workers < 2 or not threads_available():
         return [task() for task in tasks]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(task) for task in tasks]
