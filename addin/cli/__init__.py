@@ -4,6 +4,7 @@ from . import kpi  # noqa: F401  (registers kpi, demo)
 from . import workbook  # noqa: F401  (registers report, template, refresh, share, addin)
 from . import cycle  # noqa: F401  (registers cohorts, backtest)
 from . import analysis  # noqa: F401  (registers stability, diagnose, segments, budget, portfolio)
+from . import lite  # noqa: F401  (registers lite)
 
 
 def main() -> None:

@@ -1,0 +1,47 @@
+"""``cycle-roi lite``: the workbook for xlwings Lite (Excel on Mac, the web and Windows without Python),
+or the Lite code as files to paste into Lite's editor."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..report import TargetLockedError
+from .common import app, friendly, out
+from .workbook import LanguageOpt, check_language, fail
+
+
+@app.command()
+@friendly
+def lite(output: Annotated[Optional[Path], typer.Option(
+             "-o", "--output", help="Workbook to write (.xlsx): the template with the Lite code inside.")] = None,
+         code: Annotated[Optional[Path], typer.Option(
+             "--code", help="Folder to write main.py and requirements.txt into, for pasting into Lite's editor.")] = None,
+         language: LanguageOpt = None) -> None:
+    """The Cycle ROI workbook for xlwings Lite (-o FILE.xlsx), or its main.py and requirements.txt (--code DIR).
+
+    Open the workbook in Excel with the free xlwings Lite add-in: the functions are there, nothing to paste.
+    """
+    if (output is None) == (code is None):
+        fail("give either -o FILE.xlsx (the workbook) or --code DIR (main.py and requirements.txt)")
+    if output is not None:
+        check_language(language)
+        if output.suffix.lower() != ".xlsx":
+            fail(f"{output.name}: the Lite workbook is a macro-free workbook, so its name must end in .xlsx")
+        from ..lite.workbook import build_lite_workbook
+
+        try:
+            path = build_lite_workbook(output, language=language or "en")
+        except TargetLockedError as exc:
+            fail(str(exc))
+        out.print(f"Lite workbook written to {path}: open it in Excel with the xlwings Lite add-in")
+        return
+    from ..lite.code import CodeFolderError, write_code
+
+    try:
+        written = write_code(code)
+    except CodeFolderError as exc:
+        fail(str(exc))
+    out.print(f"Written {', '.join(str(p) for p in written)}: paste each into the tab of the same name in "
+              f"xlwings Lite's editor")

@@ -1,0 +1,339 @@
+"""The xlwings Lite code of Cycle ROI — ``main.py`` and ``requirements.txt`` — generated from the registries.
+
+One registry, two routes: every Excel function of :data:`addin.udfs.registry.UDFS` becomes a Lite
+``@func`` of the same name, argument order and argument docs, whose body calls the very adapter the
+Windows route calls (so the results are the same). Lite functions get only their arguments — there
+is no workbook behind ``caller`` — so the docs of table arguments say to pass the table, and the
+leading table arguments are required. The ribbon buttons that can work inside Lite become
+``@script`` functions (:data:`LITE_SCRIPTS`); the others say why not (:data:`NOT_IN_LITE`).
+
+Lite runs one ``main.py``; Cycle ROI is a package. So ``main.py`` carries the modules the functions
+need (``calc`` and the function adapters, found by following their imports) as a zip in base64,
+unpacks it into Pyodide's in-memory file system once, and imports from there. It needs no file
+access outside the browser and nothing from the network beyond the packages in ``requirements.txt``.
+"""
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import inspect
+import io
+import re
+import textwrap
+import zipfile
+from pathlib import Path
+
+#: Lines Lite itself requires in requirements.txt (as saved by Lite 1.0.0.0-18 with Pyodide 0.27.5).
+LITE_REQUIRED = ("xlwings==0.33.15  # required", "python-dotenv==1.1.1  # required",
+                 "pyodide-http  # required", "black  # required")
+ROOT = Path(__file__).resolve().parents[2]
+#: Where the bundled modules' imports are followed from.
+ENTRY_MODULES = ("addin.udfs",)
+OWN_PACKAGES = ("calc", "addin")
+
+#: Ribbon button id -> (Lite script name, what it does in Lite).
+LITE_SCRIPTS = {
+    "refresh_reports": ("refresh_reports", "Enter every Cycle ROI formula again, so Excel recalculates "
+                                           "them with the Lite functions."),
+    "validate_data": ("validate_data", "Check Spend, Leads and Deals and show every problem with its rows and the fix."),
+}
+#: Ribbon button id -> why it has no Lite script.
+NOT_IN_LITE = {
+    "import_spend": "Lite cannot open files on your computer: paste the export into the Spend table instead.",
+    "import_leads": "Lite cannot open files on your computer: paste the export into the Leads table instead.",
+    "import_deals": "Lite cannot open files on your computer: paste the export into the Deals table instead.",
+    "share_with_finance": "Lite cannot save a second file: use `cycle-roi share` (with --lite to keep this code).",
+    "settings_help": "The Settings sheet and docs/lite.md are the help; Lite has no ribbon tab.",
+}
+EMPTY_MEANS_OWN_TABLE = re.compile(r"\s*Empty: this workbook's (\w+) table\.")
+
+
+# --- which modules main.py carries ------------------------------------------------------------
+
+def _module_file(name: str) -> Path | None:
+    base = ROOT.joinpath(*name.split("."))
+    if (base / "__init__.py").exists():
+        return base / "__init__.py"
+    if base.with_suffix(".py").exists():
+        return base.with_suffix(".py")
+    return None
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """Own-package modules that the module ``name`` (file ``path``) imports."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1])
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{a.name}" for a in node.names)  # "from . import x" may name a module
+    return {m for m in found if m.split(".")[0] in OWN_PACKAGES and _module_file(m) is not None}
+
+
+def bundled_modules() -> dict[str, Path]:
+    """{module name: file} of every own module the Excel functions need, with their packages."""
+    todo, seen = list(ENTRY_MODULES), {}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(name)
+        seen[name] = path
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # parent packages run first on import
+        todo += sorted(_imports(name, path))
+    return dict(sorted(seen.items()))
+
+
+def bundle_bytes() -> bytes:
+    """The bundled modules as a deterministic zip (paths relative to the repository root)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted({p for p in bundled_modules().values()}):
+            info = zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+# --- main.py ------------------------------------------------------------------------------------
+
+def lite_doc(doc: str) -> str:
+    """An argument doc for Lite: a table cannot be left empty there."""
+    return EMPTY_MEANS_OWN_TABLE.sub(
+        lambda m: f" Pass it as {m.group(1)}[#All]: xlwings Lite functions cannot read the workbook's tables themselves.",
+        doc)
+
+
+def _function_source(spec) -> str:
+    from addin.udfs.registry import TABLE_ARGS
+
+    params = [p for p in inspect.signature(spec.adapter).parameters.values() if p.name != "caller"]
+    leading_tables = True
+    pieces = []
+    for p in params:
+        if leading_tables and p.name in TABLE_ARGS:
+            pieces.append(p.name)  # required: Lite has no workbook tables to fall back on
+            continue
+        leading_tables = False
+        pieces.append(f"{p.name}={p.default!r}" if p.default is not inspect.Parameter.empty else p.name)
+    decorators = ["@func"]
+    for p in params:
+        options = "ndim=2, " if p.name in TABLE_ARGS else ""
+        decorators.append(f"@arg({p.name!r}, {options}doc={lite_doc(spec.arg_docs[p.name])!r})")
+    doc = inspect.getdoc(spec.adapter) or spec.excel_name
+    names = ", ".join(p.name for p in params)
+    return "\n".join(decorators + [
+        f"def {spec.excel_name}({', '.join(pieces)}):",
+        textwrap.indent(repr(doc), "    "),
+        f"    return _call({spec.excel_name!r}, {names})",
+    ]) + "\n"
+
+
+SCRIPT_SOURCE = '''
+def _message(book, text):
+    """Show a script's result beside the title of the first sheet (Start, B1) and in Lite's console."""
+    print(text)
+    book.sheets[0]["B1"].value = text
+
+
+def _table_rows(book, name):
+    for sheet in book.sheets:
+        for table in sheet.tables:
+            if table.name.casefold() == name.casefold():
+                return table.range.options(ndim=2).value
+    return None
+
+
+@script
+def validate_data(book: xw.Book):
+    {validate_doc!r}
+    from addin.convert import frame_from_rows, settings_from_rows
+    import calc
+
+    frames = {{}}
+    for name in ("Spend", "Leads", "Deals"):
+        rows = _table_rows(book, name)
+        has_rows = bool(rows) and len(rows) > 1 and any(v not in (None, "") for row in rows[1:] for v in row)
+        frames[name.lower()] = frame_from_rows(rows, table=name) if has_rows else None
+    try:
+        if all(f is None for f in frames.values()):
+            raise calc.InputError(None, None, "no data: the Spend, Leads and Deals tables are empty or missing",
+                                  fix="paste your exports into the Spend, Leads and Deals sheets")
+        data = calc.prepare(**frames, settings=settings_from_rows(_table_rows(book, "Settings")))
+    except calc.InputError as exc:
+        _message(book, f"Problem: {{exc}}")
+        return
+    counts = ", ".join(f"{{n}} {{len(f):,}} rows" for n, f in
+                       (("Spend", data.spend), ("Leads", data.leads), ("Deals", data.deals)) if f is not None)
+    _message(book, "\\n".join([f"Data is usable: {{counts}}."] + data.messages()))
+
+
+@script
+def refresh_reports(book: xw.Book):
+    {refresh_doc!r}
+    names = "|".join(_FUNCTIONS)
+    ours = re.compile(r"(?i)(?:_xldudf_)?\\b(" + names + r")\\(")
+    entered = 0
+    for sheet in book.sheets:
+        used = sheet.used_range
+        formulas = used.formula
+        if not isinstance(formulas, (list, tuple)):
+            formulas = [[formulas]]
+        elif formulas and not isinstance(formulas[0], (list, tuple)):
+            formulas = [formulas]
+        for i, row in enumerate(formulas):
+            for j, formula in enumerate(row):
+                if isinstance(formula, str) and formula.startswith("=") and ours.search(formula):
+                    used[i, j].formula = ours.sub(lambda m: m.group(1).upper() + "(", formula)
+                    entered += 1
+    _message(book, f"Cycle ROI: {{entered}} formulas entered again and recalculated.")
+'''
+
+
+def main_py() -> str:
+    """The text of Lite's ``main.py``: the bundled package, then one Lite function per registry entry."""
+    import addin.udfs  # noqa: F401  (registers every function)
+    from addin.udfs.registry import UDFS
+
+    blob = base64.b64encode(bundle_bytes()).decode("ascii")
+    digest = hashlib.sha256(blob.encode("ascii")).hexdigest()[:16]
+    lines = [blob[i:i + 100] for i in range(0, len(blob), 100)]
+    functions = sorted(UDFS)
+    header = f'''"""Cycle ROI for xlwings Lite: the same Excel functions as the Windows add-in, in Python inside Excel.
+
+Generated by `cycle-roi lite` from Cycle ROI's function registry — regenerate it, do not edit it here.
+Functions: {", ".join(functions)}.
+Table arguments are required here (e.g. =CONSULT_COST(Spend[#All],Leads[#All])): a Lite function cannot
+read the workbook's tables by itself. Scripts: {", ".join(s for s, _ in LITE_SCRIPTS.values())}.
+"""
+import base64
+import io
+import os
+import re
+import sys
+import tempfile
+import zipfile
+
+import xlwings as xw
+from xlwings import arg, func, script
+
+# calc and the function adapters of Cycle ROI, zipped (Lite keeps one main.py per workbook).
+_BUNDLE = (
+''' + "".join(f'    "{line}"\n' for line in lines) + f''')
+_BUNDLE_ID = "{digest}"
+_FUNCTIONS = {tuple(functions)!r}
+
+
+def _unpack():
+    """Unpack the bundle once per session into the (in-memory) temp folder and import from there."""
+    folder = os.path.join(tempfile.gettempdir(), "cycle_roi_" + _BUNDLE_ID)
+    if not os.path.exists(os.path.join(folder, "calc", "__init__.py")):
+        with zipfile.ZipFile(io.BytesIO(base64.b64decode("".join(_BUNDLE)))) as bundle:
+            bundle.extractall(folder)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
+_unpack()
+import addin.udfs  # noqa: E402  registers every adapter in addin.udfs.registry.UDFS
+from addin.udfs import registry as _registry  # noqa: E402
+
+
+def _call(name, *args):
+    """The Windows route's adapter for ``name``, called with this function's arguments (no caller)."""
+    return _registry.UDFS[name].adapter(*args)
+
+'''
+    body = "\n\n".join(_function_source(UDFS[name]) for name in functions)
+    scripts = SCRIPT_SOURCE.format(
+        validate_doc=LITE_SCRIPTS["validate_data"][1], refresh_doc=LITE_SCRIPTS["refresh_reports"][1])
+    return header + "\n" + body + "\n" + scripts
+
+
+def requirements_txt() -> str:
+    """Lite's ``requirements.txt``: Lite's own lines, then what the bundled modules import (floors of pyproject)."""
+    return "\n".join([*LITE_REQUIRED, *third_party_requirements()]) + "\n"
+
+
+def third_party_requirements() -> list[str]:
+    """Requirement lines (with the pyproject floors) for the third-party modules the bundle imports."""
+    import sys
+
+    floors = _pyproject_floors()
+    imported = set()
+    for path in bundled_modules().values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                imported.add(node.module.split(".")[0])
+    third = sorted(m for m in imported if m not in OWN_PACKAGES and m not in sys.stdlib_module_names
+                   and m != "__future__")
+    from importlib.metadata import packages_distributions
+
+    dists = packages_distributions()
+    out = []
+    for module in third:
+        if module == "xlwings":
+            continue  # Lite provides it (its own pinned line above)
+        dist = dists.get(module, [module])[0].lower()
+        out.append(floors.get(dist, dist))
+    return out
+
+
+def _pyproject_floors() -> dict[str, str]:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    deps = re.search(r"dependencies = \[(.*?)\]", text, re.S).group(1)
+    out = {}
+    for spec in re.findall(r'"([^"]+)"', deps):
+        name = re.split(r"[<>=!~ \[]", spec, 1)[0].lower()
+        out[name] = spec
+    return out
+
+
+class CodeFolderError(ValueError):
+    """The folder holds a main.py or requirements.txt that this command did not write."""
+
+
+GENERATED_MARK = "Generated by `cycle-roi lite`"
+
+
+def write_code(folder: str | Path) -> list[Path]:
+    """Write ``main.py`` and ``requirements.txt`` into ``folder`` (for pasting into Lite's editor).
+
+    Files written by an earlier run are replaced; a main.py of anyone else's is never overwritten.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CodeFolderError(f"{folder} is a file, not a folder: give --code a folder")
+    files = {"main.py": main_py(), "requirements.txt": requirements_txt()}
+    existing = folder / "main.py"
+    ours = not existing.exists() or GENERATED_MARK in existing.read_text(encoding="utf-8", errors="replace")[:2000]
+    for name, text in files.items():
+        path = folder / name
+        if path.exists() and not ours and path.read_text(encoding="utf-8", errors="replace") != text:
+            raise CodeFolderError(f"{path} exists and was not written by cycle-roi lite, so it was left as it is: "
+                                  f"choose an empty folder for --code")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        path = folder / name
+        tmp = folder / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+def lite_files() -> dict[str, str]:
+    return {"main.py": main_py(), "requirements.txt": requirements_txt()}
