@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..report import TargetLockedError
-from .common import app, friendly, out
+from .common import ForceOpt, app, friendly, out, output_path
 from .workbook import LanguageOpt, check_language, fail
 
 
@@ -18,7 +18,7 @@ def lite(output: Annotated[Optional[Path], typer.Option(
              "-o", "--output", help="Workbook to write (.xlsx): the template with the Lite code inside.")] = None,
          code: Annotated[Optional[Path], typer.Option(
              "--code", help="Folder to write main.py and requirements.txt into, for pasting into Lite's editor.")] = None,
-         language: LanguageOpt = None) -> None:
+         language: LanguageOpt = None, force: ForceOpt = False) -> None:
     """The Cycle ROI workbook for xlwings Lite (-o FILE.xlsx), or its main.py and requirements.txt (--code DIR).
 
     Open the workbook in Excel with the free xlwings Lite add-in: the functions are there, nothing to paste.
@@ -27,8 +27,7 @@ def lite(output: Annotated[Optional[Path], typer.Option(
         fail("give either -o FILE.xlsx (the workbook) or --code DIR (main.py and requirements.txt)")
     if output is not None:
         check_language(language)
-        if output.suffix.lower() != ".xlsx":
-            fail(f"{output.name}: the Lite workbook is a macro-free workbook, so its name must end in .xlsx")
+        output = output_path(output, force=force)  # the one output-path guard (addin/outputs.py)
         from ..lite.workbook import build_lite_workbook
 
         try:

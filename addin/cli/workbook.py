@@ -114,14 +114,19 @@ def refresh(book: BookArg, output: NewOutputOpt = None, force: ForceOpt = False)
 @friendly
 def share(book: BookArg, output: OutputOpt,
           inputs: Annotated[bool, typer.Option("--inputs/--no-inputs", help="Keep the Spend/Leads/Deals sheets.")] = True,
+          lite: Annotated[bool, typer.Option("--lite", help="Carry the xlwings Lite code too, so a colleague with "
+                                             "xlwings Lite can change a filter and recalculate.")] = False,
           force: ForceOpt = False) -> None:
     """Write a finance copy of BOOK: every formula replaced by its value, no macros or add-in calls,
-    charts and formatting kept, so it opens anywhere without the add-in and shows no error cells."""
+    charts and formatting kept, so it opens anywhere without the add-in and shows no error cells.
+
+    With --lite the copy also carries the xlwings Lite code and keeps the input tables and the Cycle ROI
+    formulas of your own sheets (those show #NAME? where xlwings Lite is not installed)."""
     from ..workbook import WorkbookError, share_file
 
     with progress_bar(len(SECTIONS) * 2 + 2, "Sharing") as step:
         try:
-            path, notes = share_file(book, output, include_inputs=inputs, progress=step, force=force)
+            path, notes = share_file(book, output, include_inputs=inputs, progress=step, force=force, lite=lite)
         except (WorkbookError, TargetLockedError) as exc:
             fail(str(exc))
     for note in notes:

@@ -25,6 +25,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from addin.outputs import MARK_PROPERTY, SHEET_MARK
 from addin.report.blocks import FORMATS
+from addin.lite import parts as lite
 from addin.safety import check_workbook, set_text_cell
 from addin.report.layout import ChartPlan, SheetPlan, xl_cell
 from addin.report.xlsx import FONT, STYLE, TONE_FILL, atomic_write
@@ -62,6 +63,8 @@ class FilePort:
         # entity and zip bombs are refused before openpyxl parses anything (addin/safety.py)
         check_workbook(self.path, label=f"workbook {self.path.name}")
         self.book = openpyxl.load_workbook(self.path)
+        # openpyxl drops the xlwings Lite code (web-extension parts): kept here, put back by save()
+        self.lite_parts = lite.web_parts(self.path)
         self._status = status
         self._styles: dict[str, dict[str, Any]] = {}
 
@@ -242,4 +245,6 @@ class FilePort:
         """Save atomically to ``target`` (default: the file itself)."""
         with atomic_write(target or self.path) as (tmp, final):
             self.book.save(tmp)
+            if self.lite_parts:
+                lite.inject(tmp, parts=self.lite_parts)
         return final

@@ -169,20 +169,38 @@ def refresh_file(source: str | os.PathLike, target: str | os.PathLike | None = N
 
 
 def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_inputs: bool = True,
-               progress: Callable[[str], None] | None = None, force: bool = False) -> tuple[Path, list[str]]:
+               progress: Callable[[str], None] | None = None, force: bool = False,
+               lite: bool = False) -> tuple[Path, list[str]]:
     """The finance copy: values only, charts and formatting kept, opens anywhere without the add-in.
 
     Returns (written path, notes). Refuses (WorkbookError) when a formula outside the report
     sheets has no stored result, because its value cannot be known without Excel.
+
+    With ``lite`` the copy also carries the xlwings Lite code (the workbook's own, else freshly
+    generated) and keeps the input tables and the formulas of your own sheets that call Cycle ROI
+    functions, so a colleague with xlwings Lite can change a filter and recalculate; everything
+    else is values as without it.
     """
     source = Path(source)
     _check_source(source)
+    if lite and not include_inputs:
+        raise WorkbookError("--lite keeps the Spend, Leads and Deals tables (the Lite functions compute from them): "
+                            "leave out --no-inputs, or leave out --lite for a values-only copy")
     cleaned: list[str] = []
     target = check_output(target, inputs=[source], force=force, suffixes=(".xlsx",), notes=cleaned,
                           same_as_input_fix="the finance copy must be a new file: give -o a different name")
     notes = cleaned + [f"not carried into the copy: {what}"
                        for what in unkeepable(source, replaced_sheets=owned_sheet_names(source))]
     port = FilePort(source)
+    live_call = _lite_call_pattern() if lite else None
+    if lite:
+        from addin.lite.code import lite_files
+        from addin.lite.parts import lite_parts
+
+        port.lite_parts = port.lite_parts or lite_parts(lite_files())
+        notes.append("the copy carries the xlwings Lite code: Cycle ROI formulas on your own sheets stay live")
+    else:
+        port.lite_parts = {}  # values only: no code travels with the finance copy
     recomputed: list[str] = []
     if any(has_data(port.read_table(name)) for name in INPUTS):
         refresh_port(port, progress=progress, values_only=True, written=recomputed, notes=notes)
@@ -193,6 +211,15 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
     formulas = [(ws.title, cell) for ws in port.book.worksheets if ws.title not in recomputed
                 for row in ws.iter_rows() for cell in row
                 if cell.data_type == "f" or hasattr(cell.value, "text")]  # text that starts with "=" is no formula
+    if live_call is not None:  # Cycle ROI calls stay formulas, stored the way Excel stores Lite's functions
+        from addin.lite.workbook import PREFIX
+
+        kept = [(title, cell) for title, cell in formulas
+                if isinstance(cell.value, str) and live_call.search(cell.value)]
+        for _, cell in kept:
+            cell.value = live_call.sub(lambda m: f"{PREFIX}{m.group(1)}(", cell.value)
+        kept_ids = {id(cell) for _, cell in kept}
+        formulas = [(title, cell) for title, cell in formulas if id(cell) not in kept_ids]
     unknown = []
     if formulas:  # the stored results are read only when needed: a second openpyxl load is slow
         cached = openpyxl.load_workbook(source, data_only=True)
@@ -215,6 +242,15 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
         notes.append("the Spend, Leads and Deals sheets were left out")
     port.mark("finance copy")
     return port.save(target), notes
+
+
+def _lite_call_pattern():
+    """A call of any Cycle ROI function in a formula, bare or in Excel's stored ``_xldudf_`` form."""
+    import re
+
+    from addin.lite.workbook import function_names
+
+    return re.compile(r"(?<![\w.])(?:_xldudf_)?(" + "|".join(function_names()) + r")\(")
 
 
 def _check_source(source: Path) -> None:
