@@ -47,6 +47,7 @@ def writers(folder: Path) -> dict[str, tuple[list[str], list[Path], str]]:
         "share": (["share", str(book)], [book], ".xlsx"),
         "addin build": (["addin", "build"], [], ".xlam"),
         "selftest": (["selftest"], [], ".xlsx"),
+        "lite": (["lite"], [], ".xlsx"),
     }
 
 
