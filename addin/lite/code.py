@@ -108,24 +108,36 @@ def bundle_bytes() -> bytes:
 # --- main.py ------------------------------------------------------------------------------------
 
 def lite_doc(doc: str) -> str:
-    """An argument doc for Lite: a table cannot be left empty there."""
-    return EMPTY_MEANS_OWN_TABLE.sub(
-        lambda m: f" Pass it as {m.group(1)}[#All]: xlwings Lite functions cannot read the workbook's tables themselves.",
-        doc)
+    """An argument doc for Lite: a table left empty cannot fall back on the workbook's own table there."""
+    def reword(match: re.Match) -> str:
+        table = match.group(1)
+        if table == "Settings":
+            return " Empty: the default settings (xlwings Lite cannot read the workbook's Settings table by itself)."
+        return f" Pass it as {table}[#All]: xlwings Lite functions cannot read the workbook's tables themselves."
+
+    return EMPTY_MEANS_OWN_TABLE.sub(reword, doc)
+
+
+def required_in_lite(spec) -> list[str]:
+    """The table arguments a Lite function requires: the leading Spend/Leads/Deals arguments that take only
+    that table (Settings has defaults; a table that may instead be a pasted series stays optional)."""
+    from addin.udfs.registry import ARG_DOCS
+
+    required = []
+    for name in inspect.signature(spec.adapter).parameters:
+        if name not in ("spend", "leads", "deals") or spec.arg_docs.get(name) != ARG_DOCS[name]:
+            break
+        required.append(name)
+    return required
 
 
 def _function_source(spec) -> str:
     from addin.udfs.registry import TABLE_ARGS
 
     params = [p for p in inspect.signature(spec.adapter).parameters.values() if p.name != "caller"]
-    leading_tables = True
-    pieces = []
-    for p in params:
-        if leading_tables and p.name in TABLE_ARGS:
-            pieces.append(p.name)  # required: Lite has no workbook tables to fall back on
-            continue
-        leading_tables = False
-        pieces.append(f"{p.name}={p.default!r}" if p.default is not inspect.Parameter.empty else p.name)
+    required = required_in_lite(spec)  # Lite has no workbook tables to fall back on
+    pieces = [p.name if p.name in required or p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}"
+              for p in params]
     decorators = ["@func"]
     for p in params:
         options = "ndim=2, " if p.name in TABLE_ARGS else ""

@@ -72,9 +72,9 @@ def call_arguments(name: str, tables, *, lite: bool) -> dict:
     for param in inspect.signature(registry.UDFS[name].adapter).parameters:
         if param in values:
             out[param] = excel_rows(values[param], serial_dates=lite)
-        elif param in ("start", "cohort_start"):
+        elif param in ("start", "cohort_start", "start_date"):
             out[param] = serial(START) if lite else START
-        elif param in ("end", "cohort_end"):
+        elif param in ("end", "cohort_end", "end_date"):
             out[param] = serial(END) if lite else END
         elif param == "by":
             out[param] = "channel"
@@ -155,16 +155,21 @@ def test_main_py_has_every_function_with_windows_names_order_and_docs(lite_book)
         assert docs == {arg: lite_doc(spec.arg_docs[arg]) for arg in windows}, name
         assert any(getattr(d, "id", "") == "func" for d in node.decorator_list), name
     for text in (lite_doc(d) for spec in registry.UDFS.values() for d in spec.arg_docs.values()):
-        assert "this workbook's" not in text  # Lite cannot fall back on the workbook's own tables
+        assert "Empty: this workbook's" not in text  # Lite cannot fall back on the workbook's own tables
 
 
 def test_table_arguments_are_required_in_lite(lite_book):
     import ast
 
     tree = ast.parse(parts.read_files(lite_book)["main.py"])
-    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "CONSULT_COST")
-    required = len(node.args.args) - len(node.args.defaults)
-    assert [a.arg for a in node.args.args[:required]] == ["spend", "leads"]
+    def required(name):
+        node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+        return [a.arg for a in node.args.args[:len(node.args.args) - len(node.args.defaults)]]
+
+    assert required("CONSULT_COST") == ["spend", "leads"]
+    assert required("KPI_TABLE") == ["spend", "leads", "deals"]  # Settings keeps its defaults
+    assert required("STABILITY") == []  # Spend or Leads may be a pasted series instead
+    assert required("CONSULT_VOLUME") == ["leads"]
 
 
 def test_every_ribbon_button_has_a_lite_script_or_a_reason(lite_book):
@@ -214,7 +219,7 @@ def test_values_round_trip_through_the_lite_encoding(tmp_path):
 def test_formulas_are_stored_the_way_excel_stores_lite_functions(lite_book):
     with zipfile.ZipFile(lite_book) as book:
         xml = "".join(book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/sheet"))
-    assert f"<f>{PREFIX}CONSULT_COST(Spend[#All],Leads[#All])</f>" in xml
+    assert f"<f>{PREFIX}CONSULT_COST(Spend[#All],Leads[#All]" in xml
     import re
 
     for formula in re.findall(r"<f[^>]*>([^<]*)</f>", xml):

@@ -80,19 +80,19 @@ def import_main(text: str, folder: Path, monkeypatch):
 
 
 def test_lite_finance_copy_recalculates_with_a_new_filter(lite_demo, tmp_path, small_tables, monkeypatch):
-    add_own_sheet(lite_demo, '=CONSULT_COST(Spend[#All],Leads[#All],,,"channel=Search")')
+    add_own_sheet(lite_demo, '=CONSULT_COST(Spend[#All],Leads[#All],,,,"channel=Search")')
     copy, notes = share_file(lite_demo, tmp_path / "finance.xlsx", lite=True)
     assert parts.read_files(copy) == parts.read_files(lite_demo)
     book = openpyxl.load_workbook(copy)
     assert {"Spend", "Leads", "Deals"} <= set(book.sheetnames)
-    assert book["Mine"]["A1"].value == f'={PREFIX}CONSULT_COST(Spend[#All],Leads[#All],,,"channel=Search")'
+    assert book["Mine"]["A1"].value == f'={PREFIX}CONSULT_COST(Spend[#All],Leads[#All],,,,"channel=Search")'
     assert book["Dashboard"]["A6"].data_type != "f"  # the report sheets are values, as in any finance copy
     assert any("xlwings Lite" in n for n in notes)
     # what Lite does when the colleague changes the filter: the copy's code over the copy's tables
     main = import_main(parts.read_files(copy)["main.py"], tmp_path, monkeypatch)
     rows = {name: [list(r) for r in CalamineWorkbook.from_path(str(copy)).get_sheet_by_name(name).to_python()]
             for name in ("Spend", "Leads")}
-    got = main.CONSULT_COST(rows["Spend"], rows["Leads"], None, None, "channel=Feed")
+    got = main.CONSULT_COST(rows["Spend"], rows["Leads"], segment_filter="channel=Feed")
     data = calc.prepare(spend=small_tables["Spend"], leads=small_tables["Leads"])
     assert got == pytest.approx(calc.consult_cost(data, filter="channel=Feed"), rel=1e-12)
 
