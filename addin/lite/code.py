@@ -110,25 +110,18 @@ def bundle_bytes() -> bytes:
 def lite_doc(doc: str) -> str:
     """An argument doc for Lite: a table left empty cannot fall back on the workbook's own table there."""
     def reword(match: re.Match) -> str:
-        table = match.group(1)
-        if table == "Settings":
+        if match.group(1) == "Settings":
             return " Empty: the default settings (xlwings Lite cannot read the workbook's Settings table by itself)."
-        return f" Pass it as {table}[#All]: xlwings Lite functions cannot read the workbook's tables themselves."
+        return " In xlwings Lite pass it (or the CYCLE_DATA handle): Lite cannot read the workbook's tables by itself."
 
     return EMPTY_MEANS_OWN_TABLE.sub(reword, doc)
 
 
 def required_in_lite(spec) -> list[str]:
-    """The table arguments a Lite function requires: the leading Spend/Leads/Deals arguments that take only
-    that table (Settings has defaults; a table that may instead be a pasted series stays optional)."""
-    from addin.udfs.registry import ARG_DOCS
-
-    required = []
-    for name in inspect.signature(spec.adapter).parameters:
-        if name not in ("spend", "leads", "deals") or spec.arg_docs.get(name) != ARG_DOCS[name]:
-            break
-        required.append(name)
-    return required
+    """The arguments a Lite function requires: its first table argument (a table or the CYCLE_DATA handle,
+    which then stands for all the tables). Lite has no workbook tables to fall back on."""
+    first = next(iter(inspect.signature(spec.adapter).parameters))
+    return [first] if first in ("spend", "leads", "deals") else []
 
 
 def _function_source(spec) -> str:
