@@ -132,7 +132,7 @@ def bad_targets(folder: Path, suffix: str) -> dict[str, tuple[Path, tuple[str, .
     }
 
 
-@pytest.mark.parametrize("command", ["report", "template", "refresh", "share", "addin build", "selftest"])
+@pytest.mark.parametrize("command", ["report", "template", "refresh", "share", "addin build", "selftest", "lite"])
 def test_bad_output_paths_are_refused_before_any_work_and_nothing_changes(command, inputs, tmp_path):
     shutil.copytree(inputs, tmp_path / "inputs_copy")
     folder = tmp_path / "out"
@@ -195,7 +195,7 @@ def test_refresh_o_naming_the_book_itself_is_refused_with_the_in_place_hint(inpu
     assert fingerprint(tmp_path) == before
 
 
-@pytest.mark.parametrize("command", ["report", "template", "refresh", "share", "addin build", "selftest"])
+@pytest.mark.parametrize("command", ["report", "template", "refresh", "share", "addin build", "selftest", "lite"])
 def test_a_file_the_product_did_not_write_is_replaced_only_with_force(command, inputs, tmp_path):
     folder = tmp_path / "in"
     shutil.copytree(inputs, folder)
