@@ -1,9 +1,11 @@
 """Cycle ROI calculations: pure functions on pandas DataFrames, no I/O, no Excel.
 
-Start with :func:`prepare` (validates Spend, Leads and Deals once), then ask questions of the
+Start with :func:`prepare` (validates Spend, Leads and Deals once) — or, for data that stays in a
+warehouse, :func:`from_aggregates` over its totals (:mod:`calc.aggregates`) — then ask questions of the
 :class:`Dataset` it returns: the key indicators, the full-cycle view of cohorts, stability,
 segments and the portfolio.
 """
+from .aggregates import Aggregates, aggregate, from_aggregates
 from .dataset import Dataset, prepare
 from .errors import Exclusion, InputError
 from .settings import Settings
@@ -29,7 +31,7 @@ from .shrinkage import fit_beta_prior, shrink_rates, wilson_interval
 from .stability import stability, stability_verdict, xmr_limits
 
 __all__ = [
-    "Dataset", "Exclusion", "InputError", "Settings", "prepare",
+    "Aggregates", "Dataset", "Exclusion", "InputError", "Settings", "aggregate", "from_aggregates", "prepare",
     "KPI_COLUMNS", "consult_cost", "consult_volume", "inquiry_conversion", "kpi_table",
     "SEGMENT_COLUMNS", "age_to_age_factors", "backtest", "chain_ladder", "cohort_development", "cohort_roi",
     "cohort_triangle", "cost_affordability", "cycle_roi", "kaplan_meier", "max_consult_cost", "payback_days",

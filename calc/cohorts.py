@@ -29,7 +29,7 @@ from .chainladder import SegmentProjections, project_development
 from .coverage import Coverage, table_coverage, truncated_cohorts
 from .daily import all_dated, covered_days, totals_by
 from .settings import Settings
-from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset
+from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset, weights_of
 from .grouping import KeySpace
 from .memo import kept
 from .parallel import run_together
@@ -292,7 +292,7 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
         if summed is not None:
             return summed
         flat = _cells(leads[DAY].to_numpy(), lead_code, period, week_start, first, n_cohorts)
-        return np.bincount(flat, minlength=cells).reshape(n_seg, n_cohorts).astype(np.float64)
+        return np.bincount(flat, weights=weights_of(leads), minlength=cells).reshape(n_seg, n_cohorts).astype(np.float64)
 
     def spend_by_cell(rows: slice) -> np.ndarray:
         if spend is None:
@@ -327,8 +327,10 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
         age = period_number_of_days(won[DAY].to_numpy(), period, week_start) - won_lead_period
         where = (won_code, cohort, age)
         shape = incremental["deals"].shape
-        incremental["deals"] += _tally(shape, where)
-        incremental["converted"] += _tally(shape, where, first_deal.astype("float64"))
+        counted = weights_of(won)  # deals per aggregate row; None for deal rows
+        incremental["deals"] += _tally(shape, where, counted)
+        incremental["converted"] += _tally(shape, where, first_deal.astype("float64") if counted is None
+                                           else first_deal * counted)
         for money in ("revenue", "gross_profit"):
             # an amount left blank on one deal counts as 0, like kpi_table's sums; a column never filled is NaN below
             incremental[money] += _tally(shape, where, won[money].fillna(0.0).to_numpy(dtype="float64"))

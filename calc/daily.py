@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dataset import DAY, NO_DAY, Dataset
+from .dataset import DAY, NO_DAY, Dataset, weights_of
 from .memo import DAY_TOTALS, kept
 
 
@@ -44,7 +44,7 @@ def day_totals(data: Dataset, table: str, column: str | None = None) -> tuple[in
     def made() -> tuple[int, np.ndarray]:
         days = frame[DAY].to_numpy()
         first = int(days.min())
-        weights = frame[column].to_numpy(dtype=np.float64) if column else None
+        weights = frame[column].to_numpy(dtype=np.float64) if column else weights_of(frame)
         # intp offsets: bincount's own index type, so it makes no copy of its own
         totals = np.bincount(np.subtract(days, first, dtype=np.intp), weights=weights).astype(np.float64)
         totals.flags.writeable = False

@@ -45,6 +45,10 @@ DAY = "_day"
 LEAD_DAY = "_lead_day"
 #: On Deals: True for each consultation's first deal (the one that converts it; repeat orders are False).
 FIRST_DEAL = "_first_deal"
+#: On the aggregated form (calc.aggregates): how many rows of the table one aggregate row stands for.
+#: Row tables have no such column (every row stands for itself): :func:`weights_of` gives None for them,
+#: and every count below is ``np.bincount(..., weights=weights_of(frame))`` either way, one code path.
+WEIGHT = "_n"
 #: The day number of a missing date (dateless Spend exports).
 NO_DAY = np.iinfo(np.int32).min
 _DAY_NS = 86_400_000_000_000
@@ -63,6 +67,17 @@ def with_columns(frame: pd.DataFrame, columns: Mapping[str, Any]) -> pd.DataFram
     merged = {c: columns[c] if c in columns else frame[c] for c in frame.columns}
     merged.update({c: v for c, v in columns.items() if c not in merged})
     return pd.DataFrame(merged, index=frame.index, copy=False)
+
+
+def weights_of(frame: pd.DataFrame) -> np.ndarray | None:
+    """The rows each row of ``frame`` stands for (float64), or None for a table of rows (each counts once)."""
+    return frame[WEIGHT].to_numpy(dtype=np.float64) if WEIGHT in frame.columns else None
+
+
+def rows_in(frame: pd.DataFrame) -> float:
+    """How many rows ``frame`` stands for: its length, or the sum of its weights when aggregated."""
+    weights = weights_of(frame)
+    return float(len(frame)) if weights is None else float(weights.sum())
 
 
 def day_numbers(dates: pd.Series) -> np.ndarray:
@@ -321,7 +336,7 @@ def _categorical(values: pd.Series) -> pd.Categorical | pd.Series:
 
 def _dims(frame: pd.DataFrame, canonical: set[str]) -> tuple[str, ...]:
     """The segment columns: every column that is not one of the table's own."""
-    canonical = canonical | {DAY, LEAD_DAY, FIRST_DEAL}
+    canonical = canonical | {DAY, LEAD_DAY, FIRST_DEAL, WEIGHT}
     return tuple(c for c in frame.columns if c not in canonical)
 
 

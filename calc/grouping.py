@@ -134,11 +134,16 @@ class Groups:
     def index(self, codes: np.ndarray) -> np.ndarray:
         return codes if self.present is None else np.searchsorted(self.present, codes)
 
-    def count(self, codes: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+    def count(self, codes: np.ndarray, where: np.ndarray | None = None, weights: np.ndarray | None = None
+              ) -> np.ndarray:
+        """Rows per group (where ``where`` holds); ``weights`` are the rows each aggregate row stands for."""
         idx = self.index(codes)
-        if where is None:
+        if where is None and weights is None:
             return np.bincount(idx, minlength=self.size).astype(np.float64)
-        return np.bincount(idx, weights=where.astype(np.float64), minlength=self.size)
+        if where is None:
+            return np.bincount(idx, weights=weights, minlength=self.size).astype(np.float64)
+        where = where.astype(np.float64)
+        return np.bincount(idx, weights=where if weights is None else where * weights, minlength=self.size)
 
     def total(self, codes: np.ndarray, values: np.ndarray, *, min_count: int = 0, complete: bool = False
               ) -> np.ndarray:
@@ -164,8 +169,8 @@ class Groups:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(n > 0, self.total(codes, values) / np.maximum(n, 1), np.nan)
 
-    def median(self, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Median per group of the known values.
+    def median(self, codes: np.ndarray, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Median per group of the known values; ``weights`` (whole numbers) repeat each value that often.
 
         Whole numbers (days to close) are counted into a groups × values histogram when it is small
         and the middle is read off its running sum, or sorted as one packed integer (group, value);
@@ -174,6 +179,8 @@ class Groups:
         values = np.asarray(values, dtype=np.float64)
         known = ~np.isnan(values)
         idx, vals = self.index(codes)[known], values[known]
+        if weights is not None:
+            return self._weighted_median(idx, vals, np.asarray(weights, dtype=np.float64)[known])
         whole = bool(len(vals)) and bool((vals == np.floor(vals)).all())
         low, span = (int(vals.min()), int(vals.max() - vals.min()) + 1) if whole else (0, 0)
         # a groups × values histogram costs a few passes over its cells, a sort n·log n over the
@@ -192,6 +199,25 @@ class Groups:
         starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
         ends = np.r_[starts[1:], len(idx)]
         low, high = vals[starts + (ends - starts - 1) // 2], vals[starts + (ends - starts) // 2]
+        out[idx[starts]] = (low + high) / 2
+        return out
+
+    def _weighted_median(self, idx: np.ndarray, vals: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The median of each group's values, each repeated ``weights`` times (aggregate rows), as
+        :meth:`median` gives for the rows themselves: the mean of the two middle values."""
+        out = np.full(self.size, np.nan)
+        present = weights > 0
+        idx, vals, weights = idx[present], vals[present], weights[present]
+        if not len(idx):
+            return out
+        order = np.lexsort((vals, idx))
+        idx, vals, running = idx[order], vals[order], np.cumsum(weights[order])
+        starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+        before = np.where(starts > 0, running[starts - 1], 0.0)
+        n = np.r_[running[starts[1:] - 1], running[-1]] - before
+        # the (n-1)//2-th and n//2-th repeated values (0-based): the first rows whose running total passes them
+        low = vals[np.searchsorted(running, before + (n - 1) // 2, side="right")]
+        high = vals[np.searchsorted(running, before + n // 2, side="right")]
         out[idx[starts]] = (low + high) / 2
         return out
 

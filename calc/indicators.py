@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .dataset import DAY, FIRST_DEAL, LEAD_DAY, Dataset
+from .dataset import DAY, FIRST_DEAL, LEAD_DAY, Dataset, weights_of
 from .memo import remembered
 from .daily import all_dated, covered_days, totals_by
 from .grouping import Groups, KeySpace
@@ -58,7 +58,9 @@ def _lead_counts(count: Callable[[int | None], np.ndarray], data: Dataset, horiz
 
 def _lead_rows(leads: pd.DataFrame, codes: np.ndarray, groups: Groups) -> Callable[[int | None], np.ndarray]:
     """:func:`_lead_counts`' ``count`` over the lead rows."""
-    return lambda until: groups.count(codes if until is None else codes[leads[DAY].to_numpy() <= until])
+    weights = weights_of(leads)
+    return lambda until: groups.count(codes, weights=weights) if until is None else groups.count(
+        codes, leads[DAY].to_numpy() <= until, weights)
 
 
 def _deal_figures(deals: pd.DataFrame, codes: np.ndarray, groups: Groups, data: Dataset, horizon: int | None) -> dict:
@@ -68,6 +70,11 @@ def _deal_figures(deals: pd.DataFrame, codes: np.ndarray, groups: Groups, data: 
     close, and deals carry their lead's day and segments.
     """
     days = deals["days_to_close"].to_numpy(dtype=np.float64)
+    weights = weights_of(deals)  # None for deal rows; deals per aggregate row otherwise
+
+    def kept(values: np.ndarray | None, mask: np.ndarray) -> np.ndarray | None:
+        return None if values is None else values[mask]
+
     converting = deals[FIRST_DEAL].to_numpy()
     in_time = None  # every deal counts, whenever won
     if horizon is not None:
@@ -75,16 +82,19 @@ def _deal_figures(deals: pd.DataFrame, codes: np.ndarray, groups: Groups, data: 
         converting = converting & in_time
         last_mature = _last_mature(data, horizon)
         mature = deals[LEAD_DAY].to_numpy() <= last_mature if last_mature is not None else np.zeros(len(deals), bool)
-        figures = {"converted": groups.count(codes[converting & mature])}
+        figures = {"converted": groups.count(codes[converting & mature], weights=kept(weights, converting & mature))}
     converted_codes, converted_days = codes[converting], days[converting]
+    converted_weights = kept(weights, converting)
     if horizon is None:
-        figures = {"converted": groups.count(converted_codes)}
+        figures = {"converted": groups.count(converted_codes, weights=converted_weights)}
     # every deal has its days to close (prepare drops deals it cannot tie to a dated lead): no NaN to mask
-    figures["mean_days_to_close"] = _divide(groups.total(converted_codes, converted_days), figures["converted"]
-                                            if horizon is None else groups.count(converted_codes))
-    figures["median_days_to_close"] = groups.median(converted_codes, converted_days)
+    day_sums = converted_days if converted_weights is None else converted_days * converted_weights
+    figures["mean_days_to_close"] = _divide(groups.total(converted_codes, day_sums), figures["converted"]
+                                            if horizon is None else groups.count(converted_codes,
+                                                                                 weights=converted_weights))
+    figures["median_days_to_close"] = groups.median(converted_codes, converted_days, converted_weights)
     counted = codes if in_time is None else codes[in_time]
-    figures["deals"] = groups.count(counted)
+    figures["deals"] = groups.count(counted, weights=weights if in_time is None else kept(weights, in_time))
     for money in ("revenue", "gross_profit"):
         values = deals[money].to_numpy(dtype=np.float64)
         figures[money] = groups.total(counted, values if in_time is None else values[in_time], min_count=1)
@@ -93,7 +103,7 @@ def _deal_figures(deals: pd.DataFrame, codes: np.ndarray, groups: Groups, data: 
 
 def _deals_by_won_date(deals: pd.DataFrame, codes: np.ndarray, groups: Groups) -> dict:
     """Deals without a Leads table: counted by their own (won) date."""
-    figures = {"deals": groups.count(codes)}
+    figures = {"deals": groups.count(codes, weights=weights_of(deals))}
     for money in ("revenue", "gross_profit"):
         figures[money] = groups.total(codes, deals[money].to_numpy(dtype=np.float64), min_count=1)
     return figures
@@ -103,7 +113,7 @@ def _spend_figures(spend: pd.DataFrame, codes: np.ndarray, groups: Groups, data:
     """Spend per group, whether the group has any spend rows, and (``platform``) an ad platform's own counts."""
     # cost is never blank after prepare (such rows are excluded): summed without a NaN mask
     figures = _spent(groups.total(codes, spend["cost"].to_numpy(dtype=np.float64), complete=True),
-                     lambda: groups.count(codes), data)
+                     lambda: groups.count(codes, weights=weights_of(spend)), data)
     if platform:
         for source, targets in (("consultations", ("consultations", "base")), ("deals", ("deals", "converted")),
                                 ("revenue", ("revenue",)), ("gross_profit", ("gross_profit",))):

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset, day_numbers
+from .dataset import Dataset, day_numbers, weights_of
 from .errors import InputError
 from .query import make_query, periods_of, select
 from .segments import segment_figures
@@ -79,8 +79,9 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
     inside = (week >= 0) & (week < len(weeks))
     counts = Groups(space, [codes])
     index = counts.index(codes[inside])
-    grid = np.bincount(index * len(weeks) + week[inside], minlength=counts.size * len(weeks)
-                       ).reshape(counts.size, len(weeks))
+    weights = weights_of(leads)
+    grid = np.bincount(index * len(weeks) + week[inside], weights=None if weights is None else weights[inside],
+                       minlength=counts.size * len(weeks)).reshape(counts.size, len(weeks))
     present = np.flatnonzero(counts.count(codes) > 0)
     labels = counts.label_frame(present).astype(str).assign(_row=present)
     rows = units[dims].astype(str).merge(labels, on=list(dims), how="left")["_row"]

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .cohorts import CycleAnalysis, analyse_cycle, make_cycle_options, period_number
-from .dataset import DAY, Dataset
+from .dataset import DAY, Dataset, rows_in, weights_of
 from .memo import remembered
 from .errors import InputError
 from .query import make_query, select
@@ -367,12 +367,13 @@ def payback_days(data: Dataset, *, start: Any = None, end: Any = None, filter: A
     sel = select(data, make_query(start=start, end=end, filter=filter))
     if sel.leads is None or sel.deals is None or sel.spend is None or not data.has_gross_profit:
         return None
-    spend, n = float(sel.spend["cost"].sum()), len(sel.leads)
+    spend, n = float(sel.spend["cost"].sum()), rows_in(sel.leads)
     if spend <= 0 or n == 0:
         return None
     watched = data.as_of_day - sel.leads[DAY].to_numpy(dtype=np.int64)  # whole days, from the day numbers
     horizon = int(watched.max()) + 1
-    at_risk = n - np.concatenate([[0], np.cumsum(np.bincount(watched, minlength=horizon))[:-1]])
+    at_risk = n - np.concatenate([[0], np.cumsum(np.bincount(watched, weights=weights_of(sel.leads),
+                                                             minlength=horizon))[:-1]])
     day = sel.deals["days_to_close"].to_numpy().astype("int64")
     gained = np.bincount(day, weights=sel.deals["gross_profit"].fillna(0.0).to_numpy(), minlength=horizon)
     per_consultation = np.cumsum(np.nan_to_num(_divide(gained[:horizon], at_risk)))

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from .daily import all_dated, covered_days, totals_by
-from .dataset import DAY, Dataset, day_numbers
+from .dataset import DAY, Dataset, day_numbers, weights_of
 from .errors import InputError
 from .parsing import parse_dates, parse_numbers
 from .memo import kept
@@ -272,12 +272,14 @@ def _per_period(data: Dataset, table: str, frame: pd.DataFrame, period: str, wan
         key = periods_of(data, table, frame, period)
         if not len(key):
             return 0, np.zeros(1)
+        rows = weights_of(frame)  # consultations per aggregate row; None for rows
         if what == "cost":
             weights = frame["cost"].to_numpy(dtype="float64")
         elif what == "closed":
             weights = (frame["days_to_close"] <= horizon).to_numpy(dtype="float64")
+            weights = weights if rows is None else weights * rows
         else:
-            weights = None
+            weights = rows
         # count over the keys' own range (no masking of a million rows), then read off the wanted periods
         low = int(key.min())
         counts = np.bincount(key - low, weights=weights).astype("float64")

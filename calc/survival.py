@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dataset import DAY, Dataset
+from .dataset import DAY, Dataset, weights_of
 from .errors import InputError
 from .query import make_query, select
 
@@ -30,7 +30,7 @@ from .query import make_query, select
 MIN_AT_RISK = 10
 
 
-def kaplan_meier(durations: Any, closed: Any, *, confidence: float = 0.95) -> pd.DataFrame:
+def kaplan_meier(durations: Any, closed: Any, *, confidence: float = 0.95, weights: Any = None) -> pd.DataFrame:
     """Kaplan–Meier curve, one row per day with an event or a censoring.
 
     Columns ``day``, ``at_risk``, ``closed``, ``converted`` (F = 1 − Ŝ), ``low``, ``high``.
@@ -51,11 +51,14 @@ def kaplan_meier(durations: Any, closed: Any, *, confidence: float = 0.95) -> pd
     if days.shape != events.shape or np.isnan(days).any() or (days < 0).any():
         raise InputError("durations", None, "must be non-negative numbers of days, one per closed flag",
                          fix="give as many durations as closed flags, none missing or negative")
+    # weights: how many consultations each duration stands for (the aggregated form); None: one each
+    counts = None if weights is None else np.asarray(weights, dtype="float64")
     whole = np.floor(days).astype("int64")
     horizon = int(whole.max()) + 1 if len(whole) else 0
-    closing = np.bincount(whole[events], minlength=horizon)
-    leaving = np.bincount(whole, minlength=horizon)  # closed or censored on that day
-    at_risk = len(whole) - np.concatenate([[0], np.cumsum(leaving)[:-1]]) if horizon else np.zeros(0, "int64")
+    closing = np.bincount(whole[events], weights=None if counts is None else counts[events], minlength=horizon)
+    leaving = np.bincount(whole, weights=counts, minlength=horizon)  # closed or censored on that day
+    total = len(whole) if counts is None else counts.sum()
+    at_risk = total - np.concatenate([[0], np.cumsum(leaving)[:-1]]) if horizon else np.zeros(0, "int64")
     keep = leaving > 0
     day, n, d = np.flatnonzero(keep), at_risk[keep], closing[keep]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -123,18 +126,21 @@ def time_to_close(data: Dataset, *, by: Any = None, start: Any = None, end: Any 
         watched = (data.as_of_day - leads[DAY].to_numpy()).astype("float64")  # whole days, from the day numbers
     closed = leads["days_to_close"].notna().to_numpy()
     duration = np.where(closed, leads["days_to_close"].to_numpy(dtype="float64"), watched)
+    weights = weights_of(leads)
+    counts = np.ones(len(leads)) if weights is None else weights
     groups = leads.groupby(list(sel.by), observed=True, sort=True).indices if sel.by else {(): np.arange(len(leads))}
     rows = []
     for key, index in groups.items():  # segments: a few dozen at most
         key = key if isinstance(key, tuple) else (key,)
-        curve = kaplan_meier(duration[index], closed[index], confidence=data.settings.confidence)
+        curve = kaplan_meier(duration[index], closed[index], confidence=data.settings.confidence,
+                             weights=None if weights is None else weights[index])
         at_risk_by_day = curve["at_risk"].to_numpy()
         tau_rows = curve.loc[at_risk_by_day >= min_at_risk, "day"] if len(curve) else pd.Series([], dtype="int64")
-        enough = len(index) >= min_at_risk and len(tau_rows) > 0
+        enough = counts[index].sum() >= min_at_risk and len(tau_rows) > 0
         tau = int(tau_rows.max()) if enough else -1
         f_tau = float(_value_at(curve, "converted", np.array([tau]))[0]) if enough else np.nan
         converted = _value_at(curve, "converted", wanted)
-        watched_that_long = np.array([int((duration[index] >= d).sum()) for d in wanted])
+        watched_that_long = np.array([int(counts[index][duration[index] >= d].sum()) for d in wanted])
         share = converted / f_tau if enough and f_tau > 0 else np.full(len(wanted), np.nan)
         if enough and f_tau > 0:
             closers = curve.loc[curve["day"] <= tau]
