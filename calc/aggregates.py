@@ -15,7 +15,7 @@ The aggregated tables (one row per distinct combination of their keys):
   Spend has them, ``consultations``, ``deals``, ``revenue``, ``gross_profit``, ``clicks``,
   ``impressions`` (sums); ``_n`` Spend rows;
 * ``leads``: ``date`` (inquiry day), the Leads segment columns, ``days_to_close`` (whole days to
-  the first deal; NaN for consultations without a deal); ``_n`` consultations;
+  the first deal; NaN for consultations without a deal; absent without Deals); ``_n`` consultations;
 * ``deals``: ``lead_date`` (the consultation's inquiry day; absent without Leads), ``date`` (won
   day), the Leads segment columns, ``first_deal`` (True for the deal that converts its
   consultation), ``revenue`` and ``gross_profit`` (sums; NaN where no deal of the row has an
@@ -87,7 +87,8 @@ def aggregate(data: Dataset) -> Aggregates:
         spend.insert(0, "date", _dates(spend[DAY].to_numpy()))
         spend = spend.drop(columns=DAY)
     if data.leads is not None:
-        leads = _collapse(data.leads, [DAY, *data.lead_dims, "days_to_close"], [])
+        closing = ["days_to_close"] if "days_to_close" in data.leads.columns else []  # none without Deals
+        leads = _collapse(data.leads, [DAY, *data.lead_dims, *closing], [])
         leads.insert(0, "date", _dates(leads[DAY].to_numpy()))
         leads = leads.drop(columns=DAY)
     if data.deals is not None:
@@ -170,10 +171,12 @@ def from_aggregates(aggregates: Aggregates, *, settings: Any = None) -> Dataset:
         spend = pd.DataFrame(columns)
     if aggregates.leads is not None:
         frame = aggregates.leads
-        _require("Leads", frame, ["date", "days_to_close", WEIGHT, *aggregates.lead_dims])
+        _require("Leads", frame, ["date", *(["days_to_close"] if aggregates.deals is not None else []), WEIGHT,
+                                  *aggregates.lead_dims])
         days = _day_column("Leads", frame, "date")
-        leads = pd.DataFrame({"date": _dates(days), DAY: days, **_segments(frame, aggregates.lead_dims),
-                              "days_to_close": frame["days_to_close"].to_numpy(dtype=np.float64),
+        closing = {"days_to_close": frame["days_to_close"].to_numpy(dtype=np.float64)} \
+            if "days_to_close" in frame.columns else {}
+        leads = pd.DataFrame({"date": _dates(days), DAY: days, **_segments(frame, aggregates.lead_dims), **closing,
                               WEIGHT: _counts("Leads", frame)})
     if aggregates.deals is not None:
         frame = aggregates.deals

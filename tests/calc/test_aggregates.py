@@ -222,3 +222,14 @@ def test_deals_without_leads_from_aggregates():
         _same(_answer(lambda d: calc.kpi_table(d, by=by), data), _answer(lambda d: calc.kpi_table(d, by=by), again),
               f"kpi by {by}")
     _same(calc.short_term_roi(data), calc.short_term_roi(again), "short-term ROI")
+
+
+def test_leads_without_deals_from_aggregates():
+    s = generate()
+    data = calc.prepare(s.spend, s.leads, settings={"as_of": str(s.as_of.date())})
+    again = from_aggregates(aggregate(data), settings=data.settings)
+    for name, question in (("kpi by month", lambda d: calc.kpi_table(d, by="month,channel")),
+                           ("volume chart", lambda d: calc.stability(d, period="week")),
+                           ("cohorts", lambda d: calc.cohort_development(d)),
+                           ("time to close", lambda d: calc.time_to_close(d))):
+        _same(_answer(question, data), _answer(question, again), name)
