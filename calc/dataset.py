@@ -406,22 +406,52 @@ def _midnight(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return midnight.view("datetime64[ns]"), days.astype(np.int32)
 
 
+#: Notes on the tables, said alike for rows and for a warehouse's aggregates.
+NO_DEALS_NOTE = "No Deals table: deals, conversion and money indicators stay empty"
+NO_SPEND_NOTE = "No Spend table: spend, consultation cost and ROI stay empty"
+UNDATED_SPEND_NOTE = "Spend has no date column: it counts for every period, and date ranges cannot be applied"
+
+#: Why rows are left out, and the fix, by (table, cause): one wording for rows and for a warehouse's counts
+#: (addin.sources counts the same causes where the data lives).
+EXCLUDED: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("Spend", "no date"): ("Spend", "with no date",
+                          "fill in the date, or delete the row if it is a total"),
+    ("Spend", "blank cost"): ("Spend", "with a blank cost",
+                             "type 0 where nothing was spent"),
+    ("Spend", "negative cost"): ("Spend", "with a negative cost",
+                                "correct the amount (refunds belong in a separate adjustment, not as negative spend)"),
+    ("Leads", "no id"): ("Leads", "with no lead_id",
+                        "give every consultation an id (a totals row at the bottom should be deleted)"),
+    ("Leads", "no date"): ("Leads", "with no inquiry date",
+                          "fill in the date the consultation came in"),
+    ("Leads", "repeated id"): ("Leads", "repeating a lead_id already listed (the first is kept)",
+                              "give each consultation its own id, or delete the repeated rows"),
+    ("Deals", "no id"): ("Deals", "with no lead_id",
+                        "fill in the id of the consultation each deal came from"),
+    ("Deals", "no date"): ("Deals", "with no won date",
+                          "fill in the date the deal was won"),
+    ("Deals", "repeated deal"): ("Deals", "repeating the same deal (same lead, date and amount)",
+                                "delete the repeated rows; a second order from one lead needs its own date or amount"),
+    ("Deals", "unknown lead"): ("Deals", "whose lead_id is not in Leads",
+                               "add the missing consultations to Leads, or correct the ids"),
+    ("Deals", "before inquiry"): ("Deals", "won before their consultation came in",
+                                 "check the won date and the lead's inquiry date"),
+}
+
+
 def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
     frame = _drop_totals(_drop_empty_rows(_rename("Spend", raw, mapping)), "Spend", log)
     for column in NUMBER_COLUMNS & set(frame.columns):
         frame[column] = parse_numbers(frame[column], table="Spend", column=column, percent=False)
     if "date" in frame.columns:
         frame = _read_dates(frame, "Spend", settings, log)
-        frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Spend", "with no date",
-                            "fill in the date, or delete the row if it is a total")
+        frame = log.exclude(frame, frame["date"].isna().to_numpy(), *EXCLUDED["Spend", "no date"])
     else:
         frame["date"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
         frame[DAY] = np.full(len(frame), NO_DAY, dtype=np.int32)
-        log.notes.append("Spend has no date column: it counts for every period, and date ranges cannot be applied")
-    frame = log.exclude(frame, frame["cost"].isna().to_numpy(), "Spend", "with a blank cost",
-                        "type 0 where nothing was spent")
-    frame = log.exclude(frame, (frame["cost"] < 0).to_numpy(), "Spend", "with a negative cost",
-                        "correct the amount (refunds belong in a separate adjustment, not as negative spend)")
+        log.notes.append(UNDATED_SPEND_NOTE)
+    frame = log.exclude(frame, frame["cost"].isna().to_numpy(), *EXCLUDED["Spend", "blank cost"])
+    frame = log.exclude(frame, (frame["cost"] < 0).to_numpy(), *EXCLUDED["Spend", "negative cost"])
     for column in ("consultations", "deals", "revenue", "clicks", "impressions"):
         if column in frame.columns:
             negative = np.flatnonzero((frame[column] < 0).to_numpy())
@@ -441,13 +471,9 @@ def _read_id_table(table: str, raw: pd.DataFrame, mapping, settings: Settings, l
 
 def _prepare_leads(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
     frame = _read_id_table("Leads", raw, mapping, settings, log)
-    frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), "Leads", "with no lead_id",
-                        "give every consultation an id (a totals row at the bottom should be deleted)")
-    frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Leads", "with no inquiry date",
-                        "fill in the date the consultation came in")
-    frame = log.exclude(frame, _repeated(frame["lead_id"]), "Leads",
-                        "repeating a lead_id already listed (the first is kept)",
-                        "give each consultation its own id, or delete the repeated rows")
+    frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), *EXCLUDED["Leads", "no id"])
+    frame = log.exclude(frame, frame["date"].isna().to_numpy(), *EXCLUDED["Leads", "no date"])
+    frame = log.exclude(frame, _repeated(frame["lead_id"]), *EXCLUDED["Leads", "repeated id"])
     return frame
 
 
@@ -465,13 +491,9 @@ def _prepare_deals(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
     for column in ("revenue", "gross_profit"):
         if column in frame.columns:
             frame[column] = parse_numbers(frame[column], table="Deals", column=column, percent=False)
-    frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), "Deals", "with no lead_id",
-                        "fill in the id of the consultation each deal came from")
-    frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Deals", "with no won date",
-                        "fill in the date the deal was won")
-    frame = log.exclude(frame, _repeated_deals(frame), "Deals",
-                        "repeating the same deal (same lead, date and amount)",
-                        "delete the repeated rows; a second order from one lead needs its own date or amount")
+    frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), *EXCLUDED["Deals", "no id"])
+    frame = log.exclude(frame, frame["date"].isna().to_numpy(), *EXCLUDED["Deals", "no date"])
+    frame = log.exclude(frame, _repeated_deals(frame), *EXCLUDED["Deals", "repeated deal"])
     return frame
 
 
@@ -613,9 +635,9 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
                                    for dim in lead_dims})
             ld = with_columns(ld, per_lead)
     elif ld is not None:
-        log.notes.append("No Deals table: deals, conversion and money indicators stay empty")
+        log.notes.append(NO_DEALS_NOTE)
     if sp is None:
-        log.notes.append("No Spend table: spend, consultation cost and ROI stay empty")
+        log.notes.append(NO_SPEND_NOTE)
     data = Dataset(spend=sp, leads=ld, deals=dl, settings=settings, as_of=as_of, spend_dims=spend_dims,
                    lead_dims=lead_dims, has_revenue=has_revenue, has_gross_profit=has_gp,
                    exclusions=tuple(log.exclusions), notes=tuple(log.notes))
@@ -710,16 +732,14 @@ def _link_deals(leads: pd.DataFrame | None, deals: pd.DataFrame, settings: Setti
     if leads is None:
         return deals, None, has_revenue, has_gp, {}
     position = _positions(leads["lead_id"], deals["lead_id"])
-    deals = log.exclude(deals, position < 0, "Deals", "whose lead_id is not in Leads",
-                        "add the missing consultations to Leads, or correct the ids")
+    deals = log.exclude(deals, position < 0, *EXCLUDED["Deals", "unknown lead"])
     position = position[position >= 0]
     lead_day = leads[DAY].to_numpy()[position]
     days_to_close = (deals[DAY].to_numpy() - lead_day).astype("float64")
     early = days_to_close < 0
     deals = with_columns(deals, {"lead_date": leads["date"].to_numpy()[position], LEAD_DAY: lead_day,
                                  "days_to_close": days_to_close})
-    deals = log.exclude(deals, early, "Deals", "won before their consultation came in",
-                        "check the won date and the lead's inquiry date")
+    deals = log.exclude(deals, early, *EXCLUDED["Deals", "before inquiry"])
     position = position[~early]
     per_lead, first = _roll_up(len(leads), deals, position)
     return with_columns(deals, {FIRST_DEAL: first}), position, has_revenue, has_gp, per_lead

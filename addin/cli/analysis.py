@@ -8,7 +8,8 @@ import typer
 
 import calc
 
-from .common import (AsOfOpt, ByOpt, DealsOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt,
+from .common import (DealsTableOpt, LeadsTableOpt, SourceOpt, SpendTableOpt,
+                     AsOfOpt, ByOpt, DealsOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt,
                      ToOpt, app, emit, friendly, load_dataset)
 
 MeasureOpt = Annotated[str, typer.Option("--measure", help="volume (consultations), cost (spend ÷ consultations) or conversion.")]
@@ -30,9 +31,12 @@ SEGMENT_KEYS = ("consultations", "deals", "conversion_rate", "conversion_low", "
 def stability(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None, measure: MeasureOpt = "volume",
               period: PeriodOpt = "day", horizon: HorizonOpt = 30, method: MethodOpt = "nelson",
               start: FromOpt = None, end: ToOpt = None, filter: FilterOpt = None, map: MapOpt = None,
+              source: SourceOpt = None, spend_table: SpendTableOpt = None, leads_table: LeadsTableOpt = None,
+              deals_table: DealsTableOpt = None,
               setting: SettingOpt = None, as_of: AsOfOpt = None, json: JsonOpt = False) -> None:
     """XmR / Laney p′ control chart of volume, cost or conversion with run-rule signals, and the verdict."""
-    data = load_dataset(spend, leads, deals, map, setting, as_of)
+    data = load_dataset(spend, leads, deals, map, setting, as_of,
+                        source=(source, spend_table, leads_table, deals_table))
     options = dict(measure=measure, period=period, start=start, end=end, filter=filter, horizon_days=horizon,
                    method=method)
     chart = calc.stability(data, **options)
@@ -48,9 +52,12 @@ def stability(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = 
 @friendly
 def diagnose(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None, by: ByOpt = None,
              start: FromOpt = None, end: ToOpt = None, filter: FilterOpt = None, map: MapOpt = None,
+             source: SourceOpt = None, spend_table: SpendTableOpt = None, leads_table: LeadsTableOpt = None,
+             deals_table: DealsTableOpt = None,
              setting: SettingOpt = None, as_of: AsOfOpt = None, json: JsonOpt = False) -> None:
     """Which link to optimise (ads, sales, channel, or keep investing), for the business and each segment."""
-    data = load_dataset(spend, leads, deals, map, setting, as_of)
+    data = load_dataset(spend, leads, deals, map, setting, as_of,
+                        source=(source, spend_table, leads_table, deals_table))
     findings = calc.funnel_diagnosis(data, by=by, start=start, end=end, filter=filter)
     shown = findings if json else findings[["segment", "finding", "link", "certainty", "evidence"]]
     shown.attrs = findings.attrs
@@ -61,10 +68,14 @@ def diagnose(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = N
 @friendly
 def segments(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None, by: ByOpt = None,
              rank_by: RankOpt = "shrunk_conversion", start: FromOpt = None, end: ToOpt = None,
-             filter: FilterOpt = None, map: MapOpt = None, setting: SettingOpt = None, as_of: AsOfOpt = None,
+             filter: FilterOpt = None, map: MapOpt = None,
+             source: SourceOpt = None, spend_table: SpendTableOpt = None, leads_table: LeadsTableOpt = None,
+             deals_table: DealsTableOpt = None,
+             setting: SettingOpt = None, as_of: AsOfOpt = None,
              json: JsonOpt = False) -> None:
     """Segments with Wilson intervals, shrunk conversion, cost and cycle ROI, ranked without trusting tiny ones."""
-    data = load_dataset(spend, leads, deals, map, setting, as_of)
+    data = load_dataset(spend, leads, deals, map, setting, as_of,
+                        source=(source, spend_table, leads_table, deals_table))
     table = calc.segment_table(data, by=by, start=start, end=end, filter=filter, rank_by=rank_by)
     shown = table[[*table.attrs["dims"], *SEGMENT_KEYS]].copy()
     shown["rank"] = pd.array([None if pd.isna(r) else int(r) for r in shown["rank"]], dtype=object)
@@ -76,9 +87,13 @@ def segments(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = N
 @friendly
 def budget(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None, by: ByOpt = None,
            max_shift: ShiftOpt = None, start: FromOpt = None, end: ToOpt = None, filter: FilterOpt = None,
-           map: MapOpt = None, setting: SettingOpt = None, as_of: AsOfOpt = None, json: JsonOpt = False) -> None:
+           map: MapOpt = None,
+           source: SourceOpt = None, spend_table: SpendTableOpt = None, leads_table: LeadsTableOpt = None,
+           deals_table: DealsTableOpt = None,
+           setting: SettingOpt = None, as_of: AsOfOpt = None, json: JsonOpt = False) -> None:
     """Bounded budget moves from low- to high-ROI segments, with the expected change in consultations and profit."""
-    data = load_dataset(spend, leads, deals, map, setting, as_of)
+    data = load_dataset(spend, leads, deals, map, setting, as_of,
+                        source=(source, spend_table, leads_table, deals_table))
     moves = calc.budget_shift(data, by=by, max_shift=max_shift, start=start, end=end, filter=filter)
     emit(moves, as_json=json, title="Budget shift", extra={"summary": moves.attrs["summary"]})
 
@@ -87,9 +102,12 @@ def budget(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = Non
 @friendly
 def portfolio(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None, dims: DimsOpt = None,
               start: FromOpt = None, end: ToOpt = None, filter: FilterOpt = None, map: MapOpt = None,
+              source: SourceOpt = None, spend_table: SpendTableOpt = None, leads_table: LeadsTableOpt = None,
+              deals_table: DealsTableOpt = None,
               setting: SettingOpt = None, as_of: AsOfOpt = None, json: JsonOpt = False) -> None:
     """Units to replicate, watch, fix or stop: consultations, cost, conversion, cycle ROI and stability."""
-    data = load_dataset(spend, leads, deals, map, setting, as_of)
+    data = load_dataset(spend, leads, deals, map, setting, as_of,
+                        source=(source, spend_table, leads_table, deals_table))
     units = calc.portfolio(data, dims=dims, start=start, end=end, filter=filter)
     shown = units if json else units[[*units.attrs["dims"], "consultations", "consult_cost", "conversion_rate",
                                       "cycle_roi", "verdict", "reason"]]

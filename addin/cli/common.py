@@ -41,6 +41,12 @@ ByOpt = Annotated[Optional[str], typer.Option("--by", help="Group by these segme
 ForceOpt = Annotated[bool, typer.Option(
     "--force", help="Replace an existing output file that Cycle ROI did not write (never one of the inputs).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SourceOpt = Annotated[Optional[str], typer.Option(
+    "--source", help="Where the data lives, summed there: duckdb:// (over --spend/--leads/--deals Parquet or CSV), "
+                     "duckdb:///file.duckdb, spark://local or a warehouse URL (bigquery://, snowflake://, trino://).")]
+SpendTableOpt = Annotated[Optional[str], typer.Option("--spend-table", help="Spend's table in --source (default spend).")]
+LeadsTableOpt = Annotated[Optional[str], typer.Option("--leads-table", help="Leads' table in --source (default leads).")]
+DealsTableOpt = Annotated[Optional[str], typer.Option("--deals-table", help="Deals' table in --source (default deals).")]
 
 
 def parse_mapping(items: list[str] | None) -> dict[str, dict[str, str]]:
@@ -72,9 +78,20 @@ def parse_settings(items: list[str] | None, as_of: str | None = None) -> dict[st
 
 
 def load_dataset(spend: Path | None, leads: Path | None, deals: Path | None, maps: list[str] | None = None,
-                 settings: list[str] | None = None, as_of: str | None = None) -> calc.Dataset:
-    """Read the files and prepare them; file notes (e.g. a missing header row) travel with errors."""
+                 settings: list[str] | None = None, as_of: str | None = None, *,
+                 source: tuple[str | None, str | None, str | None, str | None] = (None, None, None, None)
+                 ) -> calc.Dataset:
+    """Read the files and prepare them; file notes (e.g. a missing header row) travel with errors.
+
+    ``source`` is (``--source``, ``--spend-table``, ``--leads-table``, ``--deals-table``): with a source
+    URL the data is summed where it lives (addin.sources) and only its aggregates come back."""
     mapping = parse_mapping(maps)
+    url, *tables = source
+    if url:
+        from .. import sources  # Ibis and the engine load only for this route
+        return sources.load(url, spend=spend, leads=leads, deals=deals, mapping=mapping,
+                            tables=dict(zip(("Spend", "Leads", "Deals"), tables)),
+                            settings=parse_settings(settings, as_of))
     frames, notes = read_inputs(spend, leads, deals, mapping)
     try:
         data = calc.prepare(frames["Spend"], frames["Leads"], frames["Deals"], mapping=mapping,

@@ -12,8 +12,9 @@ import typer
 
 import calc
 
-from .common import (AsOfOpt, DealsOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt, ToOpt,
-                     app, emit, friendly, jsonable, load_dataset, print_frame, print_messages, records)
+from .common import (AsOfOpt, DealsOpt, DealsTableOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, LeadsTableOpt, MapOpt,
+                     SettingOpt, SourceOpt, SpendOpt, SpendTableOpt, ToOpt, app, emit, friendly, jsonable,
+                     load_dataset, print_frame, print_messages, records)
 
 
 class Period(str, Enum):
@@ -71,10 +72,14 @@ def marked_triangle(table: pd.DataFrame) -> pd.DataFrame:
 @friendly
 def cohorts(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None,
             period: PeriodOpt = Period.month, measure: MeasureOpt = Measure.conversion, start: FromOpt = None,
-            end: ToOpt = None, filter: FilterOpt = None, map: MapOpt = None, setting: SettingOpt = None,
+            end: ToOpt = None, filter: FilterOpt = None, map: MapOpt = None,
+            source: SourceOpt = None, spend_table: SpendTableOpt = None, leads_table: LeadsTableOpt = None,
+            deals_table: DealsTableOpt = None,
+            setting: SettingOpt = None,
             as_of: AsOfOpt = None, json: JsonOpt = False) -> None:
     """Cohort triangle: inquiry cohorts × age in periods; projected cells marked * (JSON: projected_from_age)."""
-    data = load_dataset(spend, leads, deals, map, setting, as_of)
+    data = load_dataset(spend, leads, deals, map, setting, as_of,
+                        source=(source, spend_table, leads_table, deals_table))
     table = calc.cohort_triangle(data, measure=measure.value, period=period.value, start=start, end=end,
                                  filter=filter)
     if json:
@@ -89,14 +94,18 @@ def cohorts(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = No
 @friendly
 def backtest(as_of: BacktestAsOfOpt = None, spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None,
              period: PeriodOpt = Period.month, horizon_periods: HorizonOpt = None, start: FromOpt = None,
-             filter: FilterOpt = None, map: MapOpt = None, setting: SettingOpt = None, rolling: RollingOpt = False,
+             filter: FilterOpt = None, map: MapOpt = None,
+             source: SourceOpt = None, spend_table: SpendTableOpt = None, leads_table: LeadsTableOpt = None,
+             deals_table: DealsTableOpt = None,
+             setting: SettingOpt = None, rolling: RollingOpt = False,
              band: BandOpt = 0.9, json: JsonOpt = False) -> None:
     """Freeze the data at --as-of, project each cohort to age H, compare with what really happened;
     --rolling: freeze it at every period end, and summarise the errors and the band's coverage by horizon."""
     if not rolling and not as_of:
         raise calc.InputError("options", "--as-of", "is needed for a single backtest",
                               fix="give --as-of YYYY-MM-DD, or use --rolling to backtest at every period end")
-    data = load_dataset(spend, leads, deals, map, setting)  # all the data: the later truth is the point
+    data = load_dataset(spend, leads, deals, map, setting,
+                        source=(source, spend_table, leads_table, deals_table))  # all the data: the later truth
     if rolling:
         _rolling(data, period=period.value, start=start, filter=filter, band=band, as_json=json)
         return

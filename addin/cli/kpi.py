@@ -10,7 +10,8 @@ import typer
 
 import calc
 
-from .common import (AsOfOpt, ByOpt, DealsOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt,
+from .common import (DealsTableOpt, LeadsTableOpt, SourceOpt, SpendTableOpt,
+                     AsOfOpt, ByOpt, DealsOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt,
                      ToOpt, app, emit, friendly, load_dataset, out, print_frame, print_messages)
 
 HorizonOpt = Annotated[Optional[int], typer.Option("--horizon", help="Count only deals won within N days of the inquiry.")]
@@ -20,9 +21,13 @@ HorizonOpt = Annotated[Optional[int], typer.Option("--horizon", help="Count only
 @friendly
 def kpi(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None, by: ByOpt = None,
         start: FromOpt = None, end: ToOpt = None, filter: FilterOpt = None, horizon: HorizonOpt = None,
-        map: MapOpt = None, setting: SettingOpt = None, as_of: AsOfOpt = None, json: JsonOpt = False) -> None:
+        map: MapOpt = None,
+        source: SourceOpt = None, spend_table: SpendTableOpt = None, leads_table: LeadsTableOpt = None,
+        deals_table: DealsTableOpt = None,
+        setting: SettingOpt = None, as_of: AsOfOpt = None, json: JsonOpt = False) -> None:
     """Consultations, spend, consultation cost, deals, conversion rate, revenue, gross profit, days to close."""
-    data = load_dataset(spend, leads, deals, map, setting, as_of)
+    data = load_dataset(spend, leads, deals, map, setting, as_of,
+                        source=(source, spend_table, leads_table, deals_table))
     frame = calc.kpi_table(data, by=by, start=start, end=end, filter=filter, horizon_days=horizon)
     emit(with_cycle_columns(frame, data, start=start, end=end, filter=filter), as_json=json, title="Key indicators")
 

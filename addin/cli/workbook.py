@@ -11,8 +11,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..report import SECTIONS, TargetLockedError, write_report
 from ..report.labels import LANGUAGES
-from .common import (AsOfOpt, DealsOpt, ForceOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt, app, err, friendly,
-                     load_dataset, out, output_path, print_messages)
+from .common import (AsOfOpt, DealsOpt, DealsTableOpt, ForceOpt, LeadsOpt, LeadsTableOpt, MapOpt, SettingOpt, SourceOpt,
+                     SpendOpt, SpendTableOpt, app, err, friendly, load_dataset, out, output_path, print_messages)
 
 OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Workbook to write (.xlsx).")]
 LanguageOpt = Annotated[Optional[str], typer.Option(
@@ -50,7 +50,10 @@ def fail(message: str) -> None:
 @app.command()
 @friendly
 def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None,
-           map: MapOpt = None, setting: SettingOpt = None, as_of: AsOfOpt = None,
+           map: MapOpt = None,
+           source: SourceOpt = None, spend_table: SpendTableOpt = None, leads_table: LeadsTableOpt = None,
+           deals_table: DealsTableOpt = None,
+           setting: SettingOpt = None, as_of: AsOfOpt = None,
            language: LanguageOpt = None, force: ForceOpt = False) -> None:
     """Build a full report workbook (Dashboard and every analysis sheet) from Spend/Leads/Deals files.
 
@@ -58,7 +61,8 @@ def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, de
     """
     check_language(language)
     output = output_path(output, inputs=(spend, leads, deals), force=force)
-    data = load_dataset(spend, leads, deals, map, setting, as_of)
+    data = load_dataset(spend, leads, deals, map, setting, as_of,
+                        source=(source, spend_table, leads_table, deals_table))
     with progress_bar(len(SECTIONS) + 1, "Building report") as step:
         try:
             path = write_report(data, output, language=language, progress=step)

@@ -1,0 +1,342 @@
+"""Data that stays where it lives: DuckDB, Spark or a warehouse computes calc's aggregates and sends back only them.
+
+One Ibis expression per table is compiled by Ibis for whichever engine the ``--source`` URL names
+(DuckDB, Spark, BigQuery, Snowflake, Trino, Postgres …), so no SQL is written here per engine.
+What comes back is :class:`calc.Aggregates` — spend per day × segment, consultations per inquiry
+day × segment × days to their first deal, deals per inquiry day × won day × segment — plus the
+counts behind each data note, worded as the row route words them (``calc.dataset.EXCLUDED``);
+:func:`calc.from_aggregates` makes the dataset every analysis reads.
+
+Sources:
+
+* ``duckdb://`` — DuckDB in this process over the files given as ``--spend/--leads/--deals``
+  (Parquet or CSV), read where they lie, never whole into memory;
+* ``duckdb:///path/file.duckdb`` — tables of a DuckDB database (``--spend-table`` …);
+* ``spark://local`` — a local Spark session (pyspark and a Java runtime), over files or its tables;
+* any other URL Ibis connects to (``bigquery://project/dataset``, ``snowflake://user:pass@account/db/schema``,
+  ``trino://user@host:port/catalog/schema``, ``postgres://user:pass@host:port/db``), tables by name.
+
+Where the two routes differ (documented in the README): rows have no sheet numbers, so exclusions
+give counts without rows; dates must be typed as dates or ISO text (day-first text is the file
+route's job); of repeated lead ids the earliest is kept (the first listed, in a file).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+import calc
+from calc import InputError
+from calc.dataset import EXCLUDED, NO_DEALS_NOTE, NO_SPEND_NOTE, UNDATED_SPEND_NOTE
+from calc.errors import Exclusion
+from calc.schema import TABLES, fold, missing_required, resolve_columns
+from calc.settings import Settings
+
+TABLE_NAMES = ("Spend", "Leads", "Deals")
+DEFAULT_TABLES = {"Spend": "spend", "Leads": "leads", "Deals": "deals"}
+_CANONICAL = {name: {c.name for c in columns} for name, columns in TABLES.items()}
+_SPEND_SUMS = ("consultations", "deals", "revenue", "clicks", "impressions")
+
+
+def _ibis():
+    try:
+        import ibis
+    except ImportError:  # pragma: no cover - a core dependency; said plainly if an install lost it
+        raise InputError("--source", None, "needs the Ibis library, which is not installed",
+                         fix='pip install "ibis-framework[duckdb]"') from None
+    return ibis
+
+
+def connect(source: str) -> Any:
+    """An Ibis backend for ``source``: ``duckdb://[path]``, ``spark://local`` or any URL Ibis knows."""
+    ibis = _ibis()
+    scheme, sep, rest = source.partition("://")
+    if not sep:
+        raise InputError("--source", None, f"'{source}' is not a URL",
+                         fix="give duckdb:// (files), duckdb:///path/file.duckdb, spark://local or your warehouse's URL")
+    scheme = scheme.lower()
+    if scheme == "duckdb":
+        return ibis.duckdb.connect(rest or ":memory:")
+    if scheme == "spark" and rest.strip("/") == "local":
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise InputError("--source", None, "spark://local needs pyspark, which is not installed",
+                             fix='pip install pyspark (and a Java 17 runtime, e.g. apt-get install openjdk-17-jre-headless)'
+                             ) from None
+        session = (SparkSession.builder.master("local[2]").appName("cycle-roi")
+                   .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+                   .config("spark.sql.shuffle.partitions", "4").getOrCreate())
+        return ibis.pyspark.connect(session)
+    try:
+        return ibis.connect(source)
+    except Exception as exc:  # the engine's own words say what is wrong (driver, credentials, host)
+        raise InputError("--source", None, f"could not connect to '{scheme}://…' ({type(exc).__name__}: {exc})",
+                         fix="check the URL, and that the engine's Ibis backend is installed "
+                             f"(pip install \"ibis-framework[{scheme}]\")") from None
+
+
+def _table(con: Any, table: str, file: Path | None, name: str | None) -> Any:
+    """The table from its file (read by the engine) or by its name in the source; None when neither is there."""
+    if file is not None:
+        path = Path(file)
+        if not path.exists():
+            raise InputError(table, None, f"file '{path}' not found", fix="check the path")
+        suffix = path.suffix.lower()
+        if suffix == ".parquet":
+            return con.read_parquet(str(path))
+        if suffix in (".csv", ".txt"):
+            return con.read_csv(str(path))
+        raise InputError(table, None, f"'{path.name}' cannot be read by the engine ({suffix or 'no extension'})",
+                         fix="give Parquet or CSV files with --source, or leave --source out to read Excel files")
+    if name is None:
+        return None
+    if name in con.list_tables():
+        return con.table(name)
+    return None
+
+
+def _canonical(table: str, expr: Any, mapping: Mapping[str, str] | None) -> Any:
+    """Columns renamed to calc's names (aliases and ``--map`` as for files); a missing one refused alike."""
+    renames = resolve_columns(table, list(expr.columns), mapping)
+    missing = missing_required(table, set(renames.values()))
+    if missing:
+        col = missing[0]
+        raise InputError(table, col.name, f"not found (have: {', '.join(map(str, renames))})",
+                         fix=f"rename the column holding {col.meaning} to '{col.name}', or map it "
+                             f"({table.lower()}.{col.name}=<your header>)")
+    return expr.select(**{target: expr[header] for header, target in renames.items()})
+
+
+def _day(column: Any) -> Any:
+    """Whole days since 1970 of a date, timestamp or ISO-text column."""
+    kind = column.type()
+    if kind.is_string():
+        column = column.strip().nullif("").cast("date")
+    elif kind.is_timestamp():
+        column = column.date()
+    return column.epoch_days().cast("int32")
+
+
+def _ids(column: Any, as_text: bool) -> Any:
+    kind = column.type()
+    if kind.is_floating():
+        column = column.cast("int64")
+    if as_text:
+        column = column.cast("string").strip().nullif("")
+    return column
+
+
+def _excluded(table: str, cause: str, count: int, out: list[Exclusion]) -> None:
+    if count:
+        table, reason, fix = EXCLUDED[table, cause]
+        out.append(Exclusion(table, reason, int(count), [], fix))
+
+
+def _counts(expr: Any, **conditions: Any) -> dict[str, int]:
+    """Rows meeting each condition, in one pass of the engine."""
+    if not conditions:
+        return {}
+    frame = expr.aggregate(**{name: condition.cast("int64").sum() for name, condition in conditions.items()}).to_pandas()
+    return {name: int(0 if pd.isna(v) else v) for name, v in frame.iloc[0].items()}
+
+
+def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | None = None, deals: Path | None = None,
+                    tables: Mapping[str, str | None] | None = None, mapping: Mapping[str, Mapping[str, str]] | None = None,
+                    settings: Settings | Mapping[str, Any] | None = None, con: Any = None) -> calc.Aggregates:
+    """Spend, Leads and Deals of ``source`` summed where they live: the :class:`calc.Aggregates` of them."""
+    ibis = _ibis()
+    settings = Settings.parse(settings)
+    con = con if con is not None else connect(source)
+    names = {**DEFAULT_TABLES, **{k: v for k, v in (tables or {}).items() if v}}
+    files = {"Spend": spend, "Leads": leads, "Deals": deals}
+    mapping = mapping or {}
+    raw = {t: _table(con, t, files[t], names[t] if not any(files.values()) else None) for t in TABLE_NAMES}
+    if all(v is None for v in raw.values()):
+        raise InputError("--source", None, f"has none of the tables {', '.join(names.values())}",
+                         fix="name them with --spend-table, --leads-table and --deals-table, or give the files")
+    exprs = {t: _canonical(t, e, mapping.get(t)) if e is not None else None for t, e in raw.items()}
+    exclusions: list[Exclusion] = []
+    notes: list[str] = []
+    as_of_day = None if settings.as_of is None else int(pd.Timestamp(settings.as_of).value // 86_400_000_000_000)
+
+    dims = {t: [c for c in e.columns if c not in _CANONICAL[t]] if e is not None else [] for t, e in exprs.items()}
+    lead_dims = dims["Leads"]
+    spelling = {fold(d): d for d in lead_dims}
+
+    # ids: whole numbers stay numbers when both tables have them; otherwise text in both (as the row route)
+    id_text = any(e is not None and not e["lead_id"].type().is_numeric() for t, e in exprs.items() if t != "Spend")
+
+    sp = exprs["Spend"]
+    spend_dims: list[str] = []
+    spend_frame = None
+    if sp is not None:
+        dated = "date" in sp.columns
+        day = _day(sp["date"]) if dated else ibis.literal(calc.dataset.NO_DAY, type="int32")
+        cost = sp["cost"].cast("float64")
+        sp = sp.mutate(_day=day, cost=cost)
+        counted = _counts(sp, **({"no_date": sp._day.isnull()} if dated else {}),
+                          blank=sp._day.notnull() & sp.cost.isnull(),
+                          negative=sp._day.notnull() & sp.cost.notnull() & (sp.cost < 0))
+        if dated:
+            _excluded("Spend", "no date", counted["no_date"], exclusions)
+        else:
+            notes.append(UNDATED_SPEND_NOTE)
+        _excluded("Spend", "blank cost", counted["blank"], exclusions)
+        _excluded("Spend", "negative cost", counted["negative"], exclusions)
+        sp = sp.filter(sp._day.notnull(), sp.cost.notnull(), sp.cost >= 0)
+        spend_dims = [spelling.get(fold(d), d) for d in dims["Spend"]]
+        sp = sp.rename({new: old for old, new in zip(dims["Spend"], spend_dims) if new != old})
+        sums = ["cost", *[c for c in _SPEND_SUMS if c in sp.columns]]
+        revenue_known = "revenue" in sp.columns
+        if revenue_known and settings.gross_margin is not None:
+            sp = sp.mutate(gross_profit=sp["revenue"].cast("float64") * settings.gross_margin)
+            sums.append("gross_profit")
+        sp_kept = sp
+        if as_of_day is not None and dated:
+            late = _counts(sp, late=sp._day > as_of_day)["late"]
+            if late:
+                notes.append(f"Spend: {late} rows dated after the as-of date {settings.as_of:%Y-%m-%d} are not counted")
+            sp_kept = sp.filter(sp._day <= as_of_day)
+        spend_frame = (sp_kept.group_by(["_day", *spend_dims])
+                       .aggregate(_n=sp_kept.count(), **{c: sp_kept[c].cast("float64").sum() for c in sums}))
+
+    ld = exprs["Leads"]
+    leads_kept = None
+    if ld is not None:
+        ld = ld.mutate(lead_id=_ids(ld["lead_id"], id_text))
+        ld = ld.mutate(_day=_day(ld["date"]))
+        counted = _counts(ld, no_id=ld.lead_id.isnull(), no_date=ld.lead_id.notnull() & ld._day.isnull())
+        _excluded("Leads", "no id", counted["no_id"], exclusions)
+        _excluded("Leads", "no date", counted["no_date"], exclusions)
+        ld = ld.filter(ld.lead_id.notnull(), ld._day.notnull())
+        # of repeated ids the earliest is kept (a file keeps the first listed; an engine's rows have no order)
+        ranked = ld.mutate(_rank=ibis.row_number().over(group_by=ld.lead_id, order_by=[ld._day]))
+        repeated = _counts(ranked, repeated=ranked._rank > 0)["repeated"]
+        _excluded("Leads", "repeated id", repeated, exclusions)
+        leads_kept = ranked.filter(ranked._rank == 0).drop("_rank")
+        if as_of_day is not None:
+            late = _counts(leads_kept, late=leads_kept._day > as_of_day)["late"]
+            if late:
+                notes.append(f"Leads: {late} rows dated after the as-of date {settings.as_of:%Y-%m-%d} are not counted")
+            leads_kept = leads_kept.filter(leads_kept._day <= as_of_day)
+
+    dl = exprs["Deals"]
+    deals_frame = leads_frame = None
+    has_revenue = has_gp = False
+    if dl is not None:
+        dl = dl.mutate(lead_id=_ids(dl["lead_id"], id_text), _day=_day(dl["date"]))
+        money = {}
+        has_revenue = "revenue" in dl.columns and bool(_counts(dl, known=dl["revenue"].notnull())["known"])
+        margin = settings.gross_margin
+        revenue = dl["revenue"].cast("float64") if "revenue" in dl.columns else ibis.null("float64")
+        if "gross_profit" in dl.columns:
+            gp = dl["gross_profit"].cast("float64")
+            gp = gp.fill_null(revenue * margin) if (has_revenue and margin is not None) else gp
+        else:
+            gp = revenue * margin if (has_revenue and margin is not None) else ibis.null("float64")
+            if has_revenue and margin is None:
+                notes.append("Deals has revenue but no gross_profit and no gross margin is set: "
+                             "gross profit and ROI stay empty until the gross_margin setting is filled in")
+        dl = dl.mutate(revenue=revenue, gross_profit=gp)
+        has_gp = bool(_counts(dl, known=dl.gross_profit.notnull())["known"])
+        counted = _counts(dl, no_id=dl.lead_id.isnull(), no_date=dl.lead_id.notnull() & dl._day.isnull())
+        _excluded("Deals", "no id", counted["no_id"], exclusions)
+        _excluded("Deals", "no date", counted["no_date"], exclusions)
+        dl = dl.filter(dl.lead_id.notnull(), dl._day.notnull())
+        key = [dl.lead_id, dl._day, dl.revenue, dl.gross_profit]
+        ranked = dl.mutate(_rank=ibis.row_number().over(group_by=key))
+        _excluded("Deals", "repeated deal", _counts(ranked, repeated=ranked._rank > 0)["repeated"], exclusions)
+        dl = ranked.filter(ranked._rank == 0).drop("_rank")
+        if as_of_day is not None:
+            late = _counts(dl, late=dl._day > as_of_day)["late"]
+            if late:
+                notes.append(f"Deals: {late} rows dated after the as-of date {settings.as_of:%Y-%m-%d} are not counted")
+            dl = dl.filter(dl._day <= as_of_day)
+        if leads_kept is not None:
+            lead_side = leads_kept.select("lead_id", _lead_day=leads_kept._day, *lead_dims)
+            linked = dl.select("lead_id", "_day", "revenue", "gross_profit").inner_join(lead_side, "lead_id")
+            total = int(dl.count().execute())
+            matched = _counts(linked, all=linked._day.notnull(), early=linked._day < linked._lead_day)
+            _excluded("Deals", "unknown lead", total - matched["all"], exclusions)
+            _excluded("Deals", "before inquiry", matched["early"], exclusions)
+            linked = linked.filter(linked._day >= linked._lead_day)
+            linked = linked.mutate(_first=ibis.row_number().over(group_by=linked.lead_id, order_by=[linked._day]) == 0)
+            deals_frame = (linked.group_by(["_lead_day", "_day", *lead_dims, "_first"])
+                           .aggregate(_n=linked.count(), revenue=linked.revenue.sum(),
+                                      gross_profit=linked.gross_profit.sum()))
+            first = linked.group_by("lead_id").aggregate(_won=linked._day.min())
+            with_close = leads_kept.left_join(first, "lead_id")
+            with_close = with_close.mutate(days_to_close=(with_close._won - with_close._day).cast("float64"))
+            leads_frame = (with_close.group_by(["_day", *lead_dims, "days_to_close"])
+                           .aggregate(_n=with_close.count()))
+        else:
+            deals_frame = dl.group_by("_day").aggregate(_n=dl.count(), revenue=dl.revenue.sum(),
+                                                        gross_profit=dl.gross_profit.sum())
+    elif leads_kept is not None:
+        leads_frame = leads_kept.group_by(["_day", *lead_dims]).aggregate(_n=leads_kept.count())
+    if spend_frame is not None:
+        has_revenue = has_revenue or ("revenue" in spend_frame.columns
+                                      and bool(spend_frame.to_pandas()["revenue"].notna().any()))
+
+    fetched = {name: None if frame is None else frame.to_pandas()
+               for name, frame in (("spend", spend_frame), ("leads", leads_frame), ("deals", deals_frame))}
+    if dl is None and ld is not None:
+        notes.append(NO_DEALS_NOTE)
+    if sp is None:
+        notes.append(NO_SPEND_NOTE)
+    return _aggregates(fetched, settings, spend_dims=tuple(spend_dims), lead_dims=tuple(lead_dims),
+                       has_revenue=has_revenue, has_gp=has_gp, exclusions=exclusions, notes=notes)
+
+
+def _dates(days: pd.Series) -> pd.Series:
+    values = pd.to_numeric(days).astype("float64")
+    missing = values.isna() | (values == calc.dataset.NO_DAY)
+    out = pd.to_datetime(values.where(~missing).fillna(0).astype("int64"), unit="D")
+    return out.where(~missing)
+
+
+def _aggregates(fetched: dict, settings: Settings, *, spend_dims: tuple[str, ...], lead_dims: tuple[str, ...],
+                has_revenue: bool, has_gp: bool, exclusions: list[Exclusion], notes: list[str]) -> calc.Aggregates:
+    """The engine's result frames as calc's aggregated tables; the as-of date is the latest date unless set."""
+    spend, leads, deals = fetched["spend"], fetched["leads"], fetched["deals"]
+    latest = []
+    if spend is not None:
+        spend = spend.assign(date=_dates(spend["_day"])).drop(columns="_day")
+        if spend["date"].notna().any():
+            latest.append(spend["date"].max())
+    if leads is not None:
+        leads = leads.assign(date=_dates(leads["_day"])).drop(columns="_day")
+        if len(leads):
+            latest.append(leads["date"].max())
+    if deals is not None:
+        deals = deals.assign(date=_dates(deals["_day"])).drop(columns="_day")
+        if "_lead_day" in deals.columns:
+            deals = deals.assign(lead_date=_dates(deals["_lead_day"])).drop(columns="_lead_day").rename(
+                columns={"_first": "first_deal"})
+        if len(deals):
+            latest.append(deals["date"].max())
+    as_of = pd.Timestamp(settings.as_of) if settings.as_of else (max(latest) if latest else None)
+    return calc.Aggregates(spend=spend, leads=leads, deals=deals, as_of=as_of, spend_dims=spend_dims,
+                           lead_dims=lead_dims, has_revenue=has_revenue, has_gross_profit=has_gp,
+                           exclusions=tuple(exclusions), notes=tuple(notes))
+
+
+def load(source: str, *, spend: Path | None = None, leads: Path | None = None, deals: Path | None = None,
+         tables: Mapping[str, str | None] | None = None, mapping: Mapping[str, Mapping[str, str]] | None = None,
+         settings: Settings | Mapping[str, Any] | None = None) -> calc.Dataset:
+    """The dataset of a source: its aggregates, made where the data lives, as calc's dataset."""
+    settings = Settings.parse(settings)
+    try:
+        aggregates = read_aggregates(source, spend=spend, leads=leads, deals=deals, tables=tables, mapping=mapping,
+                                     settings=settings)
+    except InputError:
+        raise
+    except Exception as exc:  # the engine refused a query (types, permissions, a lost connection): its own words
+        said = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError("--source", None, f"the engine could not sum the tables ({type(exc).__name__}: {said})",
+                         fix="check the tables' column types (dates as dates or ISO text, amounts as numbers) "
+                             "and the connection; or export the tables and leave --source out") from None
+    return calc.from_aggregates(aggregates, settings=settings)

@@ -1,0 +1,184 @@
+"""The DuckDB route (``--source duckdb://``): the engine sums the tables where they lie, and every analysis
+answers as the file route does — the same figures to 1e-9, the same notes, the same exclusions
+counted (the engine has no sheet rows to name). Expected values are the file route's own answers.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import calc
+from addin import sources
+from addin.cli import app
+from addin.io import read_inputs
+from calc.synthetic import generate
+
+_spec = importlib.util.spec_from_file_location("equal_answers", Path(__file__).parents[1] / "equal_answers.py")
+_helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_helpers)
+
+
+def _files_route(files: dict[str, Path | None], settings: dict) -> calc.Dataset:
+    frames, _ = read_inputs(files.get("Spend"), files.get("Leads"), files.get("Deals"), {})
+    return calc.prepare(frames["Spend"], frames["Leads"], frames["Deals"], settings=settings)
+
+
+def _counted(data: calc.Dataset) -> list[tuple]:
+    """Exclusions without their sheet rows, which only files have."""
+    return [(e.table, e.reason, e.count, e.fix) for e in data.exclusions]
+
+
+def _every_answer_alike(files: dict[str, Path | None], settings: dict, dims: tuple[str, ...]) -> dict:
+    rows = _files_route(files, settings)
+    engine = sources.load("duckdb://", spend=files.get("Spend"), leads=files.get("Leads"), deals=files.get("Deals"),
+                          settings=settings)
+    assert _counted(engine) == _counted(rows)
+    assert engine.notes == rows.notes and engine.as_of == rows.as_of
+    answers = {}
+    for name, question in _helpers.questions(rows, dims, rows.as_of).items():
+        expected, got = _helpers.answer(question, rows), _helpers.answer(question, engine)
+        if isinstance(expected, pd.DataFrame) and isinstance(got, pd.DataFrame):
+            # the footer names sheet rows for files only: exclusions are compared above, without them
+            expected.attrs["exclusions"] = got.attrs["exclusions"] = None
+        _helpers.same(expected, got, name)
+        answers[name] = expected
+    return answers
+
+
+@pytest.fixture(scope="module")
+def synthetic_files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("synthetic")
+    s = generate()
+    files = {}
+    for table, frame in (("Spend", s.spend), ("Leads", s.leads), ("Deals", s.deals)):
+        files[table] = folder / f"{table.lower()}.parquet"
+        frame.to_parquet(files[table])
+    return files
+
+
+def test_duckdb_over_parquet_answers_like_the_files(synthetic_files):
+    answers = _every_answer_alike(synthetic_files, {"gross_margin": 0.3, "as_of": "2026-06-30"},
+                                  ("channel", "province"))
+    assert not [n for n, a in answers.items() if isinstance(a, tuple)]
+
+
+def test_duckdb_over_csv_with_dirty_rows_counts_the_same_exclusions(tmp_path):
+    # every cause the engine counts, once or more (hand-made, so the counts are known)
+    spend = pd.DataFrame({"date": ["2024-01-01", "2024-01-02", None, "2024-01-03", "2024-01-04"],
+                          "cost": [100.0, 50.0, 20.0, None, -5.0], "channel": ["a", "b", "a", "a", "b"]})
+    leads = pd.DataFrame({"lead_id": [1, 2, 3, None, 5, 5, 6, 7],
+                          "date": ["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-02", None, "2024-01-03",
+                                   "2024-01-03", "2024-01-04"],
+                          "channel": ["a", "b", "a", "a", "b", "b", None, "a"]})
+    deals = pd.DataFrame({"lead_id": [1, 2, 2, 2, 9, 3, None, 6],
+                          "date": ["2024-01-05", "2024-01-03", "2024-01-09", "2024-01-09", "2024-01-05",
+                                   "2024-01-01", "2024-01-06", None],
+                          "revenue": [1000.0, 500.0, 200.0, 200.0, 300.0, 50.0, 10.0, 70.0]})
+    files = {}
+    for table, frame in (("Spend", spend), ("Leads", leads), ("Deals", deals)):
+        files[table] = tmp_path / f"{table.lower()}.csv"
+        frame.to_csv(files[table], index=False)
+    engine = sources.load("duckdb://", **{t.lower(): p for t, p in files.items()}, settings={"gross_margin": 0.5})
+    counted = {(e.table, e.reason.split(" (")[0]): e.count for e in engine.exclusions}
+    assert counted == {("Spend", "with no date"): 1, ("Spend", "with a blank cost"): 1,
+                       ("Spend", "with a negative cost"): 1, ("Leads", "with no lead_id"): 1,
+                       ("Leads", "with no inquiry date"): 1,
+                       ("Deals", "with no lead_id"): 1, ("Deals", "with no won date"): 1,
+                       ("Deals", "repeating the same deal"): 1, ("Deals", "whose lead_id is not in Leads"): 1,
+                       ("Deals", "won before their consultation came in"): 1}
+    rows = _files_route(files, {"gross_margin": 0.5})
+    assert _counted(engine) == _counted(rows)
+    for by in (None, "channel"):
+        expected, got = calc.kpi_table(rows, by=by), calc.kpi_table(engine, by=by)
+        expected.attrs["exclusions"] = got.attrs["exclusions"] = None
+        _helpers.same(expected, got, f"kpi by {by}")
+
+
+def _olist_files(shared, folder: Path) -> dict[str, Path]:
+    """Olist as a warehouse holds it: dates typed as dates (the file route reads the day-first text)."""
+    leads = pd.read_csv(shared("olist", "olist_marketing_qualified_leads_dataset.csv"), dtype=str)
+    deals = pd.read_csv(shared("olist", "olist_closed_deals_dataset.csv"), dtype=str)
+    leads = leads[["mql_id", "first_contact_date", "origin"]].assign(
+        first_contact_date=pd.to_datetime(leads["first_contact_date"], dayfirst=True))
+    deals = deals[["mql_id", "won_date", "declared_monthly_revenue"]].assign(
+        won_date=pd.to_datetime(deals["won_date"], dayfirst=True),
+        declared_monthly_revenue=pd.to_numeric(deals["declared_monthly_revenue"]))
+    deals = deals.rename(columns={"declared_monthly_revenue": "revenue"})
+    files = {"Leads": folder / "leads.parquet", "Deals": folder / "deals.parquet"}
+    leads.to_parquet(files["Leads"])
+    deals.to_parquet(files["Deals"])
+    return files
+
+
+def test_olist_through_duckdb_answers_like_the_files(shared, tmp_path):
+    answers = _every_answer_alike(_olist_files(shared, tmp_path), {"gross_margin": 0.3}, ("origin",))
+    assert answers["kpi total"]["deals"].iloc[0] == 841  # 842 closed deals, one won before its inquiry
+
+
+def test_maven_crm_through_duckdb_answers_like_the_files(shared, tmp_path):
+    pipeline = pd.read_csv(shared("maven_crm", "sales_pipeline.csv"), dtype=str)
+    accounts = pd.read_csv(shared("maven_crm", "accounts.csv"), dtype=str)
+    pipeline = pipeline.merge(accounts[["account", "sector"]], on="account", how="left")
+    for column in ("engage_date", "close_date"):
+        pipeline[column] = pd.to_datetime(pipeline[column], format="%m/%d/%Y")
+    leads = pipeline[["opportunity_id", "engage_date", "product", "sector"]].rename(
+        columns={"opportunity_id": "lead_id", "engage_date": "date"})
+    won = pipeline.loc[pipeline["deal_stage"] == "Won"]
+    deals = won[["opportunity_id", "close_date", "close_value"]].rename(
+        columns={"opportunity_id": "lead_id", "close_date": "date", "close_value": "revenue"})
+    deals = deals.assign(revenue=pd.to_numeric(deals["revenue"]))
+    files = {"Leads": tmp_path / "leads.parquet", "Deals": tmp_path / "deals.parquet"}
+    leads.to_parquet(files["Leads"])
+    deals.to_parquet(files["Deals"])
+    answers = _every_answer_alike(files, {"gross_margin": 0.6}, ("product", "sector"))
+    assert isinstance(answers["budget"], tuple)  # no Spend: refused alike
+
+
+def test_every_command_takes_a_duckdb_database_and_table_names(synthetic_files, tmp_path):
+    database = tmp_path / "business.duckdb"
+    con = duckdb.connect(str(database))
+    for table, name in (("Spend", "ad_spend"), ("Leads", "crm_leads"), ("Deals", "crm_deals")):
+        con.execute(f"create table {name} as select * from read_parquet('{synthetic_files[table]}')")
+    con.close()
+    runner = CliRunner()
+    source = ["--source", f"duckdb:///{database}", "--spend-table", "ad_spend", "--leads-table", "crm_leads",
+              "--deals-table", "crm_deals"]
+    files = ["--spend", str(synthetic_files["Spend"]), "--leads", str(synthetic_files["Leads"]),
+             "--deals", str(synthetic_files["Deals"])]
+    commands = [["kpi", "--by", "channel"], ["cohorts"], ["backtest", "--as-of", "2026-01-31"],
+                ["stability"], ["segments", "--by", "province"], ["diagnose", "--by", "channel"],
+                ["budget", "--by", "channel"], ["portfolio"]]
+    for command in commands:
+        by_engine = runner.invoke(app, [*command, *source, "--json"])
+        by_files = runner.invoke(app, [*command, *files, "--json"])
+        assert by_engine.exit_code == 0, (command, by_engine.output)
+        assert by_files.exit_code == 0, (command, by_files.output)
+        assert _json_alike(json.loads(by_engine.stdout), json.loads(by_files.stdout)), command
+    report = tmp_path / "report.xlsx"
+    done = runner.invoke(app, ["report", "-o", str(report), *source])
+    assert done.exit_code == 0, done.output
+    assert report.stat().st_size > 0
+
+
+def _json_alike(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_alike(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_alike(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, (int, float)):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+    return a == b
+
+
+def test_a_source_that_cannot_be_reached_is_one_clear_message(tmp_path):
+    runner = CliRunner()
+    done = runner.invoke(app, ["kpi", "--source", "duckdb://", "--leads", str(tmp_path / "missing.parquet")])
+    assert done.exit_code != 0 and "not found" in done.output and "Traceback" not in done.output
+    done = runner.invoke(app, ["kpi", "--source", "no-scheme-here"])
+    assert done.exit_code != 0 and "is not a URL" in done.output
