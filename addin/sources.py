@@ -68,7 +68,9 @@ def connect(source: str) -> Any:
                              ) from None
         session = (SparkSession.builder.master("local[2]").appName("cycle-roi")
                    .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-                   .config("spark.sql.shuffle.partitions", "4").getOrCreate())
+                   .config("spark.ui.showConsoleProgress", "false").config("spark.sql.shuffle.partitions", "4")
+                   .getOrCreate())
+        session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
     try:
         return ibis.connect(source)
@@ -228,8 +230,11 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
     has_revenue = has_gp = False
     if dl is not None:
         dl = dl.mutate(lead_id=_ids(dl["lead_id"], id_text), _day=_day(dl["date"]))
-        money = {}
-        has_revenue = "revenue" in dl.columns and bool(_counts(dl, known=dl["revenue"].notnull())["known"])
+        # one pass for what the deals hold and lack (each query is a job to an engine like Spark)
+        counted = _counts(dl, no_id=dl.lead_id.isnull(), no_date=dl.lead_id.notnull() & dl._day.isnull(),
+                          **({"revenue": dl["revenue"].notnull()} if "revenue" in dl.columns else {}),
+                          **({"gross_profit": dl["gross_profit"].notnull()} if "gross_profit" in dl.columns else {}))
+        has_revenue = bool(counted.get("revenue"))
         margin = settings.gross_margin
         revenue = dl["revenue"].cast("float64") if "revenue" in dl.columns else ibis.null("float64")
         if "gross_profit" in dl.columns:
@@ -241,8 +246,7 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
                 notes.append("Deals has revenue but no gross_profit and no gross margin is set: "
                              "gross profit and ROI stay empty until the gross_margin setting is filled in")
         dl = dl.mutate(revenue=revenue, gross_profit=gp)
-        has_gp = bool(_counts(dl, known=dl.gross_profit.notnull())["known"])
-        counted = _counts(dl, no_id=dl.lead_id.isnull(), no_date=dl.lead_id.notnull() & dl._day.isnull())
+        has_gp = bool(counted.get("gross_profit")) or (has_revenue and margin is not None)
         _excluded("Deals", "no id", counted["no_id"], exclusions)
         _excluded("Deals", "no date", counted["no_date"], exclusions)
         dl = dl.filter(dl.lead_id.notnull(), dl._day.notnull())
@@ -277,12 +281,10 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
                                                         gross_profit=dl.gross_profit.sum())
     elif leads_kept is not None:
         leads_frame = leads_kept.group_by(["_day", *lead_dims]).aggregate(_n=leads_kept.count())
-    if spend_frame is not None:
-        has_revenue = has_revenue or ("revenue" in spend_frame.columns
-                                      and bool(spend_frame.to_pandas()["revenue"].notna().any()))
-
     fetched = {name: None if frame is None else frame.to_pandas()
                for name, frame in (("spend", spend_frame), ("leads", leads_frame), ("deals", deals_frame))}
+    if dl is None and fetched["spend"] is not None and "revenue" in fetched["spend"].columns:
+        has_revenue = bool(fetched["spend"]["revenue"].notna().any())  # Deals, when there, say (as in prepare)
     if dl is None and ld is not None:
         notes.append(NO_DEALS_NOTE)
     if sp is None:
