@@ -58,7 +58,11 @@ def connect(source: str) -> Any:
                          fix="give duckdb:// (files), duckdb:///path/file.duckdb, spark://local or your warehouse's URL")
     scheme = scheme.lower()
     if scheme == "duckdb":
-        return ibis.duckdb.connect(rest or ":memory:")
+        path, _, query = rest.partition("?")
+        options = dict(part.split("=", 1) for part in query.split("&") if "=" in part)  # e.g. ?memory_limit=1GB
+        con = ibis.duckdb.connect(path or ":memory:", **options)
+        con.raw_sql("SET enable_progress_bar = false")  # the CLI draws its own; DuckDB's would mix into output
+        return con
     if scheme == "spark" and rest.strip("/") == "local":
         try:
             from pyspark.sql import SparkSession
@@ -267,7 +271,8 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
             _excluded("Deals", "unknown lead", total - matched["all"], exclusions)
             _excluded("Deals", "before inquiry", matched["early"], exclusions)
             linked = linked.filter(linked._day >= linked._lead_day)
-            linked = linked.mutate(_first=ibis.row_number().over(group_by=linked.lead_id, order_by=[linked._day]) == 0)
+            linked = linked.mutate(
+                _first=ibis.row_number().over(group_by=linked.lead_id, order_by=[linked._day]) == 0)
             deals_frame = (linked.group_by(["_lead_day", "_day", *lead_dims, "_first"])
                            .aggregate(_n=linked.count(), revenue=linked.revenue.sum(),
                                       gross_profit=linked.gross_profit.sum()))
@@ -281,7 +286,7 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
                                                         gross_profit=dl.gross_profit.sum())
     elif leads_kept is not None:
         leads_frame = leads_kept.group_by(["_day", *lead_dims]).aggregate(_n=leads_kept.count())
-    fetched = {name: None if frame is None else frame.to_pandas()
+    fetched = {name: None if frame is None else _fetch(frame)
                for name, frame in (("spend", spend_frame), ("leads", leads_frame), ("deals", deals_frame))}
     if dl is None and fetched["spend"] is not None and "revenue" in fetched["spend"].columns:
         has_revenue = bool(fetched["spend"]["revenue"].notna().any())  # Deals, when there, say (as in prepare)
@@ -291,6 +296,17 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
         notes.append(NO_SPEND_NOTE)
     return _aggregates(fetched, settings, spend_dims=tuple(spend_dims), lead_dims=tuple(lead_dims),
                        has_revenue=has_revenue, has_gp=has_gp, exclusions=exclusions, notes=notes)
+
+
+def _fetch(expr: Any) -> pd.DataFrame:
+    """The engine's result as pandas, text as categories (a few labels repeated over millions of aggregate
+    rows: codes instead of strings keep the aggregates small, and calc codes them so anyway)."""
+    import pyarrow as pa
+
+    table = expr.to_pyarrow()
+    columns = [column.dictionary_encode() if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+               else column for column in table.columns]
+    return pa.table(columns, names=table.column_names).to_pandas()
 
 
 def _dates(days: pd.Series) -> pd.Series:
