@@ -255,10 +255,13 @@ def dataset(spend: Any = None, leads: Any = None, deals: Any = None, settings: A
     for table in (spend, leads, deals, settings):
         if is_handle(table):
             return data_of_handle(table, caller)
+    settings_rows = settings if settings is not None else caller_table(caller, "Settings")
+    chosen = settings_from_rows(settings_rows)
+    if chosen.get(SOURCE_SETTING):
+        return _from_source(chosen, table_token(settings_rows))
     given = {"spend": spend, "leads": leads, "deals": deals}
     tables = {k: (given[k] if given[k] is not None else caller_table(caller, k.capitalize()))
               for k in TABLE_ARGS[:3] if k in needs}
-    settings_rows = settings if settings is not None else caller_table(caller, "Settings")
     key = tuple(table_token(tables.get(k)) for k in TABLE_ARGS[:3]) + (table_token(settings_rows),)
     if key in _cache:
         _cache.move_to_end(key)
@@ -267,13 +270,39 @@ def dataset(spend: Any = None, leads: Any = None, deals: Any = None, settings: A
     if all(v is None for v in frames.values()):
         raise InputError(None, None, "no data: this workbook has no Spend, Leads or Deals table",
                          fix="pass the tables, e.g. =CONSULT_COST(Spend[#All],Leads[#All]), or use the Cycle ROI template")
-    data = calc.prepare(**frames, settings=settings_from_rows(settings_rows))
+    data = calc.prepare(**frames, settings=chosen)
+    _remember(key, data)
+    return data
+
+
+#: Settings rows that point the data handle at a warehouse instead of the sheet tables: ``source`` (a URL
+#: as for ``cycle-roi --source``) and the table names ``spend_table``, ``leads_table``, ``deals_table``.
+SOURCE_SETTING = "source"
+SOURCE_TABLES = {"Spend": "spend_table", "Leads": "leads_table", "Deals": "deals_table"}
+
+
+def _from_source(chosen: dict[str, Any], token: int | None) -> calc.Dataset:
+    """The data handle of a Settings table naming a source: aggregates summed where the data lives (once per
+    edit of the Settings table; recalculating a sheet does not query the warehouse again)."""
+    key = ("source", token)
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key][0]
+    from .. import sources  # the engines load only for this route
+
+    rest = {k: v for k, v in chosen.items() if k != SOURCE_SETTING and k not in SOURCE_TABLES.values()}
+    data = sources.load(str(chosen[SOURCE_SETTING]).strip(), settings=rest,
+                        tables={t: chosen.get(name) for t, name in SOURCE_TABLES.items()})
+    _remember(key, data)
+    return data
+
+
+def _remember(key: tuple, data: calc.Dataset) -> None:
     _cache[key] = (data, OrderedDict())
     _results[id(data)] = _cache[key][1]
     if len(_cache) > _DATASETS_KEPT:
         evicted, _ = _cache.popitem(last=False)[1]
         _results.pop(id(evicted), None)
-    return data
 
 
 # --- the data handle: =CYCLE_DATA(Spend[#All], Leads[#All], Deals[#All], Settings[#All]) -----------------

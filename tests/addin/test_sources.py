@@ -202,3 +202,29 @@ def test_local_spark_answers_like_the_files(tmp_path):
     answers = _every_answer_alike(files, {"gross_margin": 0.3, "as_of": "2026-06-30"}, ("channel", "province"),
                                   source="spark://local")
     assert answers["kpi total"]["consultations"].iloc[0] == len(s.leads)
+
+
+def test_excel_source_setting_reads_the_warehouse_instead_of_sheet_tables(synthetic_files, tmp_path):
+    # the Settings table names the source: the functions need no sheet tables, and answer as with them
+    from addin import udfs
+    from addin.convert import rows_from_frame
+    from addin.udfs import registry
+
+    database = tmp_path / "crm.duckdb"
+    con = duckdb.connect(str(database))
+    for table in ("Spend", "Leads", "Deals"):
+        con.execute(f"create table {table.lower()}_{table.lower()} as "
+                    f"select * from read_parquet('{synthetic_files[table]}')")
+    con.close()
+    registry.clear_cache()
+    sheet = {t: rows_from_frame(pd.read_parquet(synthetic_files[t])) for t in ("Spend", "Leads", "Deals")}
+    plain = [["setting", "value"], ["gross_margin", 0.3]]
+    source = [*plain, ["source", f"duckdb:///{database}"], ["spend_table", "spend_spend"],
+              ["leads_table", "leads_leads"], ["deals_table", "deals_deals"]]
+    from_sheet = udfs.KPI_TABLE(sheet["Spend"], sheet["Leads"], sheet["Deals"], plain, by="channel")
+    from_source = udfs.KPI_TABLE(settings=source, by="channel")
+    assert _json_alike(from_source, from_sheet)
+    assert udfs.CONSULT_COST(settings=source) == pytest.approx(udfs.CONSULT_COST(sheet["Spend"], sheet["Leads"],
+                                                                                 plain), rel=1e-9)
+    assert udfs.INQUIRY_CONVERSION(settings=source, horizon_days=60) == pytest.approx(
+        udfs.INQUIRY_CONVERSION(sheet["Leads"], sheet["Deals"], plain, horizon_days=60), rel=1e-9)
