@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset
+from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset, weights_of
 from .memo import kept
 
 #: Deals a gap should have held before it is read as the export's edge rather than chance (e^−5 < 1 %).
@@ -84,12 +84,15 @@ def _stamp(day: int) -> pd.Timestamp:
     return pd.Timestamp(np.datetime64(int(day), "D"))
 
 
-def _share_within(close_days: np.ndarray, leads: int):
-    """F(t): share of ``leads`` leads whose first deal closed within t days, as a function of an array t."""
-    ordered = np.sort(close_days)
+def _share_within(close_days: np.ndarray, leads: float, weights: np.ndarray | None = None):
+    """F(t): share of ``leads`` leads whose first deal closed within t days, as a function of an array t.
+    ``weights``: the first deals each close day stands for (the aggregated form); None: one each."""
+    order = np.argsort(close_days, kind="stable")
+    ordered = close_days[order]
+    running = np.concatenate([[0.0], np.cumsum(np.ones(len(ordered)) if weights is None else weights[order])])
 
     def share(t: np.ndarray) -> np.ndarray:
-        return np.searchsorted(ordered, t, side="right") / leads if leads else np.zeros(len(t))
+        return running[np.searchsorted(ordered, t, side="right")] / leads if leads else np.zeros(len(t))
     return share
 
 
@@ -120,22 +123,27 @@ def _coverage(data: Dataset) -> Coverage:
     leads, deals = data.leads, data.deals
     if spans["leads"] is not None and spans["deals"] is not None and LEAD_DAY in deals.columns:
         lead_days = leads[DAY].to_numpy()
+        # leads and deals per row: 1 for rows, the aggregated form's counts otherwise (calc.aggregates)
+        lead_n = weights_of(leads)
+        lead_n = np.ones(len(lead_days)) if lead_n is None else lead_n
         first_deals = deals.loc[deals[FIRST_DEAL].to_numpy()]
+        deal_n = weights_of(first_deals)
         close = (first_deals[DAY].to_numpy() - first_deals[LEAD_DAY].to_numpy()).astype(np.int64)
         first_won, last_won = spans["deals"]
         if spans["leads"][0] < first_won:
             later = first_deals[LEAD_DAY].to_numpy() >= first_won
-            share = _share_within(close[later], int((lead_days >= first_won).sum()))
-            early = lead_days[lead_days < first_won].astype(np.int64)
-            before = float(share(first_won - 1 - early).sum())
+            share = _share_within(close[later], float(lead_n[lead_days >= first_won].sum()),
+                                  None if deal_n is None else deal_n[later])
+            early = lead_days < first_won
+            before = float((share(first_won - 1 - lead_days[early].astype(np.int64)) * lead_n[early]).sum())
             if before >= EXPECTED_MISSING_DEALS:
                 start = _stamp(first_won)
         as_of_day = data.as_of_day
         # an as_of setting is the user's word that every table is complete up to it
         if as_of_day is not None and last_won < as_of_day and data.settings.as_of is None:
-            share = _share_within(close, len(lead_days))
+            share = _share_within(close, float(lead_n.sum()), deal_n)
             days = lead_days.astype(np.int64)
-            after = float((share(as_of_day - days) - share(last_won - days)).sum())
+            after = float(((share(as_of_day - days) - share(last_won - days)) * lead_n).sum())
             if after >= EXPECTED_MISSING_DEALS:
                 end = _stamp(last_won)
     stamps = {name: (_stamp(s[0]), _stamp(s[1])) if s is not None else None for name, s in spans.items()}

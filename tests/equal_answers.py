@@ -54,6 +54,7 @@ def questions(data: calc.Dataset, dims: tuple[str, ...], as_of: pd.Timestamp) ->
         "budget": lambda d: calc.budget_shift(d, by=one),
         "portfolio": lambda d: calc.portfolio(d, dims=two),
         "backtest": lambda d: calc.backtest(d, as_of=back),
+        "rolling backtest": lambda d: calc.rolling_backtest(d),
     }
 
 
