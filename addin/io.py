@@ -8,13 +8,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from calc import InputError
-from calc.schema import TABLES, fold, resolve_columns
+from calc.schema import TABLES, fold
 
 from .convert import frame_from_rows
 from .safety import OLE_MAGIC, check_workbook, looks_utf16, sniff_kind
@@ -22,23 +24,114 @@ from .safety import OLE_MAGIC, check_workbook, looks_utf16, sniff_kind
 _LOOKS_LIKE_DATA = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|[+-]?\d+(\.\d+)?)([ T].*)?$")
 
 
+#: Legacy encodings our users' exports come in, one name per family, in the order a tie is settled:
+#: charset-normalizer often finds a Western file equally readable as cp1250 or cp1252, and only one
+#: of them is what Excel writes for our users.
+_FAMILIES = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "hz": "gb18030",
+             "big5": "big5", "big5hkscs": "big5", "cp950": "big5",
+             "cp949": "cp949", "euc_kr": "cp949", "johab": "cp949",
+             "cp932": "cp932", "shift_jis": "cp932", "euc_jp": "cp932",
+             "cp1252": "cp1252", "latin_1": "cp1252", "iso8859_15": "cp1252", "cp874": "cp874", "tis_620": "cp874"}
+_ENCODING_FIX = "save it again as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)"
+#: Least share of rows whose encoding must be known before a mixed file is told apart.
+_MIXED_LINES = 1
+
+
 def _decode(raw: bytes, label: str) -> str:
+    """The file's text. UTF-8 and UTF-16 are certain; anything else is detected (charset-normalizer) and
+    refused, naming the candidates, when two readings are equally likely or rows use two encodings."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raw = raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
-    if raw[:2] and looks_utf16(raw[:4096]):  # UTF-16 without a byte-order mark: ASCII with a NUL beside each byte
+    elif raw[:2] and looks_utf16(raw[:4096]):  # UTF-16 without a byte-order mark: ASCII with a NUL beside each byte
         try:
             return raw.decode("utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be")
         except UnicodeDecodeError:
             pass
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    _refuse_mixed_utf8(raw, label)
+    from charset_normalizer import from_bytes
+
+    results = list(from_bytes(raw))
+    if not results:
+        raise InputError(label, None, "is not readable text in any common encoding", fix=_ENCODING_FIX)
+    encoding = _pick_encoding(results)
+    if encoding is None:
+        names = ", ".join(dict.fromkeys(_FAMILIES.get(r.encoding, r.encoding) for r in results[:4]))
+        raise InputError(label, None, f"is not UTF-8, and its encoding cannot be told for sure (it reads as "
+                         f"{names})", fix=_ENCODING_FIX)
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        row = raw[:exc.start].count(b"\n") + 1
+        raise InputError(label, None, f"reads as {encoding} up to row {row}, where it holds bytes that are not "
+                         f"{encoding}", fix=_ENCODING_FIX) from None
+
+
+def _pick_encoding(results: list) -> str | None:
+    """The one encoding the evidence settles among charset-normalizer's results, or None.
+
+    Short CJK files read almost equally well as Chinese, Korean or Japanese, so beyond the least
+    chaotic reading: a header that names known columns (日期, 花费, 날짜 ...) decides; a Korean reading
+    that is not almost all Hangul is bytes of Chinese; among the legacy encodings of our users, one must
+    read clearly better (chaos 0.05 lower) than any other.
+    """
+    best = min(r.chaos for r in results)
+    near: dict[str, Any] = {}
+    for r in results:
+        if r.chaos <= best + 0.15:
+            near.setdefault(str(r), r)
+    if len(near) == 1:
+        return next(iter(near.values())).encoding
+    hits = {text: _known_headers(text) for text in near}
+    most = max(hits.values())
+    if most and list(hits.values()).count(most) == 1:
+        return near[max(hits, key=hits.get)].encoding
+    kept = [r for text, r in near.items() if _FAMILIES.get(r.encoding) != "cp949" or _mostly_hangul(text)]
+    family = [r for r in kept if r.encoding in _FAMILIES] or kept
+    if len({_FAMILIES.get(r.encoding, r.encoding) for r in family}) == 1:
+        return _FAMILIES.get(family[0].encoding, family[0].encoding)
+    family.sort(key=lambda r: r.chaos)
+    if len(family) > 1 and family[1].chaos - family[0].chaos >= 0.05:
+        return family[0].encoding
+    return None
+
+
+def _known_headers(text: str) -> int:
+    """How many cells of the first line are column names Cycle ROI knows (in any of its languages)."""
+    from calc.schema import TABLES
+
+    known = {fold(a) for columns in TABLES.values() for c in columns for a in (c.name, *c.aliases)}
+    first = text.split("\n", 1)[0]
+    return sum(fold(cell) in known for cell in re.split(r"[,;\t|]", first) if not cell.isascii())
+
+
+def _mostly_hangul(text: str) -> bool:
+    """Korean text is almost all Hangul; Chinese bytes read as Korean give many Hanja too."""
+    cjk = [ch for ch in text[:20000] if "\u4e00" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7a3"]
+    return bool(cjk) and sum("\uac00" <= ch <= "\ud7a3" for ch in cjk) >= 0.97 * len(cjk)
+
+
+def _refuse_mixed_utf8(raw: bytes, label: str) -> None:
+    """Rows in UTF-8 and rows in another encoding (two exports pasted together) would give each name two
+    spellings, and so two segments: refuse, naming a row of each."""
+    utf8_row = other_row = None
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if line.isascii():
             continue
-    raise InputError(label, None, "is not readable text in UTF-8, UTF-16 or GBK",
-                     fix="save it again as CSV UTF-8 from Excel")
+        try:
+            line.decode("utf-8")
+            utf8_row = utf8_row or number
+        except UnicodeDecodeError:
+            other_row = other_row or number
+        if utf8_row and other_row:
+            raise InputError(label, None, f"mixes two text encodings: row {utf8_row} is UTF-8, row {other_row} is "
+                             f"not (rows from two exports pasted together?)", rows=[],
+                             fix="save each export as CSV UTF-8 before combining them, then combine again")
 
 
 def _has_header(first_row: list[str]) -> bool:
@@ -47,26 +140,29 @@ def _has_header(first_row: list[str]) -> bool:
     return bool(cells) and not any(_LOOKS_LIKE_DATA.match(c) for c in cells)
 
 
-def _id_headers(table: str, headers: list[str], mapping: dict[str, str] | None) -> list[str]:
-    """Headers that hold ids, read as text so leading zeros survive."""
-    try:
-        targets = resolve_columns(table, headers, mapping)
-    except InputError:
-        return []  # calc reports header problems with full context later
-    return [h for h, t in targets.items() if t == "lead_id"]
+#: Most columns a table may have: Excel's own limit (XFD). A header far wider is no export.
+MAX_COLUMNS = 16_384
 
 
 def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """A CSV as text columns: calc decides each column's dates and decimal mark from all its values
+    (pandas would read 1.500 as 1.5 before anything could look at the column)."""
     label = f"{table} file {path.name}"
     text = _decode(path.read_bytes(), label)
     if not text.strip():
         raise InputError(label, None, "is empty", fix=f"export {table} again with its header row")
+    if "\r" in text and re.search("\r(?!\n)", text):  # old Mac line ends (CR only), alone or mixed in
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     sample = text[:20000]
+    first_line = sample.split("\n", 1)[0]
+    if max(first_line.count(d) for d in ",;\t|") >= MAX_COLUMNS:
+        raise InputError(label, None, f"has more than {MAX_COLUMNS:,} columns in its first row (Excel's limit)",
+                         fix=f"export only the {table} columns; check that the file is a table with a header row")
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    first = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
     header = _has_header(first)
     if header:  # pandas would rename a repeated header to 'cost.1' and the second column would pass unseen
         seen: dict[str, str] = {}
@@ -77,42 +173,123 @@ def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -
                                  f"(also as '{seen[key]}')", fix="rename or delete one of the two columns")
             seen[key] = name.strip()
     names = first if header else [f"column{j + 1}" for j in range(len(first))]
-    text_columns = _id_headers(table, [n.strip() for n in names], mapping)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=0 if header else None, names=None if header else names,
-                            dtype={c: str for c in text_columns} or None, skipinitialspace=True,
+                            dtype=str, skipinitialspace=True,
                             keep_default_na=False, na_values=["", "NA", "N/A", "NULL", "null", "nan", "NaN"])
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(label, None, f"cannot be read as CSV ({str(exc).splitlines()[0]})",
                          fix="check that every row has the same number of separators") from None
+    _refuse_delimiter_change(frame, delimiter, label)
     if not header:
         frame.attrs["note"] = (f"{label} has no header row; its columns are named {', '.join(names)} "
                                f"— map them, e.g. --map {table.lower()}.date=column2")
     return frame
 
 
+def _refuse_delimiter_change(frame: pd.DataFrame, delimiter: str, label: str) -> None:
+    """Rows written with another separator arrive as one long first cell and empty others: their dates and
+    amounts would be dropped as blank. Refuse, naming the rows."""
+    if frame.shape[1] < 2 or not len(frame):
+        return
+    first = frame.iloc[:, 0]
+    rest_blank = frame.iloc[:, 1:].isna().all(axis=1).to_numpy()
+    if not rest_blank.any():
+        return
+    for other in ",;\t|":
+        if other == delimiter:
+            continue
+        wrong = rest_blank & first.str.count(re.escape(other)).fillna(0).to_numpy() >= frame.shape[1] - 1
+        if wrong.any():
+            rows = np.flatnonzero(wrong) + 2
+            names = {c: "tab" if c == "\t" else f"'{c}'" for c in (other, delimiter)}
+            raise InputError(label, None, f"changes its separator: {int(wrong.sum())} rows are separated by "
+                             f"{names[other]}, the header by {names[delimiter]}", rows=rows[:5].tolist(),
+                             fix="save the whole table again with one separator (two exports pasted together?)")
+
+
+def _calamine(label: str, action, *args):
+    """Run a python-calamine call; its errors (and Rust panics, which are no Exception) become InputErrors."""
+    try:
+        return action(*args)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise InputError(label, None, f"is not a readable Excel workbook ({detail})",
+                         fix="open it in Excel and save it again as .xlsx") from None
+
+
+def _rows_below(rows: list[list[Any]], first: int, columns: slice) -> int:
+    """How many filled rows follow each other from ``rows[first]`` within ``columns``."""
+    count = 0
+    while first + count < len(rows) and any(v not in (None, "") for v in rows[first + count][columns]):
+        count += 1
+    return count
+
+
+def rows_below_table(table: str, where: str, first_row: int, count: int) -> InputError:
+    """The one message for rows pasted under an Excel Table's range (file and workbook readers alike)."""
+    rows = list(range(first_row, first_row + min(count, 5)))
+    return InputError(table, None, f"{count} filled row{'s' if count > 1 else ''} right below the Excel Table "
+                      f"'{table}' in {where} {'are' if count > 1 else 'is'} not part of the table",
+                      rows=rows, fix="resize the table to take them in (Table Design > Resize Table), "
+                                     "or delete them; both readings would otherwise differ")
+
+
 def read_xlsx(path: Path, *, table: str) -> pd.DataFrame:
+    """The Excel Table named like ``table`` if there is one, else the visible sheet named like it, else the
+    first visible sheet. Hidden sheets (often stale copies) are never read unless named after the table."""
     from python_calamine import CalamineWorkbook
 
     label = f"{table} file {path.name}"
-    # zip and XML entity bombs are refused before calamine unpacks anything; macros and links are noted
+    # zip and XML entity bombs, lying sizes and counts are refused before calamine unpacks anything
     checked = check_workbook(path, label=label)
+    book = _calamine(label, lambda: CalamineWorkbook.from_path(str(path), load_tables=True))
     try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own types for corrupt files
-        raise InputError(label, None, f"is not a readable Excel workbook ({exc})",
-                         fix="open it in Excel and save it again as .xlsx") from None
-    names = book.sheet_names
-    sheet = next((n for n in names if fold(n) == fold(table)), names[0] if names else None)
-    if sheet is None:
-        raise InputError(label, None, "has no sheets", fix="save the data in the first sheet")
-    rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=True)
+        tables = list(book.table_names)
+    except BaseException:  # noqa: BLE001 - old .xls and .ods have no tables
+        tables = []
+    named = next((t for t in tables if fold(t) == fold(table)), None)
+    notes = list(checked.notes)
+    if named is not None:
+        found = _calamine(label, book.get_table_by_name, named)
+        sheet = found.sheet
+        _refuse_uncached(checked, sheet, label)
+        rows = [list(found.columns), *_calamine(label, found.to_python)]
+        whole = _calamine(label, lambda: book.get_sheet_by_name(sheet))
+        grid = _calamine(label, lambda: whole.to_python(skip_empty_area=False))
+        below = _rows_below(grid, found.end[0] + 1, slice(found.start[1], found.end[1] + 1))
+        if below:
+            raise rows_below_table(table, f"sheet '{sheet}' of {path.name}", found.end[0] + 2, below)
+    else:
+        meta = _calamine(label, lambda: book.sheets_metadata)
+        visible = [m.name for m in meta if str(m.visible).endswith("Visible")]
+        sheet = next((n for n in visible if fold(n) == fold(table)), None) or \
+            next((m.name for m in meta if fold(m.name) == fold(table)), None) or (visible[0] if visible else None)
+        if sheet is None:
+            raise InputError(label, None, "has no visible sheet", fix=f"put {table} in a visible sheet")
+        skipped = [m.name for m in meta if m.name != sheet and not str(m.visible).endswith("Visible")]
+        if skipped and sheet in visible:
+            notes.append(f"{label}: sheet '{sheet}' was read; hidden sheet(s) {', '.join(skipped)} were not")
+        _refuse_uncached(checked, sheet, label)
+        rows = _calamine(label, lambda: book.get_sheet_by_name(sheet).to_python(skip_empty_area=True))
     if not rows:
         raise InputError(label, None, f"sheet '{sheet}' is empty", fix=f"put {table} with its header in the first sheet")
     frame = frame_from_rows(rows, table=table)
-    if checked.notes:
-        frame.attrs["note"] = "; ".join(checked.notes)
+    if notes:
+        frame.attrs["note"] = "; ".join(notes)
     return frame
+
+
+def _refuse_uncached(checked: Any, sheet: str, label: str) -> None:
+    """Formulas saved without their results (written by a program, never calculated) read as blank cells."""
+    found = checked.uncached.get(sheet)
+    if found:
+        count, cell = found
+        raise InputError(label, None, f"sheet '{sheet}' has formulas without a saved result (first at {cell}), "
+                         f"which would read as empty cells", rows=[],
+                         fix="open the file in Excel and save it (Excel stores each result), or export values (CSV)")
 
 
 def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None = None) -> pd.DataFrame:
@@ -125,6 +302,9 @@ def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None =
         raise InputError(label, None, "does not exist", fix="check the path")
     if path.is_dir():
         raise InputError(label, None, "is a folder, not a file", fix="give the file's path")
+    if not stat.S_ISREG(path.stat().st_mode):  # a pipe or a device would block or never end
+        raise InputError(label, None, "is not a regular file (a pipe, socket or device)",
+                         fix="save the data to a file and give that file's path")
     with path.open("rb") as handle:
         head = handle.read(4096)
     magic = head[:4]
@@ -142,10 +322,21 @@ def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None =
 
             # text columns stay dictionary-encoded as Parquet stores them, so they arrive as categories
             # without being hashed again; dates arrive as datetime64. calc would make both anyway.
-            text = [f.name for f in pq.read_schema(path) if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-            return pq.read_table(path, read_dictionary=text).to_pandas(date_as_object=False)
+            schema = pq.read_schema(path)
+            nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+            if nested:  # a list, struct or map per cell is no date, amount, id or segment
+                raise InputError(table, nested[0], f"holds lists or records ({schema.field(nested[0]).type}) in "
+                                 f"{path.name}, not single values", fix="drop or flatten that column before export")
+            text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+            frame = pq.read_table(path, read_dictionary=text).to_pandas(date_as_object=False)
+        except InputError:
+            raise
         except Exception as exc:  # pyarrow's error types vary by version
             raise InputError(label, None, f"is not a readable Parquet file ({exc})", fix="export it again") from None
+        for column in frame.columns:  # ids above 2^63 would wrap around when calc makes them int64: keep them text
+            if frame[column].dtype == np.uint64 and len(frame) and frame[column].max() > np.iinfo(np.int64).max:
+                frame[column] = frame[column].astype(str)
+        return frame
     if suffix in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods") or magic.startswith(b"PK") or head.startswith(OLE_MAGIC):
         return read_xlsx(path, table=table)
     if suffix in (".csv", ".txt", ".tsv", "") or not magic.startswith(b"\x00"):

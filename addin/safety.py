@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,13 @@ CHUNK_BYTES = 1024**2
 #: sheet part may be given any name in the package's relationships, and parsers read it as XML.
 _BINARY_PART = re.compile(r"\.(bin|png|jpe?g|gif|bmp|tiff?|emf|wmf|wdp|svg\.gz)$", re.IGNORECASE)
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="([^"]+)"')
+#: A formula cell with no <v> (no saved result): what a program that cannot calculate writes.
+_UNCACHED = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}\d+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)'
+                       rb'\s*</(?:\w+:)?c>')
+#: Most cells a sheet may claim beyond one per byte of its XML (a real cell takes 10 bytes and more).
+MAX_CLAIMED_CELLS = 20_000_000
 _MACROS = re.compile(r"(^|/)vbaProject\.bin$|(^|/)vbaData\.xml$|^xl/macrosheets/|^xl/dialogsheets/", re.IGNORECASE)
 _EXTERNAL_LINKS = re.compile(r"^xl/externalLinks/", re.IGNORECASE)
 _CONNECTIONS = re.compile(r"^xl/connections\.xml$|^xl/queryTables/", re.IGNORECASE)
@@ -86,6 +94,8 @@ class WorkbookCheck:
     entries: int
     uncompressed_bytes: int
     notes: tuple[str, ...] = field(default=())
+    #: sheet name -> (formulas saved without a result, the first one's cell)
+    uncached: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 def safe_cell_text(value: Any) -> Any:
@@ -173,10 +183,44 @@ def check_workbook(path: str | Path, *, label: str) -> WorkbookCheck:
     with book:
         infos = book.infolist()
         _check_directory(infos, label)
+        sheet_bytes = sum(i.file_size for i in infos if _SHEET_PART.match(i.filename))
+        uncached: dict[str, tuple[int, str]] = {}
         for info in infos:
             if not _BINARY_PART.search(info.filename) and not info.is_dir():
-                _scan_part(book, info, label)
-        return WorkbookCheck(len(infos), sum(i.file_size for i in infos), _notes(infos, label))
+                found = _scan_part(book, info, label, sheet_bytes=sheet_bytes)
+                if found[0]:
+                    uncached[info.filename] = found
+        _check_required(infos, label)
+        if uncached:
+            parts = _sheet_parts(book)
+            uncached = {parts.get(part, part): found for part, found in uncached.items()}
+        return WorkbookCheck(len(infos), sum(i.file_size for i in infos), _notes(infos, label), uncached)
+
+
+def _sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
+    """Zip part of each sheet -> the sheet's name, from the workbook part and its relationships."""
+    try:
+        workbook = book.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = book.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    targets = {}
+    for rel in re.findall(r"<Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'Id="([^"]+)"', rel), re.search(r'Target="([^"]+)"', rel)
+        if rid and target:
+            path = target[1].lstrip("/")
+            targets[rid[1]] = path if path.startswith("xl/") else f"xl/{path}"
+    out = {}
+    for sheet in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        name, rid = re.search(r'\bname="([^"]*)"', sheet), re.search(r'\br:id="([^"]+)"', sheet)
+        if name and rid and rid[1] in targets:
+            out[targets[rid[1]]] = _unescape(name[1])
+    return out
+
+
+def _unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], label: str) -> None:
@@ -184,6 +228,12 @@ def _check_directory(infos: list[zipfile.ZipInfo], label: str) -> None:
     if len(infos) > MAX_ENTRIES:
         raise InputError(label, None, f"has {len(infos):,} parts inside (a workbook has at most a few hundred); "
                          f"refused as a possible zip bomb", fix=fix)
+    # two parts under one name: each reader may take another one, so what is read depends on the reader
+    counts = Counter(i.filename for i in infos)
+    twice = sorted(n for n, c in counts.items() if c > 1)
+    if twice:
+        raise InputError(label, None, f"holds part {twice[0]} twice (a damaged or tampered file: which copy is "
+                         f"read depends on the program)", fix="open it in Excel and save it again as .xlsx")
     total = sum(i.file_size for i in infos)
     if total > MAX_TOTAL_BYTES:
         raise InputError(label, None, f"would unpack to {total / 1024**3:.1f} GiB (limit "
@@ -196,11 +246,65 @@ def _check_directory(infos: list[zipfile.ZipInfo], label: str) -> None:
                              f"refused as a possible zip bomb", fix=fix)
 
 
-def _scan_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> None:
-    """Stream one XML part: stop at a DTD, or as soon as it inflates past its declared size."""
+def _check_required(infos: list[zipfile.ZipInfo], label: str) -> None:
+    """A workbook without its content types or workbook part is damaged: say so instead of a reader's KeyError."""
+    counts = {i.filename for i in infos}
+    ooxml = any(n.startswith("xl/") for n in counts)
+    if ooxml:
+        missing = [n for n in ("[Content_Types].xml", "xl/workbook.xml") if n not in counts
+                   and not (n == "xl/workbook.xml" and "xl/workbook.bin" in counts)]
+        if missing:
+            raise InputError(label, None, f"lacks its part {missing[0]} (a damaged or incomplete file)",
+                             fix="open it in Excel and save it again as .xlsx")
+
+
+def _check_claims(head: bytes, info: zipfile.ZipInfo, label: str, sheet_bytes: int) -> None:
+    """Sizes a part claims up front and readers allocate for before reading on: a sheet's dimension
+    (A1:XFD1048576 is 17 billion cells) and the shared-strings counts. A claim far beyond what the part's
+    bytes can hold is refused: a reader trusting it would ask for hundreds of GB and abort."""
+    fix = "open it in Excel and save it again as .xlsx, or export the data as CSV"
+    if _SHEET_PART.match(info.filename):
+        found = _DIMENSION.search(head)
+        if found:
+            area = _cells(found[1].decode("ascii", "replace"))
+            if area > max(MAX_CLAIMED_CELLS, info.file_size):
+                raise InputError(label, None, f"sheet part {info.filename} claims a range of {area:,} cells "
+                                 f"({found[1].decode('ascii', 'replace')}) but holds {info.file_size:,} bytes; "
+                                 f"refused before reading", fix=fix)
+    elif info.filename.lower() == "xl/sharedstrings.xml":
+        for attribute, limit in ((b"uniqueCount", info.file_size // 8 + 16),
+                                 (b"count", max(MAX_CLAIMED_CELLS, sheet_bytes // 8))):
+            found = re.search(rb"<(?:\w+:)?sst\b[^>]*?\s" + attribute + rb'="(\d+)"', head)
+            if found and int(found[1]) > limit:
+                raise InputError(label, None, f"part {info.filename} claims {int(found[1]):,} texts but holds "
+                                 f"{info.file_size:,} bytes; refused before reading", fix=fix)
+
+
+def _cells(ref: str) -> int:
+    """Cells in an A1-style range such as A1:XFD1048576 (0 if it cannot be read)."""
+    corners = re.findall(r"([A-Za-z]{1,3})(\d{1,7})", ref)
+    if len(corners) < 2:
+        return 0
+
+    def column(letters: str) -> int:
+        number = 0
+        for ch in letters.upper():
+            number = number * 26 + ord(ch) - 64
+        return number
+
+    (c1, r1), (c2, r2) = corners[0], corners[-1]
+    return (abs(int(r2) - int(r1)) + 1) * (abs(column(c2) - column(c1)) + 1)
+
+
+def _scan_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, *, sheet_bytes: int = 0
+               ) -> tuple[int, str]:
+    """Stream one XML part: stop at a DTD, or as soon as it inflates past its declared size; check what
+    its head claims. Returns (formulas without a saved result, the first one's cell) for a sheet part."""
     seen = 0
     tail = b""
     utf16 = None
+    uncached, first_uncached = 0, ""
+    sheet = bool(_SHEET_PART.match(info.filename))
     try:
         with book.open(info) as stream:
             while True:
@@ -214,12 +318,18 @@ def _scan_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> None
                                      fix="ask the sender for a plain export (CSV or a freshly saved .xlsx)")
                 if utf16 is None:
                     utf16 = chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or looks_utf16(chunk[:512])
+                    _check_claims(chunk[:65536], info, label, sheet_bytes)
                 text = chunk.replace(b"\x00", b"") if utf16 else chunk
+                if sheet:
+                    for found in _UNCACHED.finditer(text):
+                        uncached += 1
+                        first_uncached = first_uncached or found[1].decode("ascii", "replace")
                 if _DTD.search(tail + text):
                     raise InputError(label, None, f"part {info.filename} declares a DOCTYPE or ENTITY, which no "
                                      f"real workbook does (an XML entity bomb or an external-entity attack); refused",
                                      fix="ask the sender for a plain export (CSV or a freshly saved .xlsx)")
                 tail = text[-16:]
+        return uncached, first_uncached
     except InputError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:

@@ -32,7 +32,8 @@ from .errors import Exclusion, InputError, describe_rows, sheet_rows
 from .filters import BLANK
 from .memo import DAY_TOTALS, kept
 from .parallel import run_together
-from .parsing import EXCEL_ERRORS, FIRST_PLAUSIBLE, LAST_PLAUSIBLE, parse_dates, parse_numbers
+from .parsing import (EXCEL_ERRORS, FIRST_PLAUSIBLE, LAST_PLAUSIBLE, number_column_marks, parse_dates,
+                      parse_numbers)
 from .schema import TABLES, fold, missing_required, resolve_columns
 from .settings import Settings
 
@@ -157,6 +158,32 @@ def _rename(table: str, frame: pd.DataFrame, mapping: Mapping[str, str] | None) 
     return frame
 
 
+#: Names calc gives its own columns (per-lead roll-ups, the figures of every result table): a segment
+#: column called so would be overwritten by them, or overwrite them in a result.
+RESERVED_NAMES = frozenset({c.name for cols in TABLES.values() for c in cols} | {
+    "won_date", "days_to_close", "n_deals", "lead_date", "spend", "consult_cost", "conversion_rate", "converted",
+    "deals_observed", "deals_projected", "cycle_roi", "full_cycle_conversion", "mean_days_to_close",
+    "median_days_to_close", "gross_profit_observed", "gross_profit_projected", "segment", "period", "cohort",
+    "shrunk_conversion", "conversion_low", "conversion_high", "cost_allocated", "rank", "verdict"})
+
+
+def _keep_segments_apart(table: str, frame: pd.DataFrame, log: "_Collector") -> pd.DataFrame:
+    """A segment column named like one of calc's own columns ('revenue' in Leads, 'deals' as a
+    segment) is kept under '<name> (segment)', with a note, instead of clobbering or being clobbered."""
+    canonical = {c.name for c in TABLES[table]}
+    clash = {c: f"{c} (segment)" for c in frame.columns if c not in canonical and
+             (fold(c) in _RESERVED_FOLDED or str(c).startswith("_"))}
+    if not clash:
+        return frame
+    log.notes.append(f"{table}: column{'s' if len(clash) > 1 else ''} "
+                     f"{', '.join(repr(c) for c in clash)} kept as segment{'s' if len(clash) > 1 else ''} "
+                     f"{', '.join(repr(v) for v in clash.values())}: the name is one Cycle ROI uses for its own figures")
+    return frame.rename(columns=clash)
+
+
+_RESERVED_FOLDED = frozenset(fold(n) for n in RESERVED_NAMES)
+
+
 def _header_below(table: str, frame: pd.DataFrame) -> None:
     """A title or merged cells above the header push the column names into the data: say where they are."""
     for position in range(min(len(frame), 5)):
@@ -251,21 +278,53 @@ def _text_uniques(uniques: Any) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
-def _ids(values: pd.Series) -> pd.Series:
+#: Characters that show as nothing (zero-width spaces and joiners, the byte-order mark): pasted from web
+#: pages and chat, they make two equal-looking ids differ.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+#: Whole numbers beyond this are not stored exactly as Excel numbers (15 significant digits).
+_EXACT_FLOAT = 2**53
+
+
+def _clean_id_text(ids: np.ndarray) -> np.ndarray:
+    """Harmless differences in how an id is written removed: full-width digits and letters, non-breaking
+    and zero-width spaces, surrounding spaces, and the '.0' a spreadsheet adds to a whole number."""
+    out = np.empty(len(ids), dtype=object)
+    for j, text in enumerate(ids):  # distinct ids only
+        if text.isascii():
+            cleaned = text.strip()
+        else:
+            cleaned = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip()
+        if cleaned.endswith(".0") and _WHOLE_WITH_ZEROS.match(cleaned):
+            cleaned = cleaned.split(".", 1)[0]
+        out[j] = cleaned
+    return out
+
+
+_WHOLE_WITH_ZEROS = re.compile(r"^\d+\.0+$")
+
+
+def _ids(values: pd.Series, table: str = "Leads") -> pd.Series:
     """Ids as text; 123.0 from a spreadsheet becomes '123', blanks stay missing.
 
     Numeric ids stay numbers here (a million of them compare far faster than text);
     :func:`_same_id_type` settles the final type once both tables are known.
     """
-    if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_extension_array_dtype(values.dtype):
+    if values.dtype == np.uint64 and len(values) and values.max() > np.iinfo(np.int64).max:
+        values = values.astype(str)  # beyond int64 they would wrap around and collide: compare them as text
+    elif pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_extension_array_dtype(values.dtype):
         return values.astype("int64")
     if pd.api.types.is_float_dtype(values.dtype) and not pd.api.types.is_extension_array_dtype(values.dtype):
         array = values.to_numpy()
         present = ~np.isnan(array)
+        inexact = np.flatnonzero(present & ~(np.abs(array) < _EXACT_FLOAT))
+        if len(inexact):
+            raise InputError(table, "lead_id", f"holds ids stored as numbers too long to be exact ({array[inexact[0]]:.0f}: "
+                             "a spreadsheet keeps 15 digits)", rows=sheet_rows(inexact[:5]),
+                             fix="format the id column as Text before pasting, or export the ids as text")
         if (array[present] == np.round(array[present])).all():
             return values
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    lookup = np.append(_text_uniques(uniques), None)
+    lookup = np.append(_clean_id_text(_text_uniques(uniques)), None)
     lookup[lookup == ""] = None
     return pd.Series(lookup[codes], index=values.index, dtype=object)
 
@@ -440,9 +499,9 @@ EXCLUDED: dict[tuple[str, str], tuple[str, str, str]] = {
 
 
 def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
-    frame = _drop_totals(_drop_empty_rows(_rename("Spend", raw, mapping)), "Spend", log)
-    for column in NUMBER_COLUMNS & set(frame.columns):
-        frame[column] = parse_numbers(frame[column], table="Spend", column=column, percent=False)
+    frame = _drop_totals(_drop_empty_rows(_keep_segments_apart("Spend", _rename("Spend", raw, mapping), log)),
+                         "Spend", log)
+    _read_numbers(frame, "Spend", [c for c in frame.columns if c in NUMBER_COLUMNS], settings)
     if "date" in frame.columns:
         frame = _read_dates(frame, "Spend", settings, log)
         frame = log.exclude(frame, frame["date"].isna().to_numpy(), *EXCLUDED["Spend", "no date"])
@@ -461,10 +520,23 @@ def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
     return frame
 
 
+#: Columns that count things: 1.500 there can only be one thousand five hundred.
+COUNT_COLUMNS = ("consultations", "deals", "clicks", "impressions")
+
+
+def _read_numbers(frame: pd.DataFrame, table: str, columns: list[str], settings: Settings) -> None:
+    """Number columns in place, each with one decimal mark: its own values', else its table's, else the setting's."""
+    read, table_mark = number_column_marks(frame, columns, table=table)
+    fallback = table_mark or (None if settings.decimal_mark == "auto" else settings.decimal_mark)
+    for column in columns:
+        frame[column] = parse_numbers(frame[column], table=table, column=column, percent=False,
+                                      decimal_mark=fallback, whole=column in COUNT_COLUMNS, read=read.get(column))
+
+
 def _read_id_table(table: str, raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
     """What Leads and Deals share: headers, blank and totals rows, ids, dates."""
-    frame = _drop_totals(_drop_empty_rows(_rename(table, raw, mapping)), table, log)
-    frame["lead_id"] = _ids(frame["lead_id"])
+    frame = _drop_totals(_drop_empty_rows(_keep_segments_apart(table, _rename(table, raw, mapping), log)), table, log)
+    frame["lead_id"] = _ids(frame["lead_id"], table)
     _check_id_errors(frame, table)
     return _read_dates(frame, table, settings, log)
 
@@ -488,9 +560,7 @@ def _repeated(ids: pd.Series) -> np.ndarray:
 
 def _prepare_deals(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
     frame = _read_id_table("Deals", raw, mapping, settings, log)
-    for column in ("revenue", "gross_profit"):
-        if column in frame.columns:
-            frame[column] = parse_numbers(frame[column], table="Deals", column=column, percent=False)
+    _read_numbers(frame, "Deals", [c for c in ("revenue", "gross_profit") if c in frame.columns], settings)
     frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), *EXCLUDED["Deals", "no id"])
     frame = log.exclude(frame, frame["date"].isna().to_numpy(), *EXCLUDED["Deals", "no date"])
     frame = log.exclude(frame, _repeated_deals(frame), *EXCLUDED["Deals", "repeated deal"])
@@ -593,7 +663,8 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
         kept_frames = _drop_far_future(log, counted, Spend=sp, Leads=ld, Deals=dl)
         # the last dated day of each table: from its day counts, unless rows above a gap were just dropped
         latest = [day_count[0] + len(day_count[1]) - 1 if remaining is frame else int(remaining[DAY].max())
-                  for frame, remaining, day_count in zip((sp, ld, dl), kept_frames, counted) if day_count is not None]
+                  for frame, remaining, day_count in zip((sp, ld, dl), kept_frames, counted)
+                  if day_count is not None and (remaining is frame or (remaining[DAY] != NO_DAY).any())]
         sp, ld, dl = kept_frames
         as_of = pd.Timestamp(np.datetime64(max(latest), "D")) if latest else None
     if as_of is not None:
@@ -710,14 +781,30 @@ def _drop_far_future(log: _Collector, day_counts: list | None = None,
         if total - rows_up_to[gap] >= FAR_FUTURE_MAX_SHARE * total:
             break
         cut = int(distinct[gap]) + low
-    if cut is None:
+    # the same at the bottom: one lead typed 1950 among 2024's would stretch every period axis over 75 years
+    floor = None
+    for gap in gaps:  # from the bottom up: the highest gap that still leaves only a few rows below it
+        if rows_up_to[gap] >= FAR_FUTURE_MAX_SHARE * total:
+            break
+        floor = int(distinct[gap + 1]) + low
+    if cut is None and floor is None:
         return list(frames.values())
-    limit = pd.Timestamp(np.datetime64(cut, "D"))
-    return [None if f is None else log.exclude(
-        f, f[DAY].to_numpy() > cut, name,
-        f"dated more than a year after every other date (after {limit:%Y-%m-%d}; a year typed wrong?)",
-        "correct the year; if these dates are right, set the as_of setting and they count")
-        for name, f in frames.items()]
+    out = list(frames.values())
+    if cut is not None:
+        limit = pd.Timestamp(np.datetime64(cut, "D"))
+        out = [None if f is None else log.exclude(
+            f, f[DAY].to_numpy() > cut, name,
+            f"dated more than a year after every other date (after {limit:%Y-%m-%d}; a year typed wrong?)",
+            "correct the year; if these dates are right, set the as_of setting and they count")
+            for name, f in zip(frames, out)]
+    if floor is not None:
+        limit = pd.Timestamp(np.datetime64(floor, "D"))
+        out = [None if f is None else log.exclude(
+            f, (f[DAY].to_numpy() < floor) & (f[DAY].to_numpy() != NO_DAY), name,
+            f"dated more than a year before every other date (before {limit:%Y-%m-%d}; a year typed wrong?)",
+            "correct the year")
+            for name, f in zip(frames, out)]
+    return out
 
 
 def _link_deals(leads: pd.DataFrame | None, deals: pd.DataFrame, settings: Settings, log: _Collector
@@ -732,7 +819,12 @@ def _link_deals(leads: pd.DataFrame | None, deals: pd.DataFrame, settings: Setti
     if leads is None:
         return deals, None, has_revenue, has_gp, {}
     position = _positions(leads["lead_id"], deals["lead_id"])
-    deals = log.exclude(deals, position < 0, *EXCLUDED["Deals", "unknown lead"])
+    unmatched = position < 0
+    if unmatched.any():
+        note = _id_overlap_note(leads["lead_id"], deals["lead_id"], unmatched)
+        if note:
+            log.notes.append(note)
+    deals = log.exclude(deals, unmatched, *EXCLUDED["Deals", "unknown lead"])
     position = position[position >= 0]
     lead_day = leads[DAY].to_numpy()[position]
     days_to_close = (deals[DAY].to_numpy() - lead_day).astype("float64")
@@ -743,6 +835,30 @@ def _link_deals(leads: pd.DataFrame | None, deals: pd.DataFrame, settings: Setti
     position = position[~early]
     per_lead, first = _roll_up(len(leads), deals, position)
     return with_columns(deals, {FIRST_DEAL: first}), position, has_revenue, has_gp, per_lead
+
+
+#: Below this share of deals matching a lead, the ids of the two tables are probably written differently.
+LOW_ID_OVERLAP = 0.5
+
+
+def _id_overlap_note(lead_ids: pd.Series, deal_ids: pd.Series, unmatched: np.ndarray) -> str | None:
+    """When few deals find their lead, say so with examples of both tables' ids, and name the difference
+    when it is only case or leading zeros (reported, never merged: 'ab' and 'AB' may be two leads)."""
+    matched = int(len(unmatched) - unmatched.sum())
+    if matched >= LOW_ID_OVERLAP * len(unmatched):
+        return None
+    lead_sample = pd.unique(lead_ids.to_numpy()[:1000])[:3]
+    lost = pd.unique(deal_ids.to_numpy()[unmatched])
+    text = f"only {matched} of {len(unmatched)} deal ids match a lead; Leads ids look like " + \
+        ", ".join(f"'{v}'" for v in lead_sample) + ", Deals ids like " + ", ".join(f"'{v}'" for v in lost[:3])
+    leads_text = pd.Series(pd.unique(lead_ids.to_numpy())).astype(str)
+    lost_text = pd.Series(lost[:10000]).astype(str)
+    for how, key in (("in upper or lower case", lambda t: t.str.casefold()),
+                     ("in leading zeros", lambda t: t.str.lstrip("0"))):
+        if key(lost_text).isin(set(key(leads_text))).any():
+            text += f"; some differ only {how} — correct the ids in one table so they are written alike"
+            break
+    return "Deals: " + text
 
 
 def _positions(lead_ids: pd.Series, deal_ids: pd.Series) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,9 +25,13 @@ from .errors import InputError, sheet_rows
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
                           "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!"})
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
-_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日.]?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$")
+_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日.]?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(?:Z|UTC|GMT)?\s*(?:[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
 _AB_Y = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _NUMBER_TEXT = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_RELATIVE_DAYS = frozenset({"today", "now", "yesterday", "tomorrow", "hari ini", "今天", "오늘"})
+#: Excel serials of 1950-01-01 and 1970-01-01: a column of numbers all between them reads as 1950s dates,
+#: or as days since 1970 (what databases and some exports write) in 2000-2040.
+_SERIAL_1950, _SERIAL_1970 = 18264, 25569
 
 
 def _blank(value: object) -> bool:
@@ -121,10 +126,26 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
         if match:
             ab_y.append((i, int(match[1]), int(match[2]), int(match[3])))
             continue
-        if re.search(r"[A-Za-z]{3}", text) and text.upper() not in EXCEL_ERRORS:
+        if text.casefold() in _RELATIVE_DAYS:  # 'today' would become the day the report runs
+            bad.append(i)
+        elif re.search(r"[A-Za-z]{3}", text) and text.upper() not in EXCEL_ERRORS:
             texts_with_words.append(i)
         else:
             bad.append(i)
+
+    serials = [i for i in range(len(uniques)) if not _blank(uniques[i]) and (
+        isinstance(uniques[i], (int, float, np.integer, np.floating)) and not isinstance(uniques[i], (bool, np.bool_))
+        or isinstance(uniques[i], str) and _NUMBER_TEXT.match(uniques[i].strip()))]
+    if serials and len(serials) == len(uniques) - int(any(_blank(u) for u in uniques)):
+        numbers = np.array([float(uniques[i]) for i in serials])
+        if ((numbers >= _SERIAL_1950) & (numbers < _SERIAL_1970)).all():
+            example = uniques[serials[0]]
+            as_excel = _serial_to_date(float(example))
+            as_unix = dt.date(1970, 1, 1) + dt.timedelta(days=int(float(example)))
+            raise InputError(table, column, f"reads two ways: the number {example} is {as_excel} as an Excel date "
+                             f"or {as_unix} as days since 1970", rows=_positions(codes, serials[:1]),
+                             fix="turn the numbers into dates before pasting (Excel: =DATE(1970,1,1)+A2 for days "
+                                 "since 1970) or write them as 2024-03-01")
 
     note = None
     if ab_y:
@@ -176,38 +197,139 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
 
 
 _CURRENCY = re.compile(r"(?i)(rp\.?|idr|rmb|cny|krw|usd|eur|元|원|円|[¥￥$€₩£])")
+_RUPIAH = re.compile(r"(?i)(rp\.?|idr)")
+#: Currencies always written with a decimal point (and commas between thousands) where they are used.
+_DOT_CURRENCY = re.compile(r"(?i)(rmb|cny|krw|usd|元|원|円|[¥￥$₩£])")
+#: A number read with a decimal point (1,234.5) or with a decimal comma (1.234,5). A first group of
+#: thousands never starts with 0, so '0,125' can only be a decimal comma and '0.125' a decimal point.
+_DOT_READING = re.compile(r"^[+-]?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_COMMA_READING = re.compile(r"^[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?$")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
+#: Larger amounts or counts are no real figure (and sums of a few of them overflow to infinity).
+LARGEST_NUMBER = 1e15
+#: How the decimal mark of a column was settled (for notes and messages).
+DOT, COMMA = "dot", "comma"
+NUMBER_FIX = "put plain numbers here (1234.5); delete totals or notes rows"
+
+
+def _clean_number_text(text: str) -> tuple[str, bool, bool, str | None]:
+    """(digits and separators only, negative in parentheses, ends in %, what its currency says) of one
+    cell's text; the currency says 'rupiah' (no cents: 1.500 is 1500) or 'dot' (¥1,000 is 1000)."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    negative = text.startswith("(") and text.endswith(")")
+    rupiah = "rupiah" if _RUPIAH.search(text) else DOT if _DOT_CURRENCY.search(text) else None
+    text = _CURRENCY.sub("", text.strip("()"))
+    text = re.sub(r"[\s'\u00a0\u202f\u2009]", "", text)
+    percent = text.endswith("%")
+    return text.rstrip("%"), negative, percent, rupiah
+
+
+def _readings(text: str, currency: str | None) -> tuple[str, float | None]:
+    """('dot' | 'comma' | 'either' | 'plain' | 'bad', value) of cleaned number text.
+
+    'either' is text such as 1.500 or 1,500 that reads as 1.5 or as 1500; its value is the one
+    with the separator as thousands (what a rupiah amount, which has no cents, always means).
+    """
+    if _SCIENTIFIC.match(text):
+        return "plain", float(text)
+    dot = float(text.replace(",", "")) if _DOT_READING.match(text) else None
+    comma = float(text.replace(".", "").replace(",", ".")) if _COMMA_READING.match(text) else None
+    if dot is None and comma is None:
+        return "bad", None
+    if dot is None:
+        return COMMA, comma
+    if comma is None:
+        return DOT, dot
+    if dot == comma:
+        return "plain", dot
+    if currency == DOT:
+        return DOT, dot
+    thousands = dot if "," in text else comma
+    return ("plain" if currency == "rupiah" else "either"), thousands
 
 
 def _number_from_text(text: str) -> float | None:
-    """'¥1,234.50' -> 1234.5, 'Rp 1.234.567' -> 1234567, '12,5' -> 12.5, '15%' -> 0.15.
+    """One cell's text as a number, each value on its own (a column is read by :func:`parse_numbers`).
 
-    >>> [_number_from_text(t) for t in ["¥1,234.50", "Rp 1.234.567", "12,5", "15%", "(3.00)", "abc"]]
-    [1234.5, 1234567.0, 12.5, 0.15, -3.0, None]
+    >>> [_number_from_text(t) for t in ["¥1,234.50", "Rp 1.234.567", "12,5", "15%", "(3.00)", "abc", "0,125"]]
+    [1234.5, 1234567.0, 12.5, 0.15, -3.0, None, 0.125]
     """
-    text = unicodedata.normalize("NFKC", text).strip()
-    negative = text.startswith("(") and text.endswith(")")
-    text = _CURRENCY.sub("", text.strip("()")).replace(" ", "").replace("\u00a0", "").replace("'", "")
-    percent = text.endswith("%")
-    text = text.rstrip("%")
-    if "," in text and "." in text:
-        decimal = "," if text.rfind(",") > text.rfind(".") else "."
-        text = text.replace("." if decimal == "," else ",", "").replace(",", ".")
-    elif "," in text:
-        text = text.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", text) else text.replace(",", ".")
-    elif text.count(".") > 1 or re.fullmatch(r"[+-]?\d{1,3}(\.\d{3}){2,}", text):
-        text = text.replace(".", "")
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    if not np.isfinite(number):
+    core, negative, percent, rupiah = _clean_number_text(text)
+    kind, number = _readings(core, rupiah)
+    if number is None or not np.isfinite(number):
         return None
     number = -number if negative else number
     return number / 100 if percent else number
 
 
-def parse_numbers(values: pd.Series, *, table: str, column: str, percent: bool = True) -> pd.Series:
+class _TextNumbers:
+    """The distinct texts of one number column, each read both ways, with what they prove."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.codes, self.uniques = pd.factorize(values, use_na_sentinel=True)
+        n = len(self.uniques)
+        self.numbers = np.full(n, np.nan)
+        self.kinds = np.full(n, "plain", dtype=object)
+        self.bad, self.errors, self.percents, self.booleans = [], [], [], []
+        for i, value in enumerate(self.uniques):
+            if _blank(value):
+                continue
+            if isinstance(value, (bool, np.bool_)):
+                self.bad.append(i)
+            elif isinstance(value, (int, float, np.integer, np.floating)):
+                self.numbers[i] = float(value)
+            elif str(value).strip().upper() in EXCEL_ERRORS:
+                self.errors.append(i)
+            else:
+                core, negative, percent, rupiah = _clean_number_text(str(value))
+                kind, number = _readings(core, rupiah)
+                if number is None:
+                    self.bad.append(i)
+                    continue
+                self.kinds[i] = kind
+                number = -number if negative else number
+                self.numbers[i] = number / 100 if percent else number
+                if percent:
+                    self.percents.append(i)
+
+    def first(self, kind: str) -> int | None:
+        found = np.flatnonzero(self.kinds == kind)
+        return int(found[0]) if len(found) else None
+
+    def proof(self, table: str, column: str) -> str | None:
+        """'dot' or 'comma' when some value settles the column's decimal mark; an error when values disagree."""
+        dot, comma = self.first(DOT), self.first(COMMA)
+        if dot is not None and comma is not None:
+            raise InputError(table, column, "reads two ways: "
+                             f"'{self.uniques[dot]}' has a decimal point and '{self.uniques[comma]}' a decimal comma",
+                             rows=_positions(self.codes, [dot, comma]),
+                             fix="write every number of the column the same way, e.g. 1234.5 (or 1234,5 throughout)")
+        return DOT if dot is not None else COMMA if comma is not None else None
+
+
+def number_column_marks(frame: pd.DataFrame, columns: list[str], *, table: str) -> tuple[dict[str, "_TextNumbers"], str | None]:
+    """Read the text number columns of one table; the decimal mark their values settle, if they agree.
+
+    A column whose own values read either way (only 1.500-like values) follows the other columns of its
+    table, as one export writes every number the same way.
+    """
+    read = {c: _TextNumbers(frame[c]) for c in columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)
+            and not pd.api.types.is_bool_dtype(frame[c].dtype)}
+    proofs = {p for c, r in read.items() if (p := r.proof(table, c)) is not None}
+    return read, (proofs.pop() if len(proofs) == 1 else None)
+
+
+def parse_numbers(values: pd.Series, *, table: str, column: str, percent: bool = True,
+                  decimal_mark: str | None = None, whole: bool = False,
+                  read: "_TextNumbers | None" = None) -> pd.Series:
     """A column of numbers as float64; blanks become NaN; text and Excel errors raise one InputError.
+
+    The decimal mark is settled for the whole column, as the order of dates is: a value such as
+    1,234.5 or 0.125 proves a decimal point, 1.234,5 or 0,125 a decimal comma; both in one column is
+    an error. Values that read either way (1.500: 1.5 or 1500?) follow the proof, else
+    ``decimal_mark`` (the table's other columns, then the setting); with neither they are an error
+    naming the choice — except in a column of counts (``whole``), where 1.500 can only be 1500, and
+    for rupiah amounts (Rp 1.500), which have no cents.
 
     ``percent=False`` is for amounts and counts: there '15%' is a share pasted into the wrong
     column, and reading it as 0.15 would be a silently wrong number, so it is an error.
@@ -215,50 +337,72 @@ def parse_numbers(values: pd.Series, *, table: str, column: str, percent: bool =
     >>> parse_numbers(pd.Series(["15%"]), table="Spend", column="cost", percent=False)
     Traceback (most recent call last):
     calc.errors.InputError: Spend: column 'cost': holds percentages ('15%'), not amounts or counts (row 2). Fix: put the amount or count itself here (e.g. 1500), not a share.
+    >>> parse_numbers(pd.Series(["Rp 1.500", "Rp 2.250.000"]), table="Spend", column="cost").tolist()
+    [1500.0, 2250000.0]
+    >>> parse_numbers(pd.Series(["0,125", "1.500"]), table="Spend", column="cost").tolist()
+    [0.125, 1500.0]
     """
     if pd.api.types.is_bool_dtype(values.dtype):
         raise InputError(table, column, "holds TRUE/FALSE, not numbers", fix="put numbers in this column")
     if pd.api.types.is_numeric_dtype(values.dtype):
         out = values.astype("float64")
-        infinite = np.flatnonzero(np.isinf(out.to_numpy()))
-        if len(infinite):
-            raise InputError(table, column, "holds infinite values", rows=sheet_rows(infinite[:5]),
-                             fix="replace them with real amounts")
+        _check_size(out.to_numpy(), values, table, column)
         return out
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    numbers = np.full(len(uniques), np.nan)
-    bad, errors, percents = [], [], []
-    for i, value in enumerate(uniques):
-        if _blank(value):
-            continue
-        if isinstance(value, (bool, np.bool_)):
-            bad.append(i)
-        elif isinstance(value, (int, float, np.integer, np.floating)):
-            numbers[i] = float(value)
-        elif str(value).strip().upper() in EXCEL_ERRORS:
-            errors.append(i)
-        else:
-            number = _number_from_text(str(value))
-            if number is None:
-                bad.append(i)
-            elif not percent and unicodedata.normalize("NFKC", str(value)).strip().strip("()").endswith("%"):
-                percents.append(i)
-            else:
-                numbers[i] = number
-    if errors:
-        raise InputError(table, column, f"holds Excel error values ({', '.join(sorted({str(uniques[i]) for i in errors}))})",
-                         rows=_positions(codes, errors),
+    read = read or _TextNumbers(values)
+    codes, uniques, numbers = read.codes, read.uniques, read.numbers
+    if read.errors:
+        raise InputError(table, column, f"holds Excel error values ({', '.join(sorted({str(uniques[i]) for i in read.errors}))})",
+                         rows=_positions(codes, read.errors),
                          fix="fix the formulas that give these errors, or clear those cells")
-    if percents:
-        example = ", ".join(f"'{uniques[i]}'" for i in percents[:3])
+    if read.percents and not percent:
+        example = ", ".join(f"'{uniques[i]}'" for i in read.percents[:3])
         raise InputError(table, column, f"holds percentages ({example}), not amounts or counts",
-                         rows=_positions(codes, percents),
+                         rows=_positions(codes, read.percents),
                          fix="put the amount or count itself here (e.g. 1500), not a share")
-    if bad:
-        example = ", ".join(f"'{uniques[i]}'" for i in bad[:3])
-        raise InputError(table, column, f"holds text that is not a number: {example}", rows=_positions(codes, bad),
-                         fix="put plain numbers here (1234.5); delete totals or notes rows")
+    if read.bad:
+        example = ", ".join(f"'{uniques[i]}'" for i in read.bad[:3])
+        raise InputError(table, column, f"holds text that is not a number: {example}",
+                         rows=_positions(codes, read.bad), fix=NUMBER_FIX)
+    either = np.flatnonzero(read.kinds == "either")
+    if len(either) and not whole:
+        mark = read.proof(table, column) or decimal_mark
+        if mark is None:
+            example = uniques[either[0]]
+            core = _clean_number_text(str(example))[0]
+            as_decimal = float(core.replace(",", "."))  # one separator: 1.500 or 1,500
+            raise InputError(table, column, f"reads two ways: '{example}' is {as_decimal:g} with a decimal "
+                             f"{'comma' if ',' in core else 'point'} or {numbers[either[0]]:,.0f} with "
+                             f"{'a comma' if ',' in core else 'a dot'} between thousands",
+                             rows=_positions(codes, [int(either[0])]),
+                             fix="set the decimal_mark setting to dot (1,234.5) or comma (1.234,5), "
+                                 "or write the amounts without thousands separators")
+        for i in either:
+            core, negative, percent_sign, _ = _clean_number_text(str(uniques[i]))
+            separator = "," if "," in core else "."
+            is_decimal = (separator == ",") == (mark == COMMA)
+            if is_decimal:
+                number = float(core.replace(separator, ".").replace(",", ""))
+                number = -number if negative else number
+                numbers[i] = number / 100 if percent_sign else number
+    _check_size(numbers, None, table, column, codes=codes, uniques=uniques)
     if not len(uniques):
         return pd.Series(np.nan, index=values.index, dtype="float64")
     out = np.where(codes >= 0, numbers[np.maximum(codes, 0)], np.nan)
     return pd.Series(out, index=values.index, dtype="float64")
+
+
+def _check_size(numbers: np.ndarray, values: pd.Series | None, table: str, column: str, *,
+                codes: np.ndarray | None = None, uniques: Any = None) -> None:
+    """Infinite or absurdly large numbers (1e308: two of them sum to infinity) are refused with their rows."""
+    with np.errstate(invalid="ignore"):
+        huge = np.flatnonzero(~(np.abs(numbers) <= LARGEST_NUMBER) & ~np.isnan(numbers))
+    if not len(huge):
+        return
+    if codes is not None:
+        rows = _positions(codes, list(huge))
+        example = uniques[huge[0]]
+    else:
+        rows = sheet_rows(huge[:5])
+        example = values.iloc[huge[0]]
+    raise InputError(table, column, f"holds a number too large to be an amount or a count ('{example}')",
+                     rows=rows, fix="replace it with the real amount; check for a formula error or a pasted id")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from .errors import InputError
@@ -83,6 +84,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
 }
 
 
+#: A unit or currency in brackets after a header: 'Amount spent (USD)', '花费（元）', 'Biaya [IDR]'.
+_UNIT = re.compile(r"\s*[(（\[][^)）\]]{1,12}[)）\]]\s*$")
+
+
 def resolve_columns(table: str, headers: list[object], mapping: dict[str, str] | None = None) -> dict[str, str]:
     """Map each header to the name calc uses: canonical names via mapping and aliases, others kept.
 
@@ -110,24 +115,34 @@ def resolve_columns(table: str, headers: list[object], mapping: dict[str, str] |
                              fix=f"map '{target}' to one of: {', '.join(map(str, headers))}")
         result[header] = target
         taken[target] = header
+    unit_free = {}  # 'Amount spent (USD)' is 'amount spent' in dollars: matched without its unit
+    for key, header in by_fold.items():
+        unit_free.setdefault(fold(_UNIT.sub("", str(header))) or key, []).append(header)
     for column in TABLES[table]:
         if column.name in taken:
             continue
-        for alias in (column.name,) + column.aliases:
-            header = by_fold.get(fold(alias))
-            if header is not None and result[header] == header and header not in taken.values():
-                result[header] = column.name
-                taken[column.name] = header
-                break
+        names = {fold(a) for a in (column.name,) + column.aliases}
+        found = list(dict.fromkeys(h for key in names for h in [*([by_fold[key]] if key in by_fold else []),
+                                                                *unit_free.get(key, [])]
+                                   if result[h] == h and h not in taken.values()))
+        if len(found) > 1:  # e.g. 'Amount spent (USD)' and 'Spent': taking either one silently may be wrong
+            found.sort(key=lambda h: list(by_fold.values()).index(h))
+            raise InputError(table, column.name, f"more than one column could be '{column.name}': "
+                             f"{', '.join(found)}",
+                             fix=f"map '{column.name}' to the one you mean ({table.lower()}.{column.name}=<header>), "
+                                 f"or delete or rename the other")
+        if found:
+            result[found[0]] = column.name
+            taken[column.name] = found[0]
     # A header the mapping displaced (the user said the date is in 'created', not in 'date') stays
     # as a dimension under a name that no longer claims to be canonical.
     taken_by_fold = {fold(name): header for name, header in taken.items()}
     for header, target in result.items():
         if target == header and taken_by_fold.get(fold(header), header) != header:
             result[header] = f"{header} (unmapped)"
-    targets = list(result.values())
-    for name in set(targets):
-        if targets.count(name) > 1:
+    targets = Counter(result.values())  # a Counter: a 100,000-column header must not take n² steps
+    for name, count in targets.items():
+        if count > 1:
             dupes = [h for h, t in result.items() if t == name]
             raise InputError(table, name, f"more than one column maps to '{name}': {', '.join(dupes)}",
                              fix=f"map '{name}' explicitly to the one you mean")

@@ -34,6 +34,10 @@ class Settings(BaseModel):
     ambiguous_dates: Literal["day_first", "month_first"] = Field(
         "day_first",
         description="How to read text dates such as 03-04-2024 when no value in the column settles the order.")
+    decimal_mark: Literal["auto", "dot", "comma"] = Field(
+        "auto",
+        description="How to read numbers such as 1.500 or 1,500 when no value in the column or its table settles "
+                    "whether the mark is a decimal point or comma (dot: 1,234.5; comma: 1.234,5); auto refuses them.")
     week_start: Literal["monday", "sunday"] = Field("monday", description="First day of a reporting week.")
     language: Literal["en", "zh", "ko", "id"] = Field("en", description="Language of report labels.")
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of intervals.")

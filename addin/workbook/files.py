@@ -88,10 +88,47 @@ class FilePort:
         return None, None
 
     def read_table(self, name: str) -> list[list[Any]] | None:
+        """The table's cells, header first. Formulas give their saved results (none saved: refused, as a
+        blank would be a wrong answer); filled rows right below the table's range are refused as the
+        file reader (addin.io) refuses them, so both routes read the same rows."""
+        from openpyxl.utils import range_boundaries
+
+        from addin.io import rows_below_table
+        from calc import InputError
+
         ws, table = self.find_table(name)
         if table is None:
             return None
-        return [[cell.value for cell in row] for row in ws[table.ref]]
+        first_col, first_row, last_col, last_row = range_boundaries(table.ref)
+        # a ref reaching row 1,048,576 is read only as far as the sheet holds cells
+        last_row = min(last_row, max(ws.max_row, first_row))
+        rows = [[cell.value for cell in row] for row in ws.iter_rows(min_row=first_row, max_row=last_row,
+                                                                     min_col=first_col, max_col=last_col)]
+        below = 0
+        while any(ws.cell(last_row + below + 1, c).value not in (None, "") for c in range(first_col, last_col + 1)):
+            below += 1
+        if below:
+            raise rows_below_table(name, f"sheet '{ws.title}' of {self.path.name}", last_row + 1, below)
+        formulas = [(i, j) for i, row in enumerate(rows) for j, v in enumerate(row)
+                    if isinstance(v, str) and v.startswith("=") and ws.cell(first_row + i, first_col + j).data_type == "f"]
+        if formulas:
+            values = self._cached()[ws.title]
+            missing = []
+            for i, j in formulas:
+                rows[i][j] = values.cell(first_row + i, first_col + j).value
+                if rows[i][j] is None:
+                    missing.append(ws.cell(first_row + i, first_col + j).coordinate)
+            if missing:
+                raise InputError(name, None, f"{len(missing)} formula cell(s) in sheet '{ws.title}' have no saved "
+                                 f"result (first at {missing[0]}), so their values are unknown outside Excel", rows=[],
+                                 fix="open the workbook in Excel and save it (Excel stores each result), or paste values")
+        return rows
+
+    def _cached(self):
+        """The workbook's saved formula results (a second, values-only load, made once when needed)."""
+        if getattr(self, "_values_book", None) is None:
+            self._values_book = openpyxl.load_workbook(self.path, data_only=True)
+        return self._values_book
 
     # -- writing ----------------------------------------------------------------------------
     def set_status(self, text: str | None) -> None:
