@@ -148,13 +148,15 @@ def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -
     """A CSV as text columns: calc decides each column's dates and decimal mark from all its values
     (pandas would read 1.500 as 1.5 before anything could look at the column)."""
     label = f"{table} file {path.name}"
-    text = _decode(path.read_bytes(), label)
+    raw = path.read_bytes()
+    text = _decode(raw, label)
     if not text.strip():
         raise InputError(label, None, "is empty", fix=f"export {table} again with its header row")
     if "\r" in text and re.search("\r(?!\n)", text):  # old Mac line ends (CR only), alone or mixed in
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     sample = text[:20000]
-    first_line = sample.split("\n", 1)[0]
+    end = text.find("\n")
+    first_line = text[:end] if end >= 0 else text
     if max(first_line.count(d) for d in ",;\t|") >= MAX_COLUMNS:
         raise InputError(label, None, f"has more than {MAX_COLUMNS:,} columns in its first row (Excel's limit)",
                          fix=f"export only the {table} columns; check that the file is a table with a header row")
@@ -162,7 +164,7 @@ def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    first = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
     header = _has_header(first)
     if header:  # pandas would rename a repeated header to 'cost.1' and the second column would pass unseen
         seen: dict[str, str] = {}
@@ -181,10 +183,32 @@ def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -
         raise InputError(label, None, f"cannot be read as CSV ({str(exc).splitlines()[0]})",
                          fix="check that every row has the same number of separators") from None
     _refuse_delimiter_change(frame, delimiter, label)
+    _refuse_long_cells(frame, raw, label)
     if not header:
         frame.attrs["note"] = (f"{label} has no header row; its columns are named {', '.join(names)} "
                                f"— map them, e.g. --map {table.lower()}.date=column2")
     return frame
+
+
+#: Most characters one Excel cell holds: a longer text cannot be written back to any sheet or report.
+MAX_CELL_CHARS = 32_767
+
+
+def _refuse_long_cells(frame: pd.DataFrame, raw: bytes, label: str) -> None:
+    """A cell longer than Excel allows (a whole document pasted into one field): refused with its row.
+    The columns are only measured when some line of the file is that long (one pass over the bytes)."""
+    if len(raw) <= MAX_CELL_CHARS:
+        return
+    newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    if np.diff(np.concatenate(([-1], newlines, [len(raw)]))).max() <= MAX_CELL_CHARS:
+        return
+    for column in frame.columns:
+        lengths = frame[column].str.len().to_numpy(dtype=float, na_value=0)
+        long = np.flatnonzero(lengths > MAX_CELL_CHARS)
+        if len(long):
+            raise InputError(label, str(column), f"holds a text of {int(lengths[long[0]]):,} characters, longer "
+                             f"than {MAX_CELL_CHARS:,} (what one Excel cell holds)", rows=(long[:5] + 2).tolist(),
+                             fix="shorten or delete that text; a segment name or id is a few words at most")
 
 
 def _refuse_delimiter_change(frame: pd.DataFrame, delimiter: str, label: str) -> None:
@@ -199,7 +223,7 @@ def _refuse_delimiter_change(frame: pd.DataFrame, delimiter: str, label: str) ->
     for other in ",;\t|":
         if other == delimiter:
             continue
-        wrong = rest_blank & first.str.count(re.escape(other)).fillna(0).to_numpy() >= frame.shape[1] - 1
+        wrong = rest_blank & (first.str.count(re.escape(other)).fillna(0).to_numpy() >= frame.shape[1] - 1)
         if wrong.any():
             rows = np.flatnonzero(wrong) + 2
             names = {c: "tab" if c == "\t" else f"'{c}'" for c in (other, delimiter)}
@@ -286,10 +310,14 @@ def _refuse_uncached(checked: Any, sheet: str, label: str) -> None:
     """Formulas saved without their results (written by a program, never calculated) read as blank cells."""
     found = checked.uncached.get(sheet)
     if found:
-        count, cell = found
-        raise InputError(label, None, f"sheet '{sheet}' has formulas without a saved result (first at {cell}), "
-                         f"which would read as empty cells", rows=[],
-                         fix="open the file in Excel and save it (Excel stores each result), or export values (CSV)")
+        raise formulas_without_results(label, sheet, *found)
+
+
+def formulas_without_results(label: str, sheet: str, count: int, cell: str) -> InputError:
+    """The one message for formula cells saved without their results (file and workbook readers alike)."""
+    return InputError(label, None, f"sheet '{sheet}' has {count} formula{'s' if count > 1 else ''} without a saved "
+                      f"result (first at {cell}), which would read as empty cells", rows=[],
+                      fix="open the file in Excel and save it (Excel stores each result), or export values (CSV)")
 
 
 def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None = None) -> pd.DataFrame:

@@ -63,7 +63,7 @@ _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="([^"]+)"')
 #: A formula cell with no <v> (no saved result): what a program that cannot calculate writes.
 _UNCACHED = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}\d+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)'
-                       rb'\s*</(?:\w+:)?c>')
+                       rb'\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>')
 #: Most cells a sheet may claim beyond one per byte of its XML (a real cell takes 10 bytes and more).
 MAX_CLAIMED_CELLS = 20_000_000
 _MACROS = re.compile(r"(^|/)vbaProject\.bin$|(^|/)vbaData\.xml$|^xl/macrosheets/|^xl/dialogsheets/", re.IGNORECASE)

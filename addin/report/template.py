@@ -41,7 +41,7 @@ VALIDATION_ROWS = 100_000
 DATE_COLUMNS = {"date"}
 AMOUNT_COLUMNS = {"cost", "revenue", "gross_profit", "consultations", "deals", "clicks", "impressions"}
 SETTING_CHOICES = {"language": ("en", "zh", "ko", "id"), "ambiguous_dates": ("day_first", "month_first"),
-                   "week_start": ("monday", "sunday")}
+                   "week_start": ("monday", "sunday"), "decimal_mark": ("auto", "dot", "comma")}
 
 
 def settings_rows(language: str) -> list[list[Any]]:

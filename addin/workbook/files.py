@@ -93,8 +93,7 @@ class FilePort:
         file reader (addin.io) refuses them, so both routes read the same rows."""
         from openpyxl.utils import range_boundaries
 
-        from addin.io import rows_below_table
-        from calc import InputError
+        from addin.io import formulas_without_results, rows_below_table
 
         ws, table = self.find_table(name)
         if table is None:
@@ -119,9 +118,7 @@ class FilePort:
                 if rows[i][j] is None:
                     missing.append(ws.cell(first_row + i, first_col + j).coordinate)
             if missing:
-                raise InputError(name, None, f"{len(missing)} formula cell(s) in sheet '{ws.title}' have no saved "
-                                 f"result (first at {missing[0]}), so their values are unknown outside Excel", rows=[],
-                                 fix="open the workbook in Excel and save it (Excel stores each result), or paste values")
+                raise formulas_without_results(name, ws.title, len(missing), missing[0])
         return rows
 
     def _cached(self):
