@@ -93,6 +93,12 @@ def prepared(spend: Any = "base", leads: Any = "base", deals: Any = "base", *, s
     return Got(data=data, value=figure(data) if figure else row)
 
 
+def _with_note(got: Got, note: str) -> Got:
+    """The run, after checking that its dataset carries a note holding ``note``."""
+    assert got.data is not None and any(note in n for n in got.data.notes), got.message or got.data.notes
+    return got
+
+
 def kpi(column: str, **kwargs) -> Callable[[Path], Got]:
     """A run whose figure is one kpi_table column of the first row."""
     def run(_: Path) -> Got:
@@ -358,6 +364,41 @@ CASES: list[Case] = [
          "number", "they match: conversion 0.5", "",
          kpi("conversion_rate", leads=frame(LEADS, lead_id=[123.0, 124.0, 125.0, 126.0]),
              deals=frame(DEALS, lead_id=["123", "125"])), expected=0.5),
+    Case("leads-utc-suffix", "Leads", "dates with a time and a UTC suffix ('2024-03-02 10:00:00 UTC')", "number",
+         "read year-month-day as written: 2024-03-02, not 3 February", "",
+         kpi("consultations", leads=frame(LEADS, date=["2024-03-01 09:00:00 UTC", "2024-03-01 23:00:00 UTC",
+                                                       "2024-03-02 10:00:00 UTC", "2024-03-03 10:00:00 UTC"]),
+             start="2024-03-02", end="2024-03-02"), expected=1),
+    Case("leads-today", "Leads", "'today' typed as a date", "error", "1 value is not a date: 'today'",
+         "type dates between 1950 and 2150 as 2024-03-01",
+         lambda t: prepared(leads=frame(LEADS, date=["2024-03-01", "today", "2024-03-02", "2024-03-03"])),
+         column="date", rows=(3,)),
+    Case("leads-unix-days", "Leads", "dates as days since 1970 (19783 = 2024-03-01), as databases write them",
+         "error", "reads two ways: the number 19783 is 1954-02-28 as an Excel date or 2024-03-01 as days since 1970",
+         "turn the numbers into dates before pasting",
+         lambda t: prepared(leads=frame(LEADS, date=[19783, 19783, 19784, 19785])), column="date", rows=(2, 3)),
+    Case("leads-far-past-typo", "Leads", "one date typed 1950 for 2024 among 150 consultations, no as_of set",
+         "exclusion", "dated more than a year before every other date (before 2024-01-01; a year typed wrong?)",
+         "correct the year",
+         kpi("consultations", spend=None, deals=None, leads=pd.DataFrame(
+             {"lead_id": [f"L{i}" for i in range(151)],
+              "date": ["1950-03-01"] + [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(150)]})),
+         rows=(2,), count=1, expected=150),
+    Case("leads-invisible-id-marks", "Leads", "ids with a zero-width space, a non-breaking space or full-width "
+         "digits ('L1\u200b', '\u00a0L3', 'Ｌ１')", "number", "they match their deals: conversion 0.5", "",
+         kpi("conversion_rate", leads=frame(LEADS, lead_id=["Ｌ１", "L2", "\u00a0L3", "L4"]),
+             deals=frame(DEALS, lead_id=["L1\u200b", "L3"])), expected=0.5),
+    Case("deals-ids-written-differently", "Deals", "Leads ids with leading zeros ('00123'), Deals ids without; "
+         "besides the exclusion a note says: only 0 of 2 deal ids match a lead; Leads ids look like '00123', "
+         "'00124', '00125', Deals ids like '123', '125'; some differ only in leading zeros (never merged: 0123 "
+         "and 123 may be two leads)", "exclusion", "whose lead_id is not in Leads",
+         "add the missing consultations to Leads, or correct the ids",
+         lambda t: _with_note(prepared(leads=frame(LEADS, lead_id=["00123", "00124", "00125", "00126"]),
+                                       deals=frame(DEALS, lead_id=["123", "125"]), figure=lambda d: 0.0),
+                              "some differ only in leading zeros"), rows=(2, 3), count=2, expected=0.0),
+    Case("leads-segment-named-revenue", "Leads", "a segment column called 'revenue' (or deals, days_to_close)",
+         "note", "kept as segment 'revenue (segment)'", "",
+         kpi("revenue", leads=frame(LEADS, revenue=["big", "small", "big", "big"])), expected=1500.0),
     # --- Deals ----------------------------------------------------------------------------------
     Case("deals-before-inquiry", "Deals", "a deal won before its consultation came in", "exclusion",
          "won before their consultation came in", "check the won date and the lead's inquiry date",
@@ -459,6 +500,28 @@ CASES: list[Case] = [
     Case("cli-csv-semicolon", "CLI", "a CSV with ';' separators and decimal commas (European Excel)", "number",
          "spend 600.75", "", cli("kpi", "--json", figure="spend", files={"--spend": ("spend.csv", csv_bytes(
              SPEND, sep=";", cost=["100,25", "200,50", "300"]))}), expected=600.75),
+    Case("cli-csv-big5", "CLI", "a CSV saved in Big5 (traditional Chinese Windows)", "number",
+         "segments spelt right (新竹, not 穝λ): spend 600", "", cli("kpi", "--json", figure="spend", files={
+             "--spend": ("spend.csv", (("date,cost,city\n" + "".join(f"2024-03-0{d},{c},{city}\n" for d, c, city in
+                                        [(1, 100, "新竹"), (2, 200, "台北"), (3, 300, "高雄")] * 1)) * 1).encode("big5")
+                         + "".join(f"2024-03-0{d},0,{city}\n" for d in (1, 2, 3) for city in
+                                   ("新竹市", "台北市", "高雄市", "台中市", "台南市")).encode("big5"))}), expected=600),
+    Case("cli-csv-two-encodings", "CLI", "a CSV whose first rows are UTF-8 and the rest GBK (two exports pasted)",
+         "error", "mixes two text encodings: row 2 is UTF-8, row 4 is not", "save each export as CSV UTF-8",
+         cli("kpi", "--json", files={"--spend": ("spend.csv", csv_bytes(SPEND, channel=["搜索", "信息流", "搜索"])[:-19]
+                                                  + "2024-03-03,300.0,搜索\n".encode("gbk"))})),
+    Case("cli-csv-cr-only", "CLI", "a CSV with old Mac line ends (CR only)", "number", "spend 600", "",
+         cli("kpi", "--json", figure="spend", files={"--spend": ("spend.csv", csv_bytes(SPEND).replace(b"\n", b"\r"))}),
+         expected=600),
+    Case("cli-csv-separator-changes", "CLI", "a CSV that changes from ',' to ';' half-way", "error",
+         "changes its separator: 1 rows are separated by ';', the header by ','", "save the whole table again",
+         cli("kpi", "--json", files={"--spend": ("spend.csv", b"date,cost,channel\n2024-03-01,100.0,Search\n"
+                                                  b"2024-03-02,200.0,Feed\n2024-03-03;300.0;Search\n")})),
+    Case("cli-two-columns-one-field", "CLI", "an ad export with both 'Amount spent (USD)' and 'Spent'", "error",
+         "more than one column could be 'cost': Amount spent (USD), Spent", "map 'cost' to the one you mean",
+         cli("kpi", "--json", files={"--spend": ("spend.csv", pd.DataFrame(
+             {"date": SPEND["date"], "Amount spent (USD)": SPEND["cost"], "Spent": [50.0, 100.0, 150.0]}
+         ).to_csv(index=False).encode())})),
     Case("cli-horizon-text", "CLI", "--horizon abc", "error", "Invalid value for '--horizon'", "",
          cli("kpi", "--horizon", "abc")),
     # --- Excel functions ------------------------------------------------------------------------
@@ -549,7 +612,24 @@ def render() -> str:
         "- macros (VBA), links to other workbooks and data connections: noted, never run, followed or refreshed; "
         "the values the sender last saved are read;",
         "- PDFs, pictures, archives and other binary files under a spreadsheet's name: refused, saying what the "
-        "file is.", "",
+        "file is;",
+        "- a part name twice in the zip, or a missing workbook or content-types part: refused (which copy a reader "
+        "takes differs between readers);",
+        f"- a sheet whose dimension claims more than {safety.MAX_CLAIMED_CELLS:,} cells and more cells than its XML "
+        "has bytes, or shared strings claiming more texts than their part can hold: refused before any reader "
+        "allocates for the claim;",
+        "- formulas saved without their results (written by a program, never calculated): refused with the fix "
+        "(open and save in Excel, or export values), in the file readers and in refresh and share alike;",
+        "- the Excel Table named like the input (Spend, Leads, Deals) is what is read, else the visible sheet named "
+        "like it, else the first visible sheet; filled rows right below a table's range are refused by every reader;",
+        "- inputs that are not regular files (pipes, devices) are refused before anything reads them; CSVs wider "
+        "than 16,384 columns and cells longer than 32,767 characters (Excel's limits) are refused; Parquet list, "
+        "struct and map columns are refused, ids beyond 2^63 are kept as text.", "",
+        "A generated corpus of hostile and unusual files (`tests/addin/test_hostile_corpus.py`, fixed seed: "
+        "encodings, number and date conventions, ids, columns, broken workbooks and Cycle ROI books, crashes) "
+        "runs through kpi, cohorts, stability, segments, report, refresh and share; every run must end in the "
+        "clean file's answer, a refusal with its fix, or a note — never a traceback, an abort, a hang or "
+        "unbounded memory.", "",
         "Text from the inputs that starts with `=`, `+`, `-`, `@` (or a tab or carriage return) is written as "
         "text, never as a formula, in every workbook and CSV Cycle ROI writes.", ""]
     return "\n".join(lines)
