@@ -576,11 +576,11 @@ def cohort_triangle(data: Dataset, *, measure: Any = "conversion", period: Any =
     out = pd.DataFrame({"cohort": analysis.development.cohorts,
                         "consultations": analysis.development.consultations[0],
                         "spend": analysis.development.spend[0]})
-    mask = pd.DataFrame(False, index=out.index,
-                        columns=list(out.columns) + list(range(width)) + ["projected_from_age"])
-    for age in range(width):
-        out[age] = cells[:, age]
-        mask[age] = flags[:, age]
+    # all ages joined at once: one column at a time takes seconds on a triangle decades wide
+    mask = pd.concat([pd.DataFrame(False, index=out.index, columns=list(out.columns)),
+                      pd.DataFrame(flags, index=out.index, columns=list(range(width))),
+                      pd.DataFrame({"projected_from_age": False}, index=out.index)], axis=1)
+    out = pd.concat([out, pd.DataFrame(cells, index=out.index, columns=list(range(width)))], axis=1)
     # the same marking as one number per row, for where attrs cannot travel (Excel spills, CSV)
     out["projected_from_age"] = np.where(flags.any(axis=1), flags.argmax(axis=1), np.nan) if flags.size else np.nan
     # True: the cohort began before the Deals export did, its early deals are missing (calc.coverage)

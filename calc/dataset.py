@@ -658,6 +658,8 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
 
     counted_frames = {"spend": (sp, sp_days), "leads": (ld, ld_days)}
     as_of = pd.Timestamp(settings.as_of) if settings.as_of else None
+    if as_of is not None:  # a set as-of date settles the top end; a date typed 1950 is still a typo
+        sp, ld, dl = _drop_far_future(log, [sp_days, ld_days, dl_days], future=False, Spend=sp, Leads=ld, Deals=dl)
     if as_of is None:
         counted = [sp_days, ld_days, dl_days]
         kept_frames = _drop_far_future(log, counted, Spend=sp, Leads=ld, Deals=dl)
@@ -749,11 +751,13 @@ def _day_counts(frame: pd.DataFrame, column: str | None = None
     return first, np.bincount(offsets), sums
 
 
-def _drop_far_future(log: _Collector, day_counts: list | None = None,
+def _drop_far_future(log: _Collector, day_counts: list | None = None, *, future: bool = True,
                      **frames: pd.DataFrame | None) -> list[pd.DataFrame | None]:
     """Without an as_of setting the latest date becomes the as-of date, so one row typed 2042 for
     2024 would make every cohort look young. Rows above a gap of more than a year in the dates,
-    fewer than 1 % of all dated rows, are excluded as mistyped (counted, with their rows).
+    fewer than 1 % of all dated rows, are excluded as mistyped (counted, with their rows); so are rows
+    below such a gap (a lead typed 1950 among 2024's would stretch every period axis over 75 years, so it
+    is checked with an as_of setting too: ``future=False`` checks only that end).
     ``day_counts`` are the tables' :func:`_day_counts`, in the order of ``frames``.
 
     >>> log = _Collector()
@@ -777,7 +781,7 @@ def _drop_far_future(log: _Collector, day_counts: list | None = None,
     total = int(rows_up_to[-1])
     gaps = np.flatnonzero(np.diff(distinct) > FAR_FUTURE_GAP_DAYS)
     cut = None
-    for gap in gaps[::-1]:  # from the top down: the lowest gap that still leaves only a few rows above it
+    for gap in gaps[::-1] if future else ():  # from the top down: the lowest gap leaving only a few rows above it
         if total - rows_up_to[gap] >= FAR_FUTURE_MAX_SHARE * total:
             break
         cut = int(distinct[gap]) + low
