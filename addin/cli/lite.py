@@ -18,6 +18,8 @@ def lite(output: Annotated[Optional[Path], typer.Option(
              "-o", "--output", help="Workbook to write (.xlsx): the template with the Lite code inside.")] = None,
          code: Annotated[Optional[Path], typer.Option(
              "--code", help="Folder to write main.py and requirements.txt into, for pasting into Lite's editor.")] = None,
+         selftest: Annotated[bool, typer.Option(
+             "--selftest", help="With -o: the self-test workbook (cycle-roi selftest) instead of the template.")] = False,
          language: LanguageOpt = None, force: ForceOpt = False) -> None:
     """The Cycle ROI workbook for xlwings Lite (-o FILE.xlsx), or its main.py and requirements.txt (--code DIR).
 
@@ -28,14 +30,16 @@ def lite(output: Annotated[Optional[Path], typer.Option(
     if output is not None:
         check_language(language)
         output = output_path(output, force=force)  # the one output-path guard (addin/outputs.py)
-        from ..lite.workbook import build_lite_workbook
+        from ..lite.workbook import build_lite_selftest, build_lite_workbook
 
         try:
-            path = build_lite_workbook(output, language=language or "en")
+            path = build_lite_selftest(output) if selftest else build_lite_workbook(output, language=language or "en")
         except TargetLockedError as exc:
             fail(str(exc))
         out.print(f"Lite workbook written to {path}: open it in Excel with the xlwings Lite add-in")
         return
+    if selftest:
+        fail("--selftest goes with -o FILE.xlsx (the self-test workbook with the Lite code)")
     from ..lite.code import CodeFolderError, write_code
 
     try:

@@ -67,3 +67,14 @@ def build_lite_workbook(target: str | os.PathLike, *, language: str = "en", tabl
         build_template(tmp, language=language, tables=tables)
         add_lite(tmp)
     return final
+
+
+def build_lite_selftest(target: str | os.PathLike) -> Path:
+    """The self-test workbook (``cycle-roi selftest``) carrying the Lite code: every check in Lite's formula form."""
+    from addin.report.xlsx import atomic_write
+    from addin.selftest import build_selftest
+
+    with atomic_write(target) as (tmp, final):
+        build_selftest(tmp)
+        add_lite(tmp)
+    return final
