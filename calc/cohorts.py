@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .chainladder import SegmentProjections, project_development
+from .competing import project_outcomes
 from .coverage import Coverage, table_coverage, truncated_cohorts
 from .daily import all_dated, covered_days, totals_by
 from .settings import Settings
@@ -338,12 +339,34 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
         for m in AMOUNTS:
             incremental[m][:] = np.nan
         notes.append("No Deals table: cohort deals, conversion and ROI stay empty")
+    if leads is not None and "days_to_lose" in leads.columns:  # lost outcomes (a status column): by the same cells
+        until = deals_until if deals_until is not None else as_of
+        incremental["lost"] = _lost_by_cell(leads, lead_code, incremental["deals"].shape, period, week_start, first,
+                                            until)
     for money, present in (("revenue", has_revenue), ("gross_profit", has_gross_profit)):
         if not present:
             incremental[money][:] = np.nan
     return Development(segments=segments, cohorts=period_first_day(first + np.arange(n_cohorts), period, week_start),
                        consultations=consultations, spend=spent, incremental=incremental, observed=observed,
                        complete=complete, period=period, as_of=as_of, notes=tuple(notes))
+
+
+def _lost_by_cell(leads: pd.DataFrame, lead_code: np.ndarray | None, shape: tuple[int, int, int], period: Period,
+                  week_start: str, first: int, until: pd.Timestamp | None) -> np.ndarray:
+    """Consultations lost at each segment × cohort × age (calc.competing projects the open rest)."""
+    days_to_lose = leads["days_to_lose"].to_numpy(dtype="float64")
+    lost = ~np.isnan(days_to_lose)
+    lead_day = leads[DAY].to_numpy()
+    lost_day = lead_day[lost].astype(np.int64) + days_to_lose[lost].astype(np.int64)
+    if until is not None:  # a backtest frozen earlier: a later loss is still open then
+        in_time = lost_day <= int((until.normalize() - pd.Timestamp("1970-01-01")).days)
+    else:
+        in_time = np.ones(len(lost_day), dtype=bool)
+    lead_period = period_number_of_days(lead_day[lost][in_time], period, week_start)
+    age = period_number_of_days(lost_day[in_time], period, week_start) - lead_period
+    code = lead_code[lost][in_time] if lead_code is not None else np.zeros(int(in_time.sum()), dtype=np.int64)
+    inside = age < shape[2]
+    return _tally(shape, (code[inside], (lead_period - first)[inside], age[inside]))
 
 
 @dataclass(frozen=True)
@@ -425,11 +448,20 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
     if sel.deals is not None and not data.has_gross_profit:
         notes.append("Deals carry no gross profit (nor revenue with a gross margin setting): gross profit, "
                      "ROI, payback and the maximum consultation cost stay empty")
-    projections = {m: project_development(dev, m, horizon=horizon, tail_factor=settings.tail_factor,
-                                          min_deals=settings.min_deals_per_factor,
-                                          min_consultations=settings.min_consultations,
-                                          young_share=settings.bornhuetter_ferguson_below,
-                                          estimate_from=estimate_from) for m in measures}
+    if "lost" in dev.incremental and sel.deals is not None:
+        # won, lost and open are known: project the open part only (calc.competing), never past won + open
+        outcome = project_outcomes(dev, dev.incremental["lost"], horizon=horizon,
+                                   min_deals=settings.min_deals_per_factor,
+                                   min_consultations=settings.min_consultations, estimate_from=estimate_from)
+        projections = {m: outcome[m] for m in measures}
+        notes.append("Opportunities carry a status: each cohort's open opportunities are projected at the rate "
+                     "open ones of that age have gone on to win; lost ones never convert")
+    else:
+        projections = {m: project_development(dev, m, horizon=horizon, tail_factor=settings.tail_factor,
+                                              min_deals=settings.min_deals_per_factor,
+                                              min_consultations=settings.min_consultations,
+                                              young_share=settings.bornhuetter_ferguson_below,
+                                              estimate_from=estimate_from) for m in measures}
     pooled = [i for i in range(len(dev.segments))
               if any(p.pooled_ages[i].any() for p in projections.values()) and len(dev.segments) > 1]
     if pooled:

@@ -34,10 +34,14 @@ from .memo import DAY_TOTALS, kept
 from .parallel import run_together
 from .parsing import (EXCEL_ERRORS, FIRST_PLAUSIBLE, LAST_PLAUSIBLE, number_column_marks, parse_dates,
                       parse_numbers)
+from .outcomes import LOST, OPEN, WON, classify_status
+from .pipeline import same_table, split_pipeline
 from .schema import TABLES, fold, missing_required, resolve_columns
 from .settings import Settings
 
 NUMBER_COLUMNS = {c.name for cols in TABLES.values() for c in cols if c.kind == "number"}
+#: On Deals while they are read: each row's outcome (calc.outcomes WON / LOST / OPEN).
+OUTCOME = "_outcome"
 
 #: Each row's date as a whole day number (days since 1970-01-01, int32), made once here so that periods,
 #: key codes and date checks are integer gathers instead of million-row calendar arithmetic on datetimes.
@@ -108,6 +112,8 @@ class Dataset:
     lead_dims: tuple[str, ...] = ()
     has_revenue: bool = False
     has_gross_profit: bool = False
+    #: Deals carried a status column: leads have ``lost_date`` / ``days_to_lose`` (calc.outcomes)
+    has_outcomes: bool = False
     exclusions: tuple[Exclusion, ...] = ()
     notes: tuple[str, ...] = field(default=())
     #: results already computed from this data (calc.memo); not part of the data itself
@@ -562,8 +568,19 @@ def _prepare_deals(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
     frame = _read_id_table("Deals", raw, mapping, settings, log)
     _read_numbers(frame, "Deals", [c for c in ("revenue", "gross_profit") if c in frame.columns], settings)
     frame = log.exclude(frame, frame["lead_id"].isna().to_numpy(), *EXCLUDED["Deals", "no id"])
-    frame = log.exclude(frame, frame["date"].isna().to_numpy(), *EXCLUDED["Deals", "no date"])
-    frame = log.exclude(frame, _repeated_deals(frame), *EXCLUDED["Deals", "repeated deal"])
+    if "status" in frame.columns:  # a CRM export: won rows are deals, lost rows outcomes, open rows neither
+        outcome = classify_status(frame["status"], table="Deals", won=settings.won_status,
+                                  lost=settings.lost_status, open=settings.open_status)
+        frame = with_columns(frame.drop(columns="status"), {OUTCOME: outcome}).loc[outcome != OPEN]
+        frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Deals", "won or lost with no close date",
+                            "fill in the date each opportunity was won or lost")
+        won = frame[OUTCOME].to_numpy() == WON
+        repeated = np.zeros(len(frame), dtype=bool)
+        repeated[won] = _repeated_deals(frame.loc[won])
+    else:
+        frame = log.exclude(frame, frame["date"].isna().to_numpy(), *EXCLUDED["Deals", "no date"])
+        repeated = _repeated_deals(frame)
+    frame = log.exclude(frame, repeated, *EXCLUDED["Deals", "repeated deal"])
     return frame
 
 
@@ -603,12 +620,18 @@ def _gross_profit(frame: pd.DataFrame, settings: Settings, log: _Collector) -> t
 
 
 def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None,
-            deals: pd.DataFrame | None = None, *, mapping: Mapping[str, Mapping[str, str]] | None = None,
+            deals: pd.DataFrame | None = None, *, pipeline: pd.DataFrame | None = None,
+            mapping: Mapping[str, Mapping[str, str]] | None = None,
             settings: Settings | Mapping[str, Any] | None = None) -> Dataset:
     """Validate and normalise the input tables; the one entry every analysis starts from.
 
     ``mapping`` is {table: {canonical or new name: your header}}, e.g.
     ``{"Leads": {"date": "Eingang"}}``; it wins over the built-in aliases.
+
+    ``pipeline`` is a CRM opportunity export that is Leads and Deals in one (:mod:`calc.pipeline`); the
+    same table given as both ``leads`` and ``deals`` is read the same way. Deals (or the pipeline) may
+    carry a ``status``: won rows are deals, lost rows are outcomes — each lead gets ``lost_date`` and
+    ``days_to_lose`` — and open rows are neither (:mod:`calc.outcomes`).
 
     >>> leads = pd.DataFrame({"mql_id": ["a", "b", "c"], "first_contact_date": ["01-02-2018", "13-02-2018", "14-02-2018"]})
     >>> deals = pd.DataFrame({"mql_id": ["b"], "won_date": ["20-02-2018 10:00"]})
@@ -623,7 +646,20 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
         if name is None:
             raise InputError("mapping", None, f"names an unknown table '{table}'", fix="use Spend, Leads or Deals")
         maps[name] = dict(table_map)
+    if pipeline is None and same_table(leads, deals):
+        pipeline, leads, deals = leads, None, None
+    if pipeline is not None and (leads is not None or deals is not None):
+        raise InputError("Pipeline", None, "was given together with Leads or Deals",
+                         fix="give the opportunity export once, as Pipeline (or as both Leads and Deals), "
+                             "or give separate Leads and Deals tables without it")
     frames = {"Spend": _frame("Spend", spend), "Leads": _frame("Leads", leads), "Deals": _frame("Deals", deals)}
+    if pipeline is not None:
+        # its own header first (id, inquiry and close dates, status), then Leads and Deals with canonical names;
+        # Deals keep the pipeline's row numbers, so a message names the row of the export
+        pipeline_map = {**{("close_date" if k == "date" else k): v for k, v in maps["Deals"].items()},
+                        **maps["Leads"], **maps["Pipeline"]}
+        frames["Leads"], frames["Deals"] = split_pipeline(_frame("Pipeline", pipeline), pipeline_map)
+        maps["Leads"], maps["Deals"] = {}, {}
     if all(f is None for f in frames.values()):
         raise InputError(None, None, "no table was given", fix="give at least Spend, or Leads (with Deals)")
     log = _Collector()
@@ -637,6 +673,12 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     rows = sum(len(f) for f in frames.values() if f is not None)
     sp, ld, dl = run_together([lambda name=name: readers[name](frames[name], maps[name], settings, logs[name])
                                if frames[name] is not None else None for name in frames], rows=rows)
+    has_outcomes = dl is not None and OUTCOME in dl.columns
+    lost = None
+    if has_outcomes:  # lost rows are outcomes with a date, never deals
+        outcome = dl[OUTCOME].to_numpy()
+        lost = dl.loc[outcome == LOST, ["lead_id", "date", DAY]]
+        dl = dl.loc[outcome == WON].drop(columns=OUTCOME)
     # then, as many small tasks shared by the cores: segment columns as categories, and rows (and
     # Spend's cost) per day, for the far-future check and then kept as the dataset's day totals
     # (calc.daily) if no row is dropped after
@@ -662,12 +704,19 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
         sp, ld, dl = _drop_far_future(log, [sp_days, ld_days, dl_days], future=False, Spend=sp, Leads=ld, Deals=dl)
     if as_of is None:
         counted = [sp_days, ld_days, dl_days]
-        kept_frames = _drop_far_future(log, counted, Spend=sp, Leads=ld, Deals=dl)
+        frames_now = {"Spend": sp, "Leads": ld, "Deals": dl}
+        if lost is not None:  # a loss is dated data too: it can be the latest date, or a year typed wrong
+            counted.append(_day_counts(lost))
+            frames_now["Deals (lost)"] = lost
+        kept_frames = _drop_far_future(log, counted, **frames_now)
         # the last dated day of each table: from its day counts, unless rows above a gap were just dropped
         latest = [day_count[0] + len(day_count[1]) - 1 if remaining is frame else int(remaining[DAY].max())
-                  for frame, remaining, day_count in zip((sp, ld, dl), kept_frames, counted)
-                  if day_count is not None and (remaining is frame or (remaining[DAY] != NO_DAY).any())]
-        sp, ld, dl = kept_frames
+                  for frame, remaining, day_count in zip(frames_now.values(), kept_frames, counted)
+                  if day_count is not None and remaining is not None
+                  and (remaining is frame or (remaining[DAY] != NO_DAY).any())]
+        sp, ld, dl = kept_frames[:3]
+        if lost is not None:
+            lost = kept_frames[3]
         as_of = pd.Timestamp(np.datetime64(max(latest), "D")) if latest else None
     if as_of is not None:
         # whole days: a row dated on the as-of day counts, whatever its time (dates are midnight here)
@@ -685,7 +734,9 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
             trimmed.append(frame)
         sp, ld, dl = trimmed
 
-    ld, dl = _same_id_type(ld, dl)
+    if lost is not None and as_of is not None:  # lost after the as-of date: still open then
+        lost = lost.loc[lost[DAY].to_numpy() <= int(day_numbers(pd.Series([as_of]))[0])]
+    ld, dl, lost = _same_id_type(ld, dl, lost)
     has_revenue = has_gp = False
     spend_dims, lead_dims = dims["Spend"], dims["Leads"]  # dropping rows since left the columns as they were
     linked = _link_deals(ld, dl, settings, log) if dl is not None else None
@@ -707,12 +758,17 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
                                                                  dtype=ld[dim].dtype, validate=False)
                                    for dim in lead_dims})
             ld = with_columns(ld, per_lead)
+    if lost is not None and ld is not None:
+        ld = with_columns(ld, _link_lost(ld, lost, log))
+    elif lost is not None and len(lost):
+        log.notes.append(f"Deals: {len(lost)} lost opportunities need Leads to be placed in a cohort")
     elif ld is not None:
         log.notes.append(NO_DEALS_NOTE)
     if sp is None:
         log.notes.append(NO_SPEND_NOTE)
     data = Dataset(spend=sp, leads=ld, deals=dl, settings=settings, as_of=as_of, spend_dims=spend_dims,
                    lead_dims=lead_dims, has_revenue=has_revenue, has_gross_profit=has_gp,
+                   has_outcomes=has_outcomes and ld is not None,
                    exclusions=tuple(log.exclusions), notes=tuple(log.notes))
     for table, (frame, day_count) in counted_frames.items():
         final = getattr(data, table)
@@ -863,6 +919,39 @@ def _id_overlap_note(lead_ids: pd.Series, deal_ids: pd.Series, unmatched: np.nda
             text += f"; some differ only {how} — correct the ids in one table so they are written alike"
             break
     return "Deals: " + text
+
+
+def _link_lost(leads: pd.DataFrame, lost: pd.DataFrame, log: _Collector) -> dict[str, np.ndarray]:
+    """Per lead: ``lost_date`` and ``days_to_lose`` of its earliest loss (NaT / NaN when not lost).
+
+    A lost row whose lead is unknown or that closed before the inquiry is excluded and reported, as a
+    deal would be. A consultation that won is won, whatever else was lost on it (a CRM may keep a lost
+    quote beside the signed one): such losses are counted in a note and left out.
+    """
+    position = _positions(leads["lead_id"], lost["lead_id"])
+    lost = log.exclude(lost, position < 0, "Deals", "lost, whose lead_id is not in Leads",
+                       "add the missing consultations to Leads, or correct the ids")
+    position = position[position >= 0]
+    lead_day = leads[DAY].to_numpy()
+    days = (lost[DAY].to_numpy() - lead_day[position]).astype(np.int64)
+    early = days < 0
+    log.exclude(lost, early, "Deals", "lost before their consultation came in",
+                "check the close date and the lead's inquiry date")
+    position, days = position[~early], days[~early]
+    won = leads["won_date"].notna().to_numpy() if "won_date" in leads.columns else np.zeros(len(leads), bool)
+    decided = won[position]
+    if decided.any():
+        log.notes.append(f"Deals: {int(decided.sum())} lost rows belong to consultations that also won; "
+                         f"they count as won")
+    position, days = position[~decided], days[~decided]
+    first = np.full(len(leads), np.iinfo(np.int64).max)
+    np.minimum.at(first, position, days)  # the earliest loss of each lead (lost rows are few)
+    is_lost = first != np.iinfo(np.int64).max
+    days_to_lose = np.where(is_lost, first, 0).astype(np.float64)
+    lost_day = (lead_day.astype(np.int64) + days_to_lose.astype(np.int64)).astype("datetime64[D]")
+    lost_date = np.where(is_lost, lost_day.astype("datetime64[ns]"), np.datetime64("NaT", "ns"))
+    days_to_lose[~is_lost] = np.nan
+    return {"lost_date": lost_date, "days_to_lose": days_to_lose}
 
 
 def _positions(lead_ids: pd.Series, deal_ids: pd.Series) -> np.ndarray:

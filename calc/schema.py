@@ -38,6 +38,9 @@ def fold(header: object) -> str:
 _DATE = ("date", "day", "日期", "날짜", "일자", "tanggal", "tgl")
 _REVENUE = ("revenue", "sales", "sales amount", "gmv", "deal value", "收入", "销售额", "营收",
             "成交金额", "金额", "매출", "매출액", "pendapatan", "omzet", "penjualan", "nilai transaksi")
+#: Deal value in CRM exports (only for Deals: in Spend an "amount" is money spent).
+_CLOSE_VALUE = ("close value", "closed value", "amount", "deal amount", "opportunity amount", "deal value",
+                "成交额", "合同金额", "商机金额", "계약금액", "거래금액", "nilai deal", "nilai kontrak")
 _GROSS_PROFIT = ("gross profit", "gross_profit", "gp", "margin amount", "毛利", "毛利润", "매출총이익",
                  "이익", "laba kotor")
 _DEALS = ("deals", "deal", "orders", "purchases", "won", "approved conversion", "approved_conversion",
@@ -47,7 +50,23 @@ _CONSULTATIONS = ("consultations", "consultation", "leads", "inquiries", "enquir
                   "total conversion", "total_conversion", "咨询", "咨询量", "咨询数", "询盘", "线索", "留资",
                   "상담", "상담수", "문의", "문의수", "konsultasi", "prospek", "pertanyaan")
 _LEAD_ID = ("lead id", "lead_id", "leadid", "mql_id", "mql id", "inquiry id", "consultation id",
-            "线索id", "咨询id", "客户id", "리드id", "상담id", "id prospek", "id konsultasi", "id lead")
+            "线索id", "咨询id", "客户id", "리드id", "상담id", "id prospek", "id konsultasi", "id lead",
+            # CRM opportunity exports (one row per opportunity: its id is the consultation's)
+            "opportunity id", "opportunity_id", "deal id", "deal_id", "record id", "商机id", "商机编号", "机会id",
+            "기회 id", "기회id", "영업기회 id", "딜 id", "id peluang", "id opportunity", "id deal")
+#: The inquiry date of a consultation (CRM exports call it the engage or created date).
+_INQUIRY_DATE = _DATE + ("inquiry date", "first contact date", "first_contact_date", "created", "created at",
+                         "created date", "create date", "engage date", "engaged date", "opportunity created",
+                         "咨询日期", "咨询时间", "创建时间", "创建日期", "商机创建日期", "接触日期",
+                         "상담일", "문의일", "생성일", "등록일", "tanggal konsultasi", "tanggal dibuat")
+#: The date a deal closed (won, or lost where a status column says so).
+_CLOSE_DATE = ("won date", "won_date", "close date", "closed date", "deal date", "closing date", "成交日期", "成交时间",
+               "签约日期", "关闭日期", "结单日期", "계약일", "성사일", "종료일", "마감일", "tanggal closing",
+               "tanggal transaksi", "tanggal tutup")
+#: Won / lost / open (calc.outcomes reads the values).
+_STATUS = ("status", "stage", "deal stage", "deal_stage", "opportunity stage", "pipeline stage", "outcome",
+           "result", "状态", "阶段", "商机阶段", "销售阶段", "结果", "赢单状态", "상태", "단계", "영업단계",
+           "결과", "tahap", "tahapan", "hasil", "status transaksi")
 
 TABLES: dict[str, tuple[Column, ...]] = {
     "Spend": (
@@ -67,18 +86,22 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "Leads": (
         Column("lead_id", "id", True, _LEAD_ID, "the consultation's own id, also used in Deals"),
-        Column("date", "date", True,
-               _DATE + ("inquiry date", "first contact date", "first_contact_date", "created", "created at",
-                        "created date", "咨询日期", "咨询时间", "创建时间", "상담일", "문의일", "tanggal konsultasi"),
-               "the day the consultation came in"),
+        Column("date", "date", True, _INQUIRY_DATE, "the day the consultation came in"),
     ),
     "Deals": (
         Column("lead_id", "id", True, _LEAD_ID, "the id of the consultation the deal came from"),
-        Column("date", "date", True,
-               _DATE + ("won date", "won_date", "close date", "closed date", "deal date", "成交日期", "成交时间",
-                        "签约日期", "계약일", "성사일", "tanggal closing", "tanggal transaksi"),
-               "the day the deal was won"),
-        Column("revenue", "number", False, _REVENUE, "the deal's revenue"),
+        Column("date", "date", True, _DATE + _CLOSE_DATE, "the day the deal was won (or lost)"),
+        Column("revenue", "number", False, _REVENUE + _CLOSE_VALUE, "the deal's revenue"),
+        Column("gross_profit", "number", False, _GROSS_PROFIT, "the deal's gross profit"),
+        Column("status", "status", False, _STATUS, "won, lost or still open"),
+    ),
+    # A CRM opportunity export: Leads and Deals in one table (calc.dataset splits it).
+    "Pipeline": (
+        Column("lead_id", "id", True, _LEAD_ID, "the opportunity's own id"),
+        Column("date", "date", True, _INQUIRY_DATE, "the day the opportunity (consultation) came in"),
+        Column("close_date", "date", False, _CLOSE_DATE, "the day the opportunity was won or lost"),
+        Column("status", "status", False, _STATUS, "won, lost or still open"),
+        Column("revenue", "number", False, _REVENUE + _CLOSE_VALUE, "the deal's revenue"),
         Column("gross_profit", "number", False, _GROSS_PROFIT, "the deal's gross profit"),
     ),
 }

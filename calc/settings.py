@@ -76,6 +76,18 @@ class Settings(BaseModel):
     diagnosis_low_conversion_ratio: float = Field(
         0.8, gt=0,
         description="Conversion is 'low' below this multiple of the whole business's full-cycle conversion.")
+    won_status: str | None = Field(
+        None, max_length=2000,
+        description="Extra status values that mean won, separated by | (e.g. Signed|Booked); added to the built-in "
+                    "spellings (Won, Closed Won, 赢单, 수주, menang …).")
+    lost_status: str | None = Field(
+        None, max_length=2000,
+        description="Extra status values that mean lost, separated by | (e.g. No budget|Went elsewhere); added to "
+                    "the built-in spellings (Lost, Closed Lost, 输单, 실주, kalah …).")
+    open_status: str | None = Field(
+        None, max_length=2000,
+        description="Extra status values that mean still open, separated by | (e.g. Demo|Quote sent); added to the "
+                    "built-in spellings (Open, Engaging, Prospecting, 跟进中, 진행중, proses …).")
     diagnosis_high_cost_ratio: float = Field(
         1.2, gt=0,
         description="Consultation cost is 'high' above this multiple of the whole business's consultation cost.")

@@ -54,15 +54,29 @@ class Synthetic:
     deals_all: pd.DataFrame   # including deals won after the as-of date
     as_of: pd.Timestamp
     truth: Truth
+    #: with ``lost_share`` > 0: Deals with a status column — won rows and the lost outcomes known at the
+    #: as-of date (``outcomes``) and all of them (``outcomes_all``, the future included); else None
+    outcomes: pd.DataFrame | None = None
+    outcomes_all: pd.DataFrame | None = None
 
 
 def generate(*, seed: int = 7, start: str = "2025-01-01", as_of: str = "2026-06-30", daily_spend: float = 2_000.0,
              base_conversion: float = 0.10, lag_median_days: float = 35.0, lag_sigma: float = 0.9,
-             revenue_scale: float = 1.0) -> Synthetic:
+             revenue_scale: float = 1.0, lost_share: float = 0.0, lost_lag_median_days: float = 20.0) -> Synthetic:
     """Generate a business; same arguments, same tables.
 
     ``revenue_scale`` multiplies every deal's revenue (and so gross profit and ROI) without
     touching the random draws, so one business can be made more or less profitable.
+
+    ``lost_share`` > 0 makes it a CRM with closed-lost outcomes: each consultation that never converts
+    is marked lost with that probability after a lognormal lag (median ``lost_lag_median_days``, the
+    same spread as wins); the rest stay open for ever. ``outcomes`` then holds Deals with a status
+    column (Won rows and the Lost rows dated by the as-of date). Its draws come after every other, so
+    the other tables are those of the same seed without it.
+
+    >>> s = generate(daily_spend=300.0, lost_share=0.5)
+    >>> sorted(s.outcomes["status"].unique()), bool(s.outcomes["date"].max() <= s.as_of)
+    (['Lost', 'Won'], True)
 
     >>> s = generate(daily_spend=300.0)
     >>> sorted(s.leads.columns)
@@ -124,4 +138,13 @@ def generate(*, seed: int = 7, start: str = "2025-01-01", as_of: str = "2026-06-
     truth = Truth(base_conversion=base_conversion, lag_median_days=lag_median_days, lag_sigma=lag_sigma,
                   channel_conversion=true_rate("channel"), province_conversion=true_rate("province"),
                   channel_consult_cost={k: v[0] for k, v in CHANNELS.items()}, leads=truth_leads)
-    return Synthetic(spend=spend, leads=leads, deals=deals, deals_all=deals_all, as_of=cutoff, truth=truth)
+    outcomes = outcomes_all = None
+    if lost_share > 0:
+        loses = ~converts & (rng.random(n) < lost_share)
+        lost_lag = np.minimum(np.floor(rng.lognormal(np.log(lost_lag_median_days), lag_sigma, n)), 540).astype(int)
+        lost_all = pd.DataFrame({"lead_id": leads["lead_id"], "date": leads["date"] + pd.to_timedelta(lost_lag, unit="D"),
+                                 "status": "Lost"}).loc[loses]
+        outcomes_all = pd.concat([deals_all.assign(status="Won"), lost_all], ignore_index=True)
+        outcomes = outcomes_all.loc[outcomes_all["date"] <= cutoff].reset_index(drop=True)
+    return Synthetic(spend=spend, leads=leads, deals=deals, deals_all=deals_all, as_of=cutoff, truth=truth,
+                     outcomes=outcomes, outcomes_all=outcomes_all)
