@@ -23,7 +23,7 @@ from .roi import (SEGMENT_COLUMNS, cohort_roi, cost_affordability, cycle_roi, ma
 from .survival import kaplan_meier, time_to_close
 
 # won, lost and open: competing outcomes (issue 19)
-from .competing import aalen_johansen, time_to_outcome
+from .competing import aalen_johansen, outcome_segments, time_to_outcome
 
 # stability, diagnosis, segments, budget shift, portfolio (issue 4)
 from .budget import budget_shift
@@ -38,7 +38,8 @@ __all__ = [
     "KPI_COLUMNS", "consult_cost", "consult_volume", "inquiry_conversion", "kpi_table",
     "SEGMENT_COLUMNS", "age_to_age_factors", "backtest", "chain_ladder", "cohort_development", "cohort_roi",
     "cohort_triangle", "cost_affordability", "cycle_roi", "kaplan_meier", "max_consult_cost", "payback_days",
-    "rolling_backtest", "segment_cycle_roi", "short_term_roi", "time_to_close", "aalen_johansen", "time_to_outcome",
+    "rolling_backtest", "segment_cycle_roi", "short_term_roi", "time_to_close", "aalen_johansen", "outcome_segments",
+    "time_to_outcome",
     "DIAGNOSIS_RULES", "budget_shift", "fit_beta_prior", "funnel_diagnosis", "portfolio", "segment_table",
     "shrink_rates", "stability", "stability_verdict", "wilson_interval", "xmr_limits",
 ]

@@ -299,3 +299,75 @@ def project_outcomes(dev, lost_incremental: np.ndarray, *, horizon: int, min_dea
             ultimate=ultimate, mse=mse * per_won[:, None] ** 2, total_mse=(mse * per_won[:, None] ** 2).sum(axis=1),
             pooled_ages=out["converted"].pooled_ages)
     return out
+
+
+SEGMENT_OUTCOME_COLUMNS = ("consultations", "won", "lost", "open", "win_rate", "loss_rate", "loss_rate_ratio",
+                           "median_days_to_win", "median_days_to_lose", "lose_days_ratio", "loses_fast_and_often")
+
+
+def outcome_segments(data: Dataset, *, by: Any, start: Any = None, end: Any = None, filter: Any = None,
+                     min_at_risk: Any = MIN_AT_RISK) -> pd.DataFrame:
+    """Per segment of ``by``: won, lost and open counts, win and loss rates (Aalen–Johansen at τ), the median
+    days to win and to lose, and whether it loses fast and often — evidence for the "sales and service" link.
+
+    ``loss_rate_ratio`` = the segment's loss rate ÷ the whole business's, ``lose_days_ratio`` = its median
+    days to lose ÷ the business's; ``loses_fast_and_often`` is True when the first is ≥
+    ``Settings.diagnosis_high_loss_ratio`` (1.2) and the second ≤ ``Settings.diagnosis_fast_loss_ratio`` (1.0)
+    (segments with fewer than ``Settings.min_consultations`` consultations are not judged). The first row is the whole
+    business (segment columns "(all)"); ``attrs["fast_losers"]`` names the flagged segments.
+
+    >>> from calc import prepare
+    >>> leads = pd.DataFrame({"lead_id": range(8), "date": ["2024-01-01"] * 8, "agent": ["A"] * 4 + ["B"] * 4})
+    >>> deals = pd.DataFrame({"lead_id": [0, 1, 2, 4, 5, 6, 7], "status": ["Won", "Won", "Lost"] + ["Lost"] * 3 + ["Won"],
+    ...                       "date": ["2024-01-20", "2024-01-25", "2024-01-30", "2024-01-03", "2024-01-04",
+    ...                                "2024-01-05", "2024-01-28"]})
+    >>> data = prepare(leads=leads, deals=deals, settings={"as_of": "2024-02-29", "min_consultations": 1})
+    >>> # B lost 3 of 4 (rate 0.75 = 1.5 × the business's 0.5) on days 2, 3, 4: half of them by day 3, the
+    >>> # business's median time to lose (days 2, 3, 4, 29 → 2 of 8 by day 3 = half of 0.5)
+    >>> outcome_segments(data, by="agent", min_at_risk=1)[["agent", "won", "lost", "loss_rate", "median_days_to_lose",
+    ...                                                    "loses_fast_and_often"]]
+       agent  won  lost  loss_rate  median_days_to_lose  loses_fast_and_often
+    0  (all)    3     4       0.50                  3.0                 False
+    1      A    2     1       0.25                 29.0                 False
+    2      B    1     3       0.75                  3.0                  True
+    """
+    whole = time_to_outcome(data, start=start, end=end, filter=filter, days=[0], min_at_risk=min_at_risk)
+    parts = time_to_outcome(data, by=by, start=start, end=end, filter=filter, days=[0], min_at_risk=min_at_risk)
+    dims = [c for c in parts.columns if c not in OUTCOME_COLUMNS]
+    sel = select(data, make_query(by=by, start=start, end=end, filter=filter))
+    duration, outcome = lead_outcomes(data, sel.leads)
+    flags = pd.DataFrame({"won": outcome == WON, "lost": outcome == LOST, "open": outcome == OPEN})
+    for d in sel.by:  # grouped by the coded columns; labels as text afterwards, like time_to_outcome's
+        flags[d] = sel.leads[d].to_numpy()
+    counts = flags.groupby(list(sel.by), observed=True).sum().reset_index()
+    for d in sel.by:
+        counts[d] = counts[d].astype(str)
+    counted = parts[dims].merge(counts, on=dims, how="left")[["won", "lost", "open"]].fillna(0).astype(int)
+    top = pd.DataFrame({d: ["(all)"] for d in dims})
+    totals = pd.DataFrame({"won": [int((outcome == WON).sum())], "lost": [int((outcome == LOST).sum())],
+                           "open": [int((outcome == OPEN).sum())]})
+    rows = pd.concat([pd.concat([top, totals, whole.drop(columns="days").reset_index(drop=True)], axis=1),
+                      pd.concat([parts[dims].reset_index(drop=True), counted, parts.drop(columns=[*dims, "days"])
+                                 .reset_index(drop=True)], axis=1)], ignore_index=True)
+    rows["consultations"] = rows[["won", "lost", "open"]].sum(axis=1)
+    overall_rate, overall_days = float(rows.loc[0, "loss_rate"]), float(rows.loc[0, "median_days_to_lose"])
+    settings = data.settings
+    rows["loss_rate_ratio"] = rows["loss_rate"] / overall_rate if overall_rate > 0 else np.nan
+    rows["lose_days_ratio"] = rows["median_days_to_lose"] / overall_days if overall_days > 0 else np.nan
+    judged = rows["consultations"] >= settings.min_consultations
+    rows["loses_fast_and_often"] = (judged & (rows["loss_rate_ratio"] >= settings.diagnosis_high_loss_ratio)
+                                    & (rows["lose_days_ratio"] <= settings.diagnosis_fast_loss_ratio)).to_numpy()
+    rows.loc[0, "loses_fast_and_often"] = False
+    out = rows[[*dims, *SEGMENT_OUTCOME_COLUMNS]].copy()
+    out["loses_fast_and_often"] = out["loses_fast_and_often"].astype(bool)
+    flagged = ["/".join(map(str, r)) for r in out.loc[out["loses_fast_and_often"], dims].itertuples(index=False)]
+    notes = list(parts.attrs.get("notes", []))
+    if flagged:
+        notes.append(f"Lose fast and often (loss rate ≥ {settings.diagnosis_high_loss_ratio:g} × the business's, "
+                     f"half lost within {settings.diagnosis_fast_loss_ratio * overall_days:g} days): "
+                     f"{', '.join(flagged)} — a sales and service link to work on")
+    out.attrs["notes"] = list(dict.fromkeys(notes))
+    out.attrs["exclusions"] = parts.attrs.get("exclusions", [])
+    out.attrs["fast_losers"] = flagged
+    out.attrs["dims"] = dims
+    return out

@@ -64,6 +64,12 @@ DIAGNOSIS_RULES: tuple[DiagnosisRule, ...] = (
         "Plenty of consultations but few close: work on response speed, follow-up and the sales script.",
         (Condition("volume_ratio", ">=", "diagnosis_high_volume_ratio"),
          Condition("conversion_ratio", "<", "diagnosis_low_conversion_ratio"))),
+    DiagnosisRule(  # needs a status column in Deals (lost outcomes); the metrics are empty without one
+        "loses_fast_and_often", "sales and customer service",
+        "Opportunities here are lost more often and sooner than elsewhere: review how they are followed up, "
+        "quoted and handled before they go cold.",
+        (Condition("loss_rate_ratio", ">=", "diagnosis_high_loss_ratio"),
+         Condition("lose_days_ratio", "<=", "diagnosis_fast_loss_ratio"))),
     DiagnosisRule(
         "high_cost_low_roi", "ad channel or strategy",
         "Consultations cost too much for what they return: change channel, targeting or keywords, or cut spend.",
@@ -82,7 +88,9 @@ FINDING_COLUMNS = ("segment", "finding", "link", "advice", "evidence", "certaint
 _LABEL = {"volume_ratio": "consultations {value:.2f}× the average segment",
           "conversion_ratio": "conversion {value:.2f}× the business's",
           "cost_ratio": "consultation cost {value:.2f}× {yardstick}",
-          "cycle_roi": "cycle ROI {value:.0%}"}
+          "cycle_roi": "cycle ROI {value:.0%}",
+          "loss_rate_ratio": "loss rate {value:.2f}× the business's",
+          "lose_days_ratio": "median days to lose {value:.2f}× the business's"}
 
 
 def _metrics(figures: pd.DataFrame, whole: pd.Series, *, is_whole: bool) -> pd.DataFrame:
@@ -109,6 +117,21 @@ def _metrics(figures: pd.DataFrame, whole: pd.Series, *, is_whole: bool) -> pd.D
         m["cycle_roi_low"] = figures["full_cycle_conversion_low"] * per_deal / cost - 1
         m["cycle_roi_high"] = figures["full_cycle_conversion_high"] * per_deal / cost - 1
     return m
+
+
+def _loss_metrics(data: Dataset, metrics: pd.DataFrame, figures: pd.DataFrame, dims: list[str], start: Any,
+                  end: Any, filter: Any) -> pd.DataFrame:
+    """Loss rate and median days to lose against the whole business's (calc.competing), when lost outcomes are known."""
+    metrics = metrics.assign(loss_rate_ratio=np.nan, lose_days_ratio=np.nan)
+    if not data.has_outcomes or not dims or any(pd.api.types.is_datetime64_any_dtype(figures[d]) for d in dims):
+        return metrics
+    from .competing import outcome_segments  # lazily: the cohort machinery is not needed without outcomes
+
+    losses = outcome_segments(data, by=dims, start=start, end=end, filter=filter).iloc[1:]
+    keyed = figures[dims].astype(str).merge(losses[[*dims, "loss_rate_ratio", "lose_days_ratio"]], on=dims, how="left")
+    metrics["loss_rate_ratio"] = keyed["loss_rate_ratio"].to_numpy()
+    metrics["lose_days_ratio"] = keyed["lose_days_ratio"].to_numpy()
+    return metrics
 
 
 def _check(value: float, op: str, threshold: float) -> bool:
@@ -185,13 +208,15 @@ def funnel_diagnosis(data: Dataset, *, by: Any = None, start: Any = None, end: A
     whole_figures = segment_figures(data, by=None, start=start, end=end, filter=filter)
     whole = whole_figures.iloc[0]
     notes = list(whole_figures.attrs["notes"])
-    units = [("All", _metrics(whole_figures, whole, is_whole=True).iloc[0], True)]
+    # the business is its own yardstick for losses: its ratios stay empty
+    units = [("All", _metrics(whole_figures, whole, is_whole=True).assign(loss_rate_ratio=np.nan, lose_days_ratio=np.nan)
+              .iloc[0], True)]
     dims: list[str] = []
     if query.by:
         figures = segment_figures(data, by=list(query.by), start=start, end=end, filter=filter)
         dims = figures.attrs["dims"]
         notes.extend(figures.attrs["notes"])
-        metrics = _metrics(figures, whole, is_whole=False)
+        metrics = _loss_metrics(data, _metrics(figures, whole, is_whole=False), figures, dims, start, end, filter)
         labels = figures[dims].astype(str).agg(" / ".join, axis=1)
         units += [(labels[i], metrics.loc[i], False) for i in figures.index]
     rows = []

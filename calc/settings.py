@@ -88,6 +88,14 @@ class Settings(BaseModel):
         None, max_length=2000,
         description="Extra status values that mean still open, separated by | (e.g. Demo|Quote sent); added to the "
                     "built-in spellings (Open, Engaging, Prospecting, 跟进中, 진행중, proses …).")
+    diagnosis_high_loss_ratio: float = Field(
+        1.2, gt=0,
+        description="With a status column: a segment loses 'often' at or above this multiple of the whole "
+                    "business's loss rate.")
+    diagnosis_fast_loss_ratio: float = Field(
+        1.0, gt=0,
+        description="With a status column: a segment loses 'fast' when its median days to lose are at most this "
+                    "multiple of the whole business's.")
     diagnosis_high_cost_ratio: float = Field(
         1.2, gt=0,
         description="Consultation cost is 'high' above this multiple of the whole business's consultation cost.")

@@ -5,6 +5,7 @@ from . import workbook  # noqa: F401  (registers report, template, refresh, shar
 from . import cycle  # noqa: F401  (registers cohorts, backtest)
 from . import analysis  # noqa: F401  (registers stability, diagnose, segments, budget, portfolio)
 from . import lite  # noqa: F401  (registers lite)
+from . import outcomes  # noqa: F401  (registers outcomes)
 
 
 def main() -> None:

@@ -6,3 +6,4 @@ from .registry import UDFS  # noqa: F401
 from .kpi import *  # noqa: F401,F403
 from .cycle import *  # noqa: F401,F403
 from .analysis import *  # noqa: F401,F403
+from .outcomes import *  # noqa: F401,F403

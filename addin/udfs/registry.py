@@ -262,6 +262,11 @@ def dataset(spend: Any = None, leads: Any = None, deals: Any = None, settings: A
     given = {"spend": spend, "leads": leads, "deals": deals}
     tables = {k: (given[k] if given[k] is not None else caller_table(caller, k.capitalize()))
               for k in TABLE_ARGS[:3] if k in needs}
+    if tables.get("leads") is None and tables.get("deals") is None and caller is not None:
+        # a CRM export pasted as one Pipeline table is Leads and Deals at once (calc.pipeline)
+        pipeline = caller_table(caller, "Pipeline")
+        if pipeline is not None:
+            tables.update({k: pipeline for k in ("leads", "deals") if k in needs})
     key = tuple(table_token(tables.get(k)) for k in TABLE_ARGS[:3]) + (table_token(settings_rows),)
     if key in _cache:
         _cache.move_to_end(key)

@@ -52,6 +52,9 @@ def read_dataset(port: WorkbookPort, *, settings: dict[str, Any] | None = None) 
     for name in INPUTS:
         rows = port.read_table(name)
         frames[name.lower()] = frame_from_rows(rows, table=name) if has_data(rows) else None
+    if frames["leads"] is None and frames["deals"] is None:  # a CRM export pasted as one Pipeline table
+        rows = port.read_table("Pipeline")
+        frames["pipeline"] = frame_from_rows(rows, table="Pipeline") if has_data(rows) else None
     if all(f is None for f in frames.values()):
         raise calc.InputError(None, None, "no data: the Spend, Leads and Deals tables are empty or missing",
                               fix="paste your exports into the Spend, Leads and Deals sheets (see the Start sheet)")

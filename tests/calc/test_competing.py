@@ -108,3 +108,22 @@ def test_backtest_freezes_losses_too():
     # as of 2026-01-31 the projection must not count the later losses as known: every cohort's projection is
     # at least what it had won then, and the actual deals (known later) are finite
     assert len(out) and (out["projected_deals"] >= out["observed_deals"] - 1e-9).all()
+
+
+def test_diagnosis_names_the_segment_that_loses_fast_and_often():
+    data = calc.prepare(pipeline=maven())
+    table = calc.outcome_segments(data, by="sales_agent")
+    # measured: Lajuana Vencill loses 38.4 % (1.27 × the business's 30.2 %) and half of those within 14 days (15)
+    assert table.attrs["fast_losers"] == ["Lajuana Vencill"]
+    row = table.set_index("sales_agent").loc["Lajuana Vencill"]
+    assert round(row["loss_rate_ratio"], 2) == 1.27 and row["median_days_to_lose"] == 14.0
+    findings = calc.funnel_diagnosis(data, by="sales_agent")
+    fast = findings.loc[findings["finding"] == "loses_fast_and_often"]
+    assert fast["segment"].tolist() == ["Lajuana Vencill"]
+    assert set(fast["link"]) == {"sales and customer service"} and "loss rate 1.27×" in fast["evidence"].iloc[0]
+
+
+def test_without_a_status_column_no_segment_is_called_a_fast_loser():
+    s = generate(daily_spend=300.0)
+    findings = calc.funnel_diagnosis(calc.prepare(s.spend, s.leads, s.deals), by="channel")
+    assert "loses_fast_and_often" not in set(findings["finding"])
