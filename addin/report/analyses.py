@@ -87,6 +87,9 @@ def cycle_roi_section(ctx: Context) -> list[Block]:
             Chart("maturation", "line", L("cycle.chart_maturation"), category="age", series=tuple(names), y_format="pct"),
         ]
     blocks += trust_blocks(ctx)
+    from .outcomes import outcome_blocks  # won, lost and open: only when Deals carry a status
+
+    blocks += outcome_blocks(ctx)
     blocks.append(Notes((L("cycle.projected_note"),) + messages(data, cohorts, triangle), L("notes.title")))
     return blocks
 

@@ -118,3 +118,34 @@ def test_refresh_reads_a_pipeline_table(tmp_path):
     assert "Pipeline" in names and len(names) > 2
     kept = openpyxl.load_workbook(written)["Pipeline"]
     assert [c.value for c in kept[1]] == PIPELINE[0]  # the user's table is left as it was
+
+
+@pytest.mark.parametrize("language, lost_label", [("en", "Lost by then"), ("zh", "届时输单占比")])
+def test_report_shows_won_lost_open_and_names_the_fast_loser(maven_args, tmp_path, language, lost_label):
+    from python_calamine import CalamineWorkbook
+
+    from addin.report.labels import load
+
+    target = tmp_path / f"report_{language}.xlsx"
+    result = runner.invoke(app, ["report", *maven_args, "-o", str(target), "--setting", f"language={language}"])
+    assert result.exit_code == 0, result.output
+    sheet = load(language)["sheet.cycle_roi"]
+    cells = [str(c) for row in CalamineWorkbook.from_path(str(target)).get_sheet_by_name(sheet).to_python()
+             for c in row if c != ""]
+    assert lost_label in cells and load(language)["outcomes.curve"] in cells
+    fast = load(language)["outcomes.fast_losers"].format(names="Lajuana Vencill")
+    assert fast in cells  # by sales_agent, the report's main segment column for this export
+
+
+def test_report_without_a_status_has_no_outcome_blocks(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from addin.cli.kpi import sample_paths
+
+    target = tmp_path / "demo.xlsx"
+    files = [arg for name, path in sample_paths().items() for arg in (f"--{name}", path)]
+    result = runner.invoke(app, ["report", *files, "-o", str(target)])  # the bundled sample: Deals without a status
+    assert result.exit_code == 0, result.output
+    cells = {str(c) for row in CalamineWorkbook.from_path(str(target)).get_sheet_by_name("Cycle ROI").to_python()
+             for c in row}
+    assert "Lost by then" not in cells
