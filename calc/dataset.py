@@ -646,7 +646,10 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
         if name is None:
             raise InputError("mapping", None, f"names an unknown table '{table}'", fix="use Spend, Leads or Deals")
         maps[name] = dict(table_map)
-    if pipeline is None and same_table(leads, deals):
+    # the user's Leads mapping names the inquiry date, the Deals mapping the close date (calc.pipeline)
+    pipeline_map = {**{("close_date" if k == "date" else k): v for k, v in maps["Deals"].items()},
+                    **maps["Leads"], **maps["Pipeline"]}
+    if pipeline is None and same_table(leads, deals, pipeline_map):
         pipeline, leads, deals = leads, None, None
     if pipeline is not None and (leads is not None or deals is not None):
         raise InputError("Pipeline", None, "was given together with Leads or Deals",
@@ -656,8 +659,6 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     if pipeline is not None:
         # its own header first (id, inquiry and close dates, status), then Leads and Deals with canonical names;
         # Deals keep the pipeline's row numbers, so a message names the row of the export
-        pipeline_map = {**{("close_date" if k == "date" else k): v for k, v in maps["Deals"].items()},
-                        **maps["Leads"], **maps["Pipeline"]}
         frames["Leads"], frames["Deals"] = split_pipeline(_frame("Pipeline", pipeline), pipeline_map)
         maps["Leads"], maps["Deals"] = {}, {}
     if all(f is None for f in frames.values()):

@@ -25,7 +25,8 @@ from .schema import TABLES, missing_required, resolve_columns
 _DEAL_COLUMNS = ("close_date", "status", "revenue", "gross_profit")
 
 
-def same_table(leads: pd.DataFrame | None, deals: pd.DataFrame | None) -> bool:
+def same_table(leads: pd.DataFrame | None, deals: pd.DataFrame | None,
+               mapping: Mapping[str, str] | None = None) -> bool:
     """The same export given as Leads and as Deals (``--leads F --deals F``): compared by content, cheaply first.
 
     >>> frame = pd.DataFrame({"opportunity_id": ["a"], "engage_date": ["2024-01-01"], "close_date": [None]})
@@ -34,7 +35,7 @@ def same_table(leads: pd.DataFrame | None, deals: pd.DataFrame | None) -> bool:
     """
     if not isinstance(leads, pd.DataFrame) or not isinstance(deals, pd.DataFrame):
         return False
-    if not len(leads) or not _looks_like_pipeline(leads):  # two header-only tables are not one export
+    if not len(leads) or not _looks_like_pipeline(leads, mapping):  # two header-only tables are not one export
         return False
     if leads is deals:
         return True
@@ -42,10 +43,10 @@ def same_table(leads: pd.DataFrame | None, deals: pd.DataFrame | None) -> bool:
             and leads.reset_index(drop=True).equals(deals.reset_index(drop=True)))
 
 
-def _looks_like_pipeline(frame: pd.DataFrame) -> bool:
+def _looks_like_pipeline(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) -> bool:
     """An inquiry date and a close date in one header: an opportunity export, not a Leads or Deals table."""
     try:
-        targets = set(resolve_columns("Pipeline", [str(c).strip() for c in frame.columns]).values())
+        targets = set(resolve_columns("Pipeline", [str(c).strip() for c in frame.columns], mapping).values())
     except InputError:
         return False
     return {"lead_id", "date", "close_date"} <= targets

@@ -58,9 +58,9 @@ def parse_mapping(items: list[str] | None) -> dict[str, dict[str, str]]:
         if not sep or not dot or not column.strip() or not source.strip():
             raise InputError("--map", None, f"'{item}' is not TABLE.CANONICAL=SOURCE",
                              fix="write it like leads.date=first_contact_date")
-        name = {"spend": "Spend", "leads": "Leads", "deals": "Deals"}.get(table.strip().lower())
+        name = {"spend": "Spend", "leads": "Leads", "deals": "Deals", "pipeline": "Pipeline"}.get(table.strip().lower())
         if name is None:
-            raise InputError("--map", None, f"'{table}' is not a table", fix="use spend, leads or deals")
+            raise InputError("--map", None, f"'{table}' is not a table", fix="use spend, leads, deals or pipeline")
         mapping.setdefault(name, {})[column.strip()] = source.strip()
     return mapping
 

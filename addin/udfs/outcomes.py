@@ -14,10 +14,15 @@ _DEALS = ("Deals table with its header (Deals[#All]); a status column (Won / Los
           "outcomes. Empty: this workbook's Deals table, else its Pipeline table.")
 
 
+def _flat(value):
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        yield from _flat(item) if isinstance(item, (list, tuple)) else [item]
+
+
 @udf(calc.time_to_outcome, leads=_LEADS, deals=_DEALS, days=_DAYS, by=_BY)
 def TIME_TO_OUTCOME(leads=None, deals=None, start=None, end=None, filter=None, by=None, days=None, caller=None):
     """Won and lost shares by day (Aalen–Johansen) beside Kaplan–Meier, with the median days to win and to lose."""
-    options = {} if days is None else {"days": days}
+    options = {} if days is None else {"days": list(_flat(days))}  # a row, a column or one cell of days
     return call(calc.time_to_outcome, dataset(leads=leads, deals=deals, caller=caller, needs=("leads", "deals")),
                 start=start, end=end, filter=filter, by=by, **options)
 

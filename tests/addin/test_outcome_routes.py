@@ -88,6 +88,8 @@ def test_excel_functions_with_the_export_passed_as_both_tables():
     # as of 2024-02-01 (the last close): 20 opportunities; by day 10: the four a2 lost on day 3 (4/20), then the
     # four a1 won on day 9 with 16 still open: F_won(10) = 16/20 · 4/16 = 1/5, F_lost(10) = 1/5
     assert row[:3] == [10, pytest.approx(0.2), pytest.approx(0.2)]
+    # days as a column range from Excel (2-D): one row per day
+    assert [r[0] for r in udfs.TIME_TO_OUTCOME(PIPELINE, PIPELINE, None, None, None, None, [[7.0], [10.0]])[1:]] == [7, 10]
     table = udfs.OUTCOME_SEGMENTS(PIPELINE, PIPELINE, None, None, None, "Sales Agent")
     assert [r[0] for r in table[1:]] == ["(all)", "Ann", "Bo"]
     assert table[0][1:5] == ["consultations", "won", "lost", "open"]

@@ -134,3 +134,14 @@ def test_pipeline_without_close_date_is_refused_with_the_fix():
     pipe = pd.DataFrame({"opportunity_id": ["x1"], "engage_date": ["2024-01-01"], "stage": ["Won"]})
     with pytest.raises(InputError, match="Pipeline: column 'close_date': not found"):
         calc.prepare(pipeline=pipe)
+
+
+def test_a_pipeline_with_its_own_headers_is_read_through_the_mapping():
+    # headers no alias knows: the Leads mapping names the inquiry date, the Deals mapping the close date
+    pipe = pd.DataFrame({"Ref": ["x1", "x2"], "Eingang": ["2024-01-01", "2024-01-02"],
+                         "Abschluss": ["2024-01-09", "2024-01-05"], "Phase": ["Won", "Lost"]})
+    mapping = {"Leads": {"lead_id": "Ref", "date": "Eingang"}, "Deals": {"lead_id": "Ref", "date": "Abschluss"},
+               "Pipeline": {"status": "Phase"}}
+    data = calc.prepare(leads=pipe, deals=pipe.copy(), mapping=mapping)
+    assert data.has_outcomes and data.deals["lead_id"].tolist() == ["x1"]
+    assert data.leads["days_to_lose"].tolist()[1] == 3.0
