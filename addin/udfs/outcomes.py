@@ -20,15 +20,17 @@ def _flat(value):
 
 
 @udf(calc.time_to_outcome, leads=_LEADS, deals=_DEALS, days=_DAYS, by=_BY)
-def TIME_TO_OUTCOME(leads=None, deals=None, start=None, end=None, filter=None, by=None, days=None, caller=None):
+def TIME_TO_OUTCOME(leads=None, deals=None, settings=None, start_date=None, end_date=None, segment_filter=None,
+                    by=None, days=None, caller=None):
     """Won and lost shares by day (Aalen–Johansen) beside Kaplan–Meier, with the median days to win and to lose."""
+    data = dataset(leads=leads, deals=deals, settings=settings, caller=caller, needs=("leads", "deals"))
     options = {} if days is None else {"days": list(_flat(days))}  # a row, a column or one cell of days
-    return call(calc.time_to_outcome, dataset(leads=leads, deals=deals, caller=caller, needs=("leads", "deals")),
-                start=start, end=end, filter=filter, by=by, **options)
+    return call(calc.time_to_outcome, data, start=start_date, end=end_date, filter=segment_filter, by=by, **options)
 
 
 @udf(calc.outcome_segments, leads=_LEADS, deals=_DEALS, by=_BY)
-def OUTCOME_SEGMENTS(leads=None, deals=None, start=None, end=None, filter=None, by=None, caller=None):
+def OUTCOME_SEGMENTS(leads=None, deals=None, settings=None, start_date=None, end_date=None, segment_filter=None,
+                     by=None, caller=None):
     """Per segment: won, lost, open, win and loss rates, median days to win and to lose, and who loses fast and often."""
-    return call(calc.outcome_segments, dataset(leads=leads, deals=deals, caller=caller, needs=("leads", "deals")),
-                start=start, end=end, filter=filter, by=by)
+    data = dataset(leads=leads, deals=deals, settings=settings, caller=caller, needs=("leads", "deals"))
+    return call(calc.outcome_segments, data, start=start_date, end=end_date, filter=segment_filter, by=by)

@@ -82,15 +82,15 @@ def test_cli_unknown_status_is_a_clear_error_and_the_setting_fixes_it(tmp_path):
 def test_excel_functions_with_the_export_passed_as_both_tables():
     for name in ("TIME_TO_OUTCOME", "OUTCOME_SEGMENTS"):
         assert name in UDFS
-    rows = udfs.TIME_TO_OUTCOME(PIPELINE, PIPELINE, None, None, None, None, 10.0)
+    rows = udfs.TIME_TO_OUTCOME(PIPELINE, PIPELINE, None, None, None, None, None, 10.0)
     header, row = rows[0], rows[1]
     assert header[:4] == ["days", "won_share", "lost_share", "open_share"]
     # as of 2024-02-01 (the last close): 20 opportunities; by day 10: the four a2 lost on day 3 (4/20), then the
     # four a1 won on day 9 with 16 still open: F_won(10) = 16/20 · 4/16 = 1/5, F_lost(10) = 1/5
     assert row[:3] == [10, pytest.approx(0.2), pytest.approx(0.2)]
     # days as a column range from Excel (2-D): one row per day
-    assert [r[0] for r in udfs.TIME_TO_OUTCOME(PIPELINE, PIPELINE, None, None, None, None, [[7.0], [10.0]])[1:]] == [7, 10]
-    table = udfs.OUTCOME_SEGMENTS(PIPELINE, PIPELINE, None, None, None, "Sales Agent")
+    assert [r[0] for r in udfs.TIME_TO_OUTCOME(PIPELINE, PIPELINE, None, None, None, None, None, [[7.0], [10.0]])[1:]] == [7, 10]
+    table = udfs.OUTCOME_SEGMENTS(PIPELINE, PIPELINE, None, None, None, None, "Sales Agent")
     assert [r[0] for r in table[1:]] == ["(all)", "Ann", "Bo"]
     assert table[0][1:5] == ["consultations", "won", "lost", "open"]
     assert [r[1:5] for r in table[1:]] == [[20, 8, 8, 4], [8, 4, 4, 0], [12, 4, 4, 4]]
@@ -98,10 +98,10 @@ def test_excel_functions_with_the_export_passed_as_both_tables():
 
 def test_excel_function_reads_a_pipeline_table_of_the_calling_workbook():
     caller = FakeCaller(Pipeline=PIPELINE)
-    rows = udfs.TIME_TO_OUTCOME(None, None, None, None, None, None, 10.0, caller=caller)
+    rows = udfs.TIME_TO_OUTCOME(None, None, None, None, None, None, None, 10.0, caller=caller)
     assert rows[1][:3] == [10, pytest.approx(0.2), pytest.approx(0.2)]
     # the cohort functions see the same: lost ones never convert, so January's conversion stays within won + open
-    triangle = udfs.COHORT_TRIANGLE(None, None, None, "conversion", "month", None, caller=caller)
+    triangle = udfs.COHORT_TRIANGLE(None, None, None, None, None, "conversion", "month", caller=caller)
     final = [v for v in triangle[1][3:-1] if v != ""][-1]
     assert 8 / 20 <= final <= 12 / 20
 
