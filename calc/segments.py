@@ -123,7 +123,9 @@ def segment_table(data: Dataset, *, by: Any, start: Any = None, end: Any = None,
     ``full_cycle_conversion`` (+ ``_low``/``_high``), ``gross_profit_per_deal``,
     ``gross_profit_projected``, ``cycle_roi``, ``max_consult_cost``,
     ``max_consult_cost_conservative``, then ``small`` (1.0 below ``Settings.min_consultations``)
-    and ``rank`` (1 = best by ``rank_by``). Rates are 0–1; NaN where not computable.
+    and ``rank`` (1 = best by ``rank_by``). Rates are 0–1; NaN where not computable. When Deals carry a
+    status (lost outcomes), ``loss_rate``, ``median_days_to_lose`` and ``loses_fast_and_often`` follow
+    (:func:`calc.competing.outcome_segments`).
 
     Example: 3 consultations with 2 deals (67 % raw), 400 with 60 (15 %) and 300 with 30 (10 %). The
     prior fitted across them (mean 13.1 %, worth 323 consultations: the rates barely differ beyond
@@ -157,5 +159,25 @@ def segment_table(data: Dataset, *, by: Any, start: Any = None, end: Any = None,
     out = out.loc[order].reset_index(drop=True)
     out["rank"] = np.where(out[rank_by].notna(), np.arange(1, len(out) + 1), np.nan)
     out = out[[*out.attrs["dims"], *SEGMENT_COLUMNS]]
+    out = _with_losses(data, out, out.attrs["dims"], start, end, filter)
     out.attrs["rank_by"] = rank_by
+    return out
+
+
+#: Appended to the segment table when Deals carry a status (calc.competing); absent otherwise.
+LOSS_COLUMNS = ("loss_rate", "median_days_to_lose", "loses_fast_and_often")
+
+
+def _with_losses(data: Dataset, table: pd.DataFrame, dims: list[str], start: Any, end: Any, filter: Any
+                 ) -> pd.DataFrame:
+    """The segment table with each segment's loss rate, median days to lose and the fast-loser flag after ``rank``."""
+    if not data.has_outcomes or any(pd.api.types.is_datetime64_any_dtype(table[d]) for d in dims):
+        return table
+    from .competing import outcome_segments  # lazily: only data with lost outcomes needs it
+
+    losses = outcome_segments(data, by=dims, start=start, end=end, filter=filter).iloc[1:]
+    keyed = table[dims].astype(str).merge(losses[[*dims, *LOSS_COLUMNS]], on=dims, how="left")
+    out = table.assign(**{c: keyed[c].to_numpy() for c in LOSS_COLUMNS})
+    out.attrs = dict(table.attrs)
+    out.attrs["notes"] = list(dict.fromkeys([*table.attrs.get("notes", []), *losses.attrs.get("notes", [])]))
     return out

@@ -127,3 +127,13 @@ def test_without_a_status_column_no_segment_is_called_a_fast_loser():
     s = generate(daily_spend=300.0)
     findings = calc.funnel_diagnosis(calc.prepare(s.spend, s.leads, s.deals), by="channel")
     assert "loses_fast_and_often" not in set(findings["finding"])
+
+
+def test_segment_table_carries_loss_rate_and_time_to_lose_only_with_a_status():
+    data = calc.prepare(pipeline=maven())
+    table = calc.segment_table(data, by="sales_agent").set_index("sales_agent")
+    assert table.loc["Lajuana Vencill", "loses_fast_and_often"]
+    assert round(table.loc["Lajuana Vencill", "loss_rate"], 3) == 0.384 and table["median_days_to_lose"].notna().all()
+    s = generate(daily_spend=300.0)
+    plain = calc.segment_table(calc.prepare(s.spend, s.leads, s.deals), by="channel")
+    assert "loss_rate" not in plain.columns
