@@ -331,6 +331,9 @@ def outcome_segments(data: Dataset, *, by: Any, start: Any = None, end: Any = No
     1      A    2     1       0.25                 29.0                 False
     2      B    1     3       0.75                  3.0                  True
     """
+    if not make_query(by=by).by:
+        raise InputError("options", "by", "is empty: won, lost and open per segment need at least one dimension",
+                         fix="give by, e.g. sales_agent or product")
     whole = time_to_outcome(data, start=start, end=end, filter=filter, days=[0], min_at_risk=min_at_risk)
     parts = time_to_outcome(data, by=by, start=start, end=end, filter=filter, days=[0], min_at_risk=min_at_risk)
     dims = [c for c in parts.columns if c not in OUTCOME_COLUMNS]

@@ -345,6 +345,9 @@ def _keep(spend: Any, leads: Any, deals: Any, settings: Any, caller: Any) -> tup
     """Prepare the tables (left-out ones: the caller's workbook tables) and keep them under their fingerprint."""
     tables = tuple(t if t is not None else caller_table(caller, name.capitalize())
                    for t, name in zip((spend, leads, deals, settings), TABLE_ARGS))
+    if tables[1] is None and tables[2] is None and caller is not None:  # a CRM export as one Pipeline table
+        pipeline = caller_table(caller, "Pipeline")
+        tables = (tables[0], pipeline, pipeline, tables[3])
     data = dataset(*tables)
     key = fingerprint(*tables)
     _handles[key] = data

@@ -151,3 +151,19 @@ def test_report_without_a_status_has_no_outcome_blocks(tmp_path):
     cells = {str(c) for row in CalamineWorkbook.from_path(str(target)).get_sheet_by_name("Cycle ROI").to_python()
              for c in row}
     assert "Lost by then" not in cells
+
+
+def test_the_data_handle_carries_a_pipeline():
+    explicit = udfs.TIME_TO_OUTCOME(PIPELINE, PIPELINE, None, None, None, None, None, 10.0)
+    handle = udfs.CYCLE_DATA(None, PIPELINE, PIPELINE, None)
+    assert udfs.TIME_TO_OUTCOME(handle, None, None, None, None, None, None, 10.0) == explicit
+
+    class Caller(FakeCaller):  # a CYCLE_DATA cell with its tables left out, in a workbook with a Pipeline table
+        address = "$A$1"
+
+        def __init__(self, **tables):
+            super().__init__(**tables)
+            self.sheet.name = "Start"
+
+    from_workbook = udfs.CYCLE_DATA(caller=Caller(Pipeline=PIPELINE))
+    assert udfs.TIME_TO_OUTCOME(from_workbook, None, None, None, None, None, None, 10.0) == explicit

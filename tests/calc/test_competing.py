@@ -137,3 +137,8 @@ def test_segment_table_carries_loss_rate_and_time_to_lose_only_with_a_status():
     s = generate(daily_spend=300.0)
     plain = calc.segment_table(calc.prepare(s.spend, s.leads, s.deals), by="channel")
     assert "loss_rate" not in plain.columns
+
+
+def test_outcome_segments_need_a_dimension():
+    with pytest.raises(calc.InputError, match="by.*is empty"):
+        calc.outcome_segments(calc.prepare(pipeline=maven()), by=None)
