@@ -28,7 +28,7 @@ def TIME_TO_OUTCOME(leads=None, deals=None, settings=None, start_date=None, end_
     return call(calc.time_to_outcome, data, start=start_date, end=end_date, filter=segment_filter, by=by, **options)
 
 
-@udf(calc.outcome_segments, leads=_LEADS, deals=_DEALS, by=_BY)
+@udf(calc.outcome_segments, example={"by": "channel"}, leads=_LEADS, deals=_DEALS, by=_BY)
 def OUTCOME_SEGMENTS(leads=None, deals=None, settings=None, start_date=None, end_date=None, segment_filter=None,
                      by=None, caller=None):
     """Per segment: won, lost, open, win and loss rates, median days to win and to lose, and who loses fast and often."""
