@@ -9,9 +9,9 @@ from .registry import call, dataset, udf
 _DAYS = "Days to read the shares at, e.g. 30 or a range of 7, 30, 90, 180. Empty: 7, 30, 90 and 180."
 _BY = 'Segment columns, e.g. "sales_agent" or "product". Empty (TIME_TO_OUTCOME): one curve for everything.'
 _LEADS = ("Leads table with its header (Leads[#All]), or a CRM export (Pipeline[#All]) given as both leads and "
-          "deals. Empty: this workbook's Leads table, else its Pipeline table.")
+          "deals; left empty with Deals, a Pipeline table is read. Empty: this workbook's Leads table.")
 _DEALS = ("Deals table with its header (Deals[#All]); a status column (Won / Lost / Engaging …) marks lost "
-          "outcomes. Empty: this workbook's Deals table, else its Pipeline table.")
+          "outcomes. Empty: this workbook's Deals table.")
 
 
 def _flat(value):
