@@ -12,8 +12,9 @@ from .registry import BUTTONS, BY_ID
 
 
 def dispatch(action_id: str, port: Any, *, ask_path: Callable[[str], str | None],
-             book_path: str | None = None) -> str:
-    """Run one registered action on ``port``; ``ask_path(title)`` asks the user for a file."""
+             book_path: str | None = None, confirm: Callable[[str], bool] | None = None) -> str:
+    """Run one registered action on ``port``; ``ask_path(title)`` asks the user for a file and
+    ``confirm(question)`` for a Yes before anything of theirs is replaced (without it: No)."""
     from . import actions
 
     if action_id not in BY_ID:
@@ -25,12 +26,12 @@ def dispatch(action_id: str, port: Any, *, ask_path: Callable[[str], str | None]
     if action_id.startswith("import_"):
         table = action_id.removeprefix("import_").capitalize()
         path = ask_path(f"Choose the {table} export (CSV or XLSX)")
-        return actions.import_table(port, table, path) if path else "Import cancelled."
+        return actions.import_table(port, table, path, confirm=confirm) if path else "Import cancelled."
     if action_id == "share_with_finance":
         if not book_path:
             return "Save the workbook first (File > Save As .xlsx), then share."
         target = ask_path("Save the finance copy as")
-        return actions.share_with_finance(book_path, target) if target else "Share cancelled."
+        return actions.share_with_finance(book_path, target, confirm=confirm) if target else "Share cancelled."
     if action_id == "settings_help":
         return actions.settings_help(port)
     raise KeyError(action_id)  # a registered button without a branch here is a bug (tests call every id)
@@ -67,11 +68,14 @@ def main(action_id: str = "refresh_reports") -> None:
     def ask_path(title: str) -> str | None:
         return ask_path_in_excel(app.api, title)
 
+    def confirm(question: str) -> bool:  # Excel's own Yes/No box (asked only for files Cycle ROI did not write)
+        return app.alert(question, title="Cycle ROI", buttons="yes_no") == "yes"
+
     try:
         book_path = book.fullname if book.fullname.lower().endswith((".xlsx", ".xlsm")) else None
         if action_id == "share_with_finance" and book_path:
             book.save()  # the copy is made from the saved file
-        message = dispatch(action_id, port, ask_path=ask_path, book_path=book_path)
+        message = dispatch(action_id, port, ask_path=ask_path, book_path=book_path, confirm=confirm)
     except Exception as exc:  # a click must end in a message, not a traceback window
         message = f"Cycle ROI could not finish '{getattr(BY_ID.get(action_id), 'label', action_id)}': {exc}"
     finally:

@@ -16,7 +16,8 @@ from addin.ribbon import ACTIONS, dispatch
 from addin.ribbon.customui import CUSTOMUI_FILE, VBA_FILE, customui_xml, vba_module
 from addin.ribbon.registry import BUTTONS, BY_ID, VBA_MODULE
 from addin.ribbon.xlam import CUSTOMUI_PART, RIBBON_REL_TYPE, build_xlam
-from addin.workbook import FilePort
+from addin.outputs import OutputError, product_kind
+from addin.workbook import FilePort, cell_fingerprint
 
 NS = {"ui": "http://schemas.microsoft.com/office/2009/07/customui"}
 runner = CliRunner()
@@ -77,7 +78,7 @@ def test_every_button_runs_its_action_through_the_file_port(demo, tmp_path):
     for action_id in ACTIONS:
         port = FilePort(demo)
         messages[action_id] = dispatch(action_id, port, ask_path=lambda title, a=action_id: answers.get(a),
-                                       book_path=str(demo))
+                                       book_path=str(demo), confirm=lambda question: True)
         if action_id in ("refresh_reports", "import_leads"):
             port.save()
     assert messages["refresh_reports"].startswith("Reports refreshed")
@@ -107,3 +108,69 @@ def test_addin_commands_say_what_this_system_supports():
 def test_cli_addin_build(tmp_path):
     result = runner.invoke(app, ["addin", "build", "-o", str(tmp_path / "a.xlam")])
     assert result.exit_code == 0 and (tmp_path / "a.xlam").exists()
+
+
+# --- asking before anything of the user's is replaced (issue 12) ------------------------------------
+
+def test_import_over_rows_asks_and_no_leaves_the_table_as_it_was(demo, tmp_path):
+    leads_csv = tmp_path / "leads.csv"
+    leads_csv.write_text("lead_id,date\nA1,2025-01-03\n", encoding="utf-8")
+    before = cell_fingerprint(demo)
+    rows = len(FilePort(demo).read_table("Leads")) - 1
+    asked = []
+    for confirm in (lambda q: asked.append(q) or False, None):  # the user says No; a route that cannot ask
+        port = FilePort(demo)
+        message = dispatch("import_leads", port, ask_path=lambda t: str(leads_csv), confirm=confirm)
+        assert message == "Import cancelled: the Leads table is unchanged."
+        port.save()
+        assert cell_fingerprint(demo) == before
+    assert asked == [f"Replace the {rows:,} rows of the Leads table with the 1 rows of leads.csv?"]
+
+
+def test_share_over_a_file_cycle_roi_did_not_write_asks_first(demo, tmp_path):
+    theirs = tmp_path / "budget.xlsx"
+    openpyxl.Workbook().save(theirs)
+    original = theirs.read_bytes()
+    asked = []
+
+    def share(answer):
+        return dispatch("share_with_finance", FilePort(demo), ask_path=lambda t: str(theirs), book_path=str(demo),
+                        confirm=lambda q: asked.append(q) or answer)
+
+    assert share(False) == "Share cancelled: budget.xlsx was not replaced."
+    assert theirs.read_bytes() == original
+    assert asked == ["budget.xlsx already exists and was not written by Cycle ROI. Replace it?"]
+    assert share(True).startswith("Finance copy saved")
+    assert product_kind(theirs) == "finance copy"
+    asked.clear()
+    assert share(False).startswith("Finance copy saved") and asked == []  # its own copy: replaced without asking
+    with pytest.raises(OutputError, match="is the input file"):  # never over the workbook itself, whatever the answer
+        dispatch("share_with_finance", FilePort(demo), ask_path=lambda t: str(demo), book_path=str(demo),
+                 confirm=lambda q: True)
+
+
+def test_excel_ribbon_asks_with_a_yes_no_box(demo, tmp_path, monkeypatch):
+    """main() as the VBA callback runs it: Excel's Yes/No box answers the question (stubbed Excel objects)."""
+    import xlwings as xw
+
+    from addin.ribbon import main
+
+    theirs = tmp_path / "budget.xlsx"
+    openpyxl.Workbook().save(theirs)
+    original = theirs.read_bytes()
+    alerts = []
+
+    class ExcelApp:
+        status_bar = None
+        api = type("Api", (), {"GetSaveAsFilename": staticmethod(lambda **kw: str(theirs))})()
+
+        def alert(self, prompt, title=None, buttons="ok"):
+            alerts.append((prompt, buttons))
+            return "no" if buttons == "yes_no" else "ok"
+
+    book = type("Book", (), {"fullname": str(demo), "app": ExcelApp(), "sheets": [], "save": lambda self: None})()
+    monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
+    main("share_with_finance")
+    assert alerts == [("budget.xlsx already exists and was not written by Cycle ROI. Replace it?", "yes_no"),
+                      ("Share cancelled: budget.xlsx was not replaced.", "ok")]
+    assert theirs.read_bytes() == original
