@@ -117,11 +117,14 @@ def install_into(excel: Any, target: Path, import_udfs: Any) -> None:
 def install(platform: str = sys.platform) -> str:
     if platform != "win32":
         return NOT_WINDOWS
-    import xlwings as xw
-    from xlwings.udfs import import_udfs
+    from .outputs import check_output
 
     target = xlstart_folder() / ADDIN_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
+    check_output(target, suffixes=(".xlam",))  # an add-in of that name that is not ours stays (OutputError)
+    import xlwings as xw
+    from xlwings.udfs import import_udfs
+
     build_for_install(target)
     app = xw.App(visible=False, add_book=False)  # started by automation: it does not open XLSTART's files
     try:
@@ -135,7 +138,11 @@ def install(platform: str = sys.platform) -> str:
 def uninstall(platform: str = sys.platform) -> str:
     if platform != "win32":
         return NOT_WINDOWS
+    from .outputs import product_kind
+
     target = xlstart_folder() / ADDIN_NAME
+    if target.exists() and product_kind(target) != "add-in":
+        return f"{target} was not written by Cycle ROI, so it was left as it is."
     if target.exists():
         target.unlink()
         return f"Removed {target} (its settings lived inside it; xlwings' own settings were never changed)."

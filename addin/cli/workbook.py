@@ -143,6 +143,7 @@ app.add_typer(addin_app, name="addin")
 
 
 @addin_app.command("install")
+@friendly
 def addin_install() -> None:
     """Windows: build the .xlam (with its own settings) into XLSTART, import the ribbon callbacks and functions."""
     from .. import install as installer

@@ -258,3 +258,32 @@ def test_a_dangling_link_as_output_is_refused(tmp_path):
 def test_wrong_suffix_is_refused_before_work(tmp_path):
     refused(runner.invoke(app, ["template", "-o", str(tmp_path / "t.csv")]), "must end in .xlsx", "t.xlsx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_addin_install_and_uninstall_leave_an_add_in_that_is_not_ours(tmp_path, monkeypatch):
+    """XLSTART may hold someone else's cycle_roi.xlam: install refuses before starting Excel, uninstall keeps it."""
+    from addin import install
+    from addin.ribbon.xlam import build_xlam
+
+    monkeypatch.setenv("APPDATA", str(tmp_path))
+    target = install.xlstart_folder() / install.ADDIN_NAME
+    target.parent.mkdir(parents=True)
+    openpyxl.Workbook().save(target)
+    original = target.read_bytes()
+    with pytest.raises(OutputError, match="was not written by Cycle ROI"):
+        install.install(platform="win32")
+    assert "left as it is" in install.uninstall(platform="win32") and target.read_bytes() == original
+    target.unlink()
+    build_xlam(target)
+    assert product_kind(target) == "add-in"
+    assert install.uninstall(platform="win32").startswith("Removed") and not target.exists()
+
+
+def test_temp_files_of_earlier_versions_are_removed_too(tmp_path):
+    from addin.outputs import clean_unfinished
+
+    old = tmp_path / ".~report-k2j4x9_q.xlsx"  # tempfile.mkstemp's names before this rule
+    old.write_bytes(b"half")
+    mine = tmp_path / ".~report notes.xlsx"  # a user's file that merely starts the same way
+    mine.write_bytes(b"mine")
+    assert clean_unfinished(tmp_path) == [old] and mine.exists()
