@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from calc import InputError
+from calc.messages import Message
 
 
 def _blank(value: Any) -> bool:
@@ -29,8 +30,7 @@ def frame_from_rows(rows: Any, *, table: str) -> pd.DataFrame:
     if isinstance(rows, pd.DataFrame):
         return rows
     if not isinstance(rows, (list, tuple)) or not rows or not isinstance(rows[0], (list, tuple)):
-        raise InputError(table, None, "must be a range with a header row, e.g. Spend[#All]",
-                         fix=f"pass the whole {table} table including its header, or leave the argument empty")
+        raise InputError(table, None, Message("cell.needs_range"), fix=Message("cell.needs_range.fix", table=table))
     width = max(len(rows[0]), max((len(r) for r in rows[-5:]), default=0))
     # trim the blank tail of an over-sized range (A:F, or a table with spare rows): cheap, from the end
     last_row = len(rows)
@@ -46,10 +46,10 @@ def frame_from_rows(rows: Any, *, table: str) -> pd.DataFrame:
     used = [not frame.iloc[:, j].map(_blank).all() if _blank(h) else True for j, h in enumerate(header)]
     unnamed = [j for j, h in enumerate(header) if _blank(h) and used[j]]
     if unnamed:
-        raise InputError(table, None, f"has data under an empty header in column {unnamed[0] + 1}",
-                         fix="give every column a header in the first row")
+        raise InputError(table, None, Message("cell.unnamed_column", column=str(unnamed[0] + 1)),
+                         fix=Message("cell.unnamed_column.fix"))
     if not any(used):
-        raise InputError(table, None, "is empty", fix=f"paste {table} with its header row")
+        raise InputError(table, None, Message("io.empty"), fix=Message("error.no_columns.fix", table=table))
     return frame.iloc[:, [j for j, u in enumerate(used) if u]]
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from calc import InputError
+from calc.messages import Message
 from calc.schema import TABLES, fold
 
 from .convert import frame_from_rows
@@ -185,8 +186,8 @@ def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -
     _refuse_delimiter_change(frame, delimiter, label)
     _refuse_long_cells(frame, raw, label)
     if not header:
-        frame.attrs["note"] = (f"{label} has no header row; its columns are named {', '.join(names)} "
-                               f"— map them, e.g. --map {table.lower()}.date=column2")
+        frame.attrs["note"] = Message("io.no_header", label=label, columns=", ".join(names),
+                                      example=f"{table.lower()}.date=column2")
     return frame
 
 
@@ -299,7 +300,7 @@ def read_xlsx(path: Path, *, table: str) -> pd.DataFrame:
         _refuse_uncached(checked, sheet, label)
         rows = _calamine(label, lambda: book.get_sheet_by_name(sheet).to_python(skip_empty_area=True))
     if not rows:
-        raise InputError(label, None, f"sheet '{sheet}' is empty", fix=f"put {table} with its header in the first sheet")
+        raise InputError(label, None, Message("io.sheet_empty", sheet=sheet), fix=Message("io.sheet_empty.fix", table=table))
     frame = frame_from_rows(rows, table=table)
     if notes:
         frame.attrs["note"] = "; ".join(notes)
@@ -327,7 +328,7 @@ def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None =
     path = Path(path)
     label = f"{table} file {path}"
     if not path.exists():
-        raise InputError(label, None, "does not exist", fix="check the path")
+        raise InputError(label, None, Message("io.missing"), fix=Message("io.missing.fix"))
     if path.is_dir():
         raise InputError(label, None, "is a folder, not a file", fix="give the file's path")
     if not stat.S_ISREG(path.stat().st_mode):  # a pipe or a device would block or never end
@@ -339,8 +340,7 @@ def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None =
     suffix = path.suffix.lower()
     kind = sniff_kind(head)
     if kind:
-        raise InputError(label, None, f"is {kind}, not a CSV, XLSX or Parquet file",
-                         fix=f"export {table} from the ad platform or CRM as CSV or XLSX")
+        raise InputError(label, None, Message("io.wrong_kind", kind=kind), fix=Message("io.wrong_kind.fix", table=table))
     if suffix == ".parquet" or magic == b"PAR1":
         try:
             import pyarrow.parquet as pq
@@ -369,7 +369,7 @@ def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None =
         return read_xlsx(path, table=table)
     if suffix in (".csv", ".txt", ".tsv", "") or not magic.startswith(b"\x00"):
         return read_csv(path, table=table, mapping=mapping)
-    raise InputError(label, None, "is not a CSV, XLSX or Parquet file", fix="export the data as CSV or XLSX")
+    raise InputError(label, None, Message("io.not_data"), fix=Message("io.not_data.fix"))
 
 
 def read_inputs(spend: Any = None, leads: Any = None, deals: Any = None,

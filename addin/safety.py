@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from calc import InputError
+from calc.messages import Message
 
 #: Most parts an .xlsx may have. A large real workbook has a few hundred (sheets, rels, charts).
 MAX_ENTRIES = 10_000
@@ -342,13 +343,12 @@ def _notes(infos: list[zipfile.ZipInfo], label: str) -> tuple[str, ...]:
     names = [i.filename for i in infos]
     notes = []
     if any(_MACROS.search(n) for n in names):
-        notes.append(f"{label} contains macros (VBA); they were not run — only cell values were read")
+        notes.append(Message("safety.macros", label=label))
     links = [n for n in names if _EXTERNAL_LINKS.search(n) and n.lower().endswith(".xml")]
     if links:
-        notes.append(f"{label} links to {len(links)} other workbook(s); the links were not followed — "
-                     f"linked cells count with the values the sender last saved")
+        notes.append(Message("safety.links", label=label, count=len(links)))
     if any(_CONNECTIONS.search(n) for n in names):
-        notes.append(f"{label} has data connections or queries; they were not refreshed — the saved values were read")
+        notes.append(Message("safety.connections", label=label))
     if any(_ACTIVE_CONTENT.search(n) for n in names):
-        notes.append(f"{label} contains embedded objects or ActiveX controls; they were ignored")
+        notes.append(Message("safety.objects", label=label))
     return tuple(notes)

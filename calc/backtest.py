@@ -32,6 +32,7 @@ import pandas as pd
 from .cohorts import analyse_cycle, make_cycle_options
 from .dataset import Dataset
 from .errors import InputError
+from .messages import Message
 from .query import _to_date, make_query
 
 BACKTEST_COLUMNS = ("cohort", "age_at_as_of", "observed_deals", "projected_deals", "actual_deals",
@@ -72,12 +73,11 @@ def backtest(data: Dataset, *, as_of: Any, period: Any = "month", horizon_period
     """
     frozen_at = _to_date(as_of, "as_of")
     if frozen_at is None:
-        raise InputError("options", "as_of", "is required for a backtest", fix="give the date to freeze the data at")
+        raise InputError("options", "as_of", Message("error.backtest_as_of"), fix=Message("error.backtest_as_of.fix"))
     frozen_at = pd.Timestamp(frozen_at)
     if data.as_of is None or frozen_at >= data.as_of.normalize():
-        latest = f"{data.as_of:%Y-%m-%d}" if data.as_of is not None else "unknown"
-        raise InputError("options", "as_of", f"{frozen_at:%Y-%m-%d} is not before the data's own as-of date ({latest})",
-                         fix="pick an earlier date, so there is a later truth to compare with")
+        raise InputError("options", "as_of", Message("error.backtest_not_before", frozen=frozen_at, latest=data.as_of),
+                         fix=Message("error.backtest_not_before.fix"))
     query = make_query(start=start, end=end, filter=filter)
     options = make_cycle_options(period=period, horizon_periods=horizon_periods)
     # everything dated on the as-of day itself is known at it
@@ -131,7 +131,7 @@ def backtest(data: Dataset, *, as_of: Any, period: Any = "month", horizon_period
     notes = list(past.notes)
     missing = int((out["immature"] & out["actual_deals"].isna()).sum())
     if missing:
-        notes.append(f"{missing} cohorts have not reached age {horizon} in the full data yet and are not compared")
+        notes.append(Message("note.backtest_unreached", count=missing, horizon=horizon))
     out.attrs["notes"] = list(dict.fromkeys(notes))
     out.attrs["exclusions"] = [str(e) for e in data.exclusions]
     return out

@@ -27,6 +27,7 @@ import pandas as pd
 
 from .dataset import Dataset
 from .errors import InputError
+from .messages import Message
 from .query import make_query
 from .segments import segment_figures
 from .settings import Settings
@@ -54,8 +55,7 @@ def budget_shift(data: Dataset, *, by: Any, start: Any = None, end: Any = None, 
     """
     query = make_query(by=by, start=start, end=end, filter=filter)
     if not query.by:
-        raise InputError("options", "by", "is empty: a budget shift moves money between segments",
-                         fix="give by, e.g. channel or province")
+        raise InputError("options", "by", Message("error.budget_no_by"), fix=Message("error.give_by"))
     settings = data.settings
     bound = settings.budget_max_shift if max_shift in (None, "") else \
         Settings.parse({"budget_max_shift": max_shift}).budget_max_shift
@@ -65,9 +65,9 @@ def budget_shift(data: Dataset, *, by: Any, start: Any = None, end: Any = None, 
     notes = list(figures.attrs["notes"])
     if data.spend is None or figures["spend"].isna().all():
         lacking = ", ".join(d for d in dims if d not in data.spend_dims) or "spend"
-        raise InputError("Spend", lacking if data.spend is not None else None,
-                         "is needed, split the same way as the segments, to move budget between them",
-                         fix=f"add Spend with a {lacking} column" if data.spend is not None else "add the Spend table")
+        raise InputError("Spend", lacking if data.spend is not None else None, Message("error.budget_needs_spend"),
+                         fix=Message("error.budget_needs_spend.fix_column", column=lacking) if data.spend is not None
+                         else Message("error.add_spend"))
     cost = figures["consult_cost"].to_numpy(dtype="float64")
     per_deal = figures["gross_profit_per_deal"].to_numpy(dtype="float64")
     gain = figures["full_cycle_conversion"].to_numpy(dtype="float64") * per_deal
@@ -80,9 +80,7 @@ def budget_shift(data: Dataset, *, by: Any, start: Any = None, end: Any = None, 
     eligible = (figures["consultations"].to_numpy() >= settings.min_consultations) & (spend > 0) & np.isfinite(roi)
     skipped = int(((spend > 0) & ~eligible).sum())
     if skipped:
-        notes.append(f"{skipped} segment{'s' if skipped > 1 else ''} with spend but fewer than "
-                     f"{settings.min_consultations} consultations or no gross profit figure "
-                     f"{'are' if skipped > 1 else 'is'} left out of the shift")
+        notes.append(Message("note.budget_skipped", count=skipped, minimum=settings.min_consultations))
     labels = _labels(figures, dims).to_numpy()
     receivers = [i for i in np.argsort(-np.nan_to_num(roi_low, nan=-np.inf), kind="stable")
                  if eligible[i] and roi_low[i] >= target]
@@ -107,16 +105,13 @@ def budget_shift(data: Dataset, *, by: Any, start: Any = None, end: Any = None, 
     out = pd.DataFrame(moves, columns=list(SHIFT_COLUMNS))
     currency = settings.currency
     if not len(out):
-        why = ("no segment is below the target ROI" if not donors else
-               "no segment's ROI is above the target even at the low end of its band")
-        summary = f"No budget shift suggested: {why} ({target:.0%} target)."
+        why = Message("budget.no_donor" if not donors else "budget.no_receiver")
+        summary = Message("budget.no_shift", why=why, target=target)
     else:
-        summary = (f"Move {out['amount'].sum():,.0f} {currency} (at most {bound:.0%} of any segment's spend) from "
-                   f"{out['from_segment'].nunique()} to {out['to_segment'].nunique()} segment"
-                   f"{'s' if out['to_segment'].nunique() > 1 else ''}: about {out['consultations_change'].sum():+,.0f} "
-                   f"consultations and {out['gross_profit_change'].sum():+,.0f} {currency} gross profit "
-                   f"({out['gross_profit_change_conservative'].sum():+,.0f} on the cautious reading), assuming each "
-                   f"segment keeps its consultation cost and conversion for the moved money.")
+        summary = Message("budget.summary", amount=out["amount"].sum(), currency=currency, bound=bound,
+                          donors=out["from_segment"].nunique(), count=out["to_segment"].nunique(),
+                          consultations=out["consultations_change"].sum(), profit=out["gross_profit_change"].sum(),
+                          cautious=out["gross_profit_change_conservative"].sum())
     out.attrs.update(notes=list(dict.fromkeys(notes)), exclusions=figures.attrs["exclusions"], summary=summary,
                      max_shift=bound, target_roi=target)
     return out

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .messages import Message
 
 
 @dataclass(frozen=True)
@@ -255,18 +256,18 @@ def residual_dof(usable: np.ndarray, anchor: np.ndarray, horizon: int) -> np.nda
 
 def _triangle_array(triangle: pd.DataFrame) -> np.ndarray:
     if not isinstance(triangle, pd.DataFrame):
-        raise InputError("triangle", None, f"must be a table, got {type(triangle).__name__}",
-                         fix="pass cohorts as rows and ages 0, 1, 2, … as columns")
+        raise InputError("triangle", None, Message("error.not_a_table", got=type(triangle).__name__),
+                         fix=Message("error.triangle.fix"))
     try:
         values = triangle.to_numpy(dtype="float64")
     except (TypeError, ValueError):
-        raise InputError("triangle", None, "holds values that are not numbers",
-                         fix="leave unobserved cells empty and type numbers elsewhere") from None
+        raise InputError("triangle", None, Message("error.triangle_not_numbers"),
+                         fix=Message("error.triangle_not_numbers.fix")) from None
     seen = ~np.isnan(values)
     holes = np.flatnonzero((~seen[:, :-1] & seen[:, 1:]).any(axis=1)) if values.shape[1] > 1 else []
     if len(holes):
-        raise InputError("triangle", None, "has an empty cell before a filled one in a cohort's row",
-                         rows=[int(r) + 2 for r in holes], fix="fill every age up to the latest observed one")
+        raise InputError("triangle", None, Message("error.triangle_hole"), rows=[int(r) + 2 for r in holes],
+                         fix=Message("error.triangle_hole.fix"))
     return values
 
 
@@ -310,9 +311,11 @@ def chain_ladder(triangle: pd.DataFrame, *, horizon: int | None = None, tail_fac
     """
     values = _triangle_array(triangle)
     if horizon is not None and (int(horizon) != horizon or horizon < 0):
-        raise InputError("options", "horizon", f"{horizon!r} is not a whole number of periods", fix="give 0, 1, 2, …")
+        raise InputError("options", "horizon", Message("error.not_whole_periods", value=repr(horizon)),
+                         fix=Message("error.not_whole_periods.fix"))
     if not tail_factor >= 1.0:
-        raise InputError("options", "tail_factor", f"{tail_factor!r} is below 1", fix="give 1.0 or more")
+        raise InputError("options", "tail_factor", Message("error.below_one", value=repr(tail_factor)),
+                         fix=Message("error.below_one.fix"))
     seen = ~np.isnan(values)
     h = int(horizon) if horizon is not None else values.shape[1] - 1
     fit = fit_factors(values, seen)

@@ -34,7 +34,8 @@ from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset, weights_of
 from .grouping import KeySpace
 from .memo import kept
 from .parallel import run_together
-from .errors import InputError
+from .errors import InputError, validation_problem
+from .messages import Message
 from .query import Query, Selection, make_query, select
 
 Period = Literal["month", "week"]
@@ -80,12 +81,12 @@ def make_cycle_options(**values: Any) -> CycleOptions:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "options"
-        fixes = {"period": "use month or week", "measure": f"use one of: {', '.join(MEASURES)}",
-                 "horizon_periods": "give a whole number of periods from 0 to 520, or leave it empty",
-                 "projected": "use TRUE or FALSE"}
-        problem = (f"'{first.get('input')}' is not allowed" if first["type"] in ("literal_error",)
-                   else f"{first['msg'].lower()} (got {first.get('input')!r})")
-        raise InputError("options", name, problem, fix=fixes.get(name, "correct the value")) from None
+        fixes = {"period": Message("error.use_month_or_week"),
+                 "measure": Message("error.use_one_of", allowed=" / ".join(MEASURES)),
+                 "horizon_periods": Message("error.horizon_periods.fix"), "projected": Message("error.setting.bool")}
+        problem = (Message("error.not_allowed", value=str(first.get("input"))) if first["type"] == "literal_error"
+                   else Message("error.option_value", problem=validation_problem(first), got=repr(first.get("input"))))
+        raise InputError("options", name, problem, fix=fixes.get(name, Message("error.correct_value"))) from None
 
 
 def period_number(dates: pd.Series, period: Period, week_start: str = "monday") -> np.ndarray:
@@ -238,7 +239,7 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     notes: list[str] = []
     leads, deals, spend = sel.leads, sel.deals, sel.spend
     if spend is not None and len(spend) and (spend[DAY].to_numpy() == NO_DAY).all():
-        notes.append("Spend has no dates, so it cannot be split into cohorts: cohort spend, ROAS and ROI stay empty")
+        notes.append(Message("note.spend_undated_cohorts"))
         spend = None
     with_leads = deals if (deals is not None and leads is not None) else None
     # deals carry their lead's inquiry date and segments, so they are coded directly (no join on lead ids)
@@ -338,7 +339,7 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
     elif deals is None:
         for m in AMOUNTS:
             incremental[m][:] = np.nan
-        notes.append("No Deals table: cohort deals, conversion and ROI stay empty")
+        notes.append(Message("note.no_deals_cohorts"))
     if leads is not None and "days_to_lose" in leads.columns:  # lost outcomes (a status column): by the same cells
         until = deals_until if deals_until is not None else as_of
         incremental["lost"] = _lost_by_cell(leads, lead_code, incremental["deals"].shape, period, week_start, first,
@@ -415,8 +416,7 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
                    measures: tuple[str, ...], as_of: pd.Timestamp | None) -> CycleAnalysis:
     sel = select(data, query)
     if sel.leads is None:
-        raise InputError("Leads", None, "is needed to follow consultations into deals by inquiry cohort",
-                         fix="add the Leads table (lead_id, date) and the Deals table")
+        raise InputError("Leads", None, Message("error.cohorts_need_leads"), fix=Message("error.add_leads_and_deals"))
     notes = [*data.notes, *sel.notes]
     if as_of is None:
         as_of = data.as_of
@@ -440,14 +440,12 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
     oldest = int(reached.max()) if len(reached) else 0
     horizon = oldest if horizon_periods is None else int(horizon_periods)
     if horizon > oldest:
-        notes.append(f"No cohort is older than {oldest} {period}s, so ages {oldest + 1}–{horizon} are projected "
-                     f"with factor 1.0 (only the tail factor {settings.tail_factor:g} adds to them)")
+        notes.append(Message(f"note.ages_beyond_oldest.{period}", oldest=oldest, first=oldest + 1, horizon=horizon,
+                             tail=settings.tail_factor))
     if len(dev.cohorts) and dev.observed.any() and not dev.complete[dev.observed].all() and as_of is not None:
-        notes.append(f"The as-of date {as_of:%Y-%m-%d} is inside a {period}: the latest {period} is shown as "
-                     f"observed so far but projections start from the last complete {period}")
+        notes.append(Message(f"note.as_of_inside.{period}", as_of=as_of))
     if sel.deals is not None and not data.has_gross_profit:
-        notes.append("Deals carry no gross profit (nor revenue with a gross margin setting): gross profit, "
-                     "ROI, payback and the maximum consultation cost stay empty")
+        notes.append(Message("note.no_gross_profit"))
     if "lost" in dev.incremental and sel.deals is not None:
         # won, lost and open are known: project the open part only (calc.competing), never past won + open
         outcome = project_outcomes(dev, dev.incremental["lost"], horizon=horizon,
@@ -465,10 +463,9 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
     pooled = [i for i in range(len(dev.segments))
               if any(p.pooled_ages[i].any() for p in projections.values()) and len(dev.segments) > 1]
     if pooled:
-        names = ["/".join(map(str, dev.segments.iloc[i].tolist())) for i in pooled[:5]]
-        more = f" and {len(pooled) - 5} more" if len(pooled) > 5 else ""
-        notes.append(f"Too few deals for their own age-to-age factors at some ages, so pooled factors are used "
-                     f"there: {', '.join(names)}{more}")
+        names = ", ".join("/".join(map(str, dev.segments.iloc[i].tolist())) for i in pooled[:5])
+        notes.append(Message("note.pooled_factors_more", segments=names, more=len(pooled) - 5) if len(pooled) > 5
+                     else Message("note.pooled_factors", segments=names))
     return CycleAnalysis(settings=data.settings, development=dev, horizon=horizon, projections=projections,
                          notes=tuple(dict.fromkeys(notes)))
 
@@ -484,10 +481,8 @@ def _flag_truncated(dev: Development, coverage: Coverage, settings: Settings
     names = [f"{c:%Y-%m-%d}" for c in dev.cohorts[truncated]]
     span = names[0] if len(names) == 1 else f"{names[0]} – {names[-1]}"
     if settings.include_truncated_cohorts:
-        return dev, None, [f"{len(names)} truncated cohorts ({span}) estimate age-to-age factors and enter backtests "
-                           "because the setting include_truncated_cohorts is on; their early deals are missing"]
-    return dev, ~truncated, [f"{len(names)} truncated cohorts ({span}) are shown but kept out of age-to-age factors "
-                             "and backtests; the setting include_truncated_cohorts=true keeps them in"]
+        return dev, None, [Message("note.truncated_included", count=len(names), span=span)]
+    return dev, ~truncated, [Message("note.truncated_excluded", count=len(names), span=span)]
 
 
 def _ratios(amounts: dict[str, np.ndarray], consultations: np.ndarray, spend: np.ndarray) -> dict[str, np.ndarray]:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset, weights_of
+from .messages import Message
 from .memo import kept
 
 #: Deals a gap should have held before it is read as the export's edge rather than chance (e^−5 < 1 %).
@@ -54,20 +55,17 @@ class Coverage:
         """Which table ends where, in words; the edges that change answers first."""
         out = []
         if self.deals_start is not None and self.leads is not None:
-            out.append(f"Deals are recorded only from {self.deals_start:%Y-%m-%d}, while Leads start "
-                       f"{self.leads[0]:%Y-%m-%d}: the leads before it should have closed about "
-                       f"{self.missing_before:.0f} deals by then and none did, so cohorts that began before "
-                       f"{self.deals_start:%Y-%m-%d} are truncated (their early deals are missing)")
+            # dates as ISO text: the tables' own edges, the same in every language
+            out.append(Message("note.deals_start", start=f"{self.deals_start:%Y-%m-%d}",
+                               leads=f"{self.leads[0]:%Y-%m-%d}", missing=self.missing_before))
         if self.deals_end is not None:
-            out.append(f"Deals end on {self.deals_end:%Y-%m-%d}, before the as-of date "
-                       f"{as_of:%Y-%m-%d}; about {self.missing_after:.0f} deals were expected after it, so "
-                       "later cohort cells are unknown, not zero")
+            out.append(Message("note.deals_end", end=f"{self.deals_end:%Y-%m-%d}", as_of=f"{as_of:%Y-%m-%d}",
+                               missing=self.missing_after))
         if as_of is not None:
             ends = [f"{name} {span[0]:%Y-%m-%d} – {span[1]:%Y-%m-%d}" for name, span in
                     (("Spend", self.spend), ("Leads", self.leads), ("Deals", self.deals)) if span is not None]
             if any(span is not None and span[1] < as_of.normalize() for span in (self.spend, self.leads)):
-                out.append(f"Data covers {'; '.join(ends)} (as-of date {as_of:%Y-%m-%d}): each figure uses only "
-                           "the dates its table covers")
+                out.append(Message("note.data_covers", ends="; ".join(ends), as_of=f"{as_of:%Y-%m-%d}"))
         return out
 
 

@@ -28,7 +28,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import Exclusion, InputError, describe_rows, sheet_rows
+from .errors import Exclusion, InputError, describe_rows, rows_message, sheet_rows
+from .messages import Message
 from .filters import BLANK
 from .memo import DAY_TOTALS, kept
 from .parallel import run_together
@@ -133,19 +134,21 @@ class Dataset:
         """The as-of date as a day number (days since 1970), like the ``_day`` columns."""
         return None if self.as_of is None else int(day_numbers(pd.Series([self.as_of]))[0])
 
-    def messages(self) -> list[str]:
-        """Notes and exclusions as plain sentences, for a report footer."""
-        return [*self.notes, *map(str, self.exclusions)]
+    def messages(self, language: str = "en") -> list[str]:
+        """Notes and exclusions as plain sentences in ``language``, for a report footer or stderr."""
+        from .messages import render
+
+        return [render(m, language) for m in (*self.notes, *self.exclusions)]
 
 
 def _frame(table: str, value: Any) -> pd.DataFrame | None:
     if value is None:
         return None
     if not isinstance(value, pd.DataFrame):
-        raise InputError(table, None, f"must be a table (a pandas DataFrame), got {type(value).__name__}",
-                         fix="pass a DataFrame, or leave the table out")
+        raise InputError(table, None, Message("error.not_a_table", got=type(value).__name__),
+                         fix=Message("error.not_a_table.fix"))
     if value.shape[1] == 0:
-        raise InputError(table, None, "has no columns", fix=f"paste {table} with its header row")
+        raise InputError(table, None, Message("error.no_columns"), fix=Message("error.no_columns.fix", table=table))
     frame = value.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
@@ -158,9 +161,9 @@ def _rename(table: str, frame: pd.DataFrame, mapping: Mapping[str, str] | None) 
     if missing:
         _header_below(table, frame)
         col = missing[0]
-        raise InputError(table, col.name, f"not found (have: {', '.join(map(str, renames))})",
-                         fix=f"rename the column holding {col.meaning} to '{col.name}', or map it "
-                             f"({table.lower()}.{col.name}=<your header>)")
+        raise InputError(table, col.name, Message("error.column_not_found", have=", ".join(map(str, renames))),
+                         fix=Message("error.column_not_found.fix", meaning=Message(f"meaning.{table}.{col.name}"),
+                                     column=col.name, mapping=f"{table.lower()}.{col.name}"))
     return frame
 
 
@@ -200,10 +203,8 @@ def _header_below(table: str, frame: pd.DataFrame) -> None:
             continue
         if cells and not missing_required(table, targets):
             row = sheet_rows([frame.index[position]])
-            raise InputError(table, None, f"the column names are in row {row[0]}, below the header row "
-                             f"(the rows above hold a title or merged cells)", rows=row,
-                             fix="delete the rows above the column names so they are the first row, "
-                                 "and unmerge the header cells")
+            raise InputError(table, None, Message("error.header_below", row=str(row[0])), rows=row,
+                             fix=Message("error.header_below.fix"))
 
 
 #: Labels of the totals rows exports put at the bottom ("Total: Account", "Grand total", 合计, 합계, Jumlah).
@@ -235,8 +236,7 @@ def _drop_totals(frame: pd.DataFrame, table: str, log: "_Collector") -> pd.DataF
         if not _is_totals_row(frame.iloc[position], keys):
             break
         mask[position] = True
-    return log.exclude(frame, mask, table, "that are totals rows at the bottom (they would count every amount twice)",
-                       "delete totals and summary rows; Cycle ROI adds up the rows itself")
+    return log.exclude(frame, mask, table, "totals")
 
 
 def _drop_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -365,10 +365,8 @@ def _check_id_errors(frame: pd.DataFrame, table: str) -> None:
     errors = np.flatnonzero(ids.isin(list(EXCEL_ERRORS)).to_numpy())
     if len(errors):
         found = ", ".join(sorted(set(ids.iloc[errors])))
-        raise InputError(table, "lead_id", f"holds Excel error values ({found})",
-                         rows=sheet_rows(frame.index.to_numpy()[errors[:5]]),
-                         fix="fix the formulas that give these errors (often a lookup that found nothing), "
-                             "or delete those rows")
+        raise InputError(table, "lead_id", Message("error.excel_errors", found=found),
+                         rows=sheet_rows(frame.index.to_numpy()[errors[:5]]), fix=Message("error.excel_errors_id.fix"))
 
 
 def _categorical(values: pd.Series) -> pd.Categorical | pd.Series:
@@ -410,10 +408,14 @@ class _Collector:
         self.exclusions: list[Exclusion] = []
         self.notes: list[str] = []
 
-    def exclude(self, frame: pd.DataFrame, mask: np.ndarray, table: str, reason: str, fix: str) -> pd.DataFrame:
-        """Drop rows where mask is True, recording them with their sheet rows."""
+    def exclude(self, frame: pd.DataFrame, mask: np.ndarray, table: str, reason: Any, fix: Any = None,
+                **params: Any) -> pd.DataFrame:
+        """Drop rows where mask is True, recording them with their sheet rows. ``reason`` and ``fix`` are
+        Messages, or (``fix`` left out) ``reason`` is a catalogue id: ``exclusion.<id>`` and ``exclusion.<id>.fix``."""
         if not mask.any():
             return frame
+        if fix is None:
+            reason, fix = Message(f"exclusion.{reason}", **params), Message(f"exclusion.{reason}.fix", **params)
         positions = frame.index.to_numpy()[mask]
         self.exclusions.append(Exclusion(table, reason, int(mask.sum()), sheet_rows(positions[:5]), fix))
         return frame.loc[~mask]
@@ -472,36 +474,20 @@ def _midnight(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 #: Notes on the tables, said alike for rows and for a warehouse's aggregates.
-NO_DEALS_NOTE = "No Deals table: deals, conversion and money indicators stay empty"
-NO_SPEND_NOTE = "No Spend table: spend, consultation cost and ROI stay empty"
-UNDATED_SPEND_NOTE = "Spend has no date column: it counts for every period, and date ranges cannot be applied"
+NO_DEALS_NOTE = Message("note.no_deals")
+NO_SPEND_NOTE = Message("note.no_spend")
+UNDATED_SPEND_NOTE = Message("note.spend_no_date_column")
 
 #: Why rows are left out, and the fix, by (table, cause): one wording for rows and for a warehouse's counts
-#: (addin.sources counts the same causes where the data lives).
-EXCLUDED: dict[tuple[str, str], tuple[str, str, str]] = {
-    ("Spend", "no date"): ("Spend", "with no date",
-                          "fill in the date, or delete the row if it is a total"),
-    ("Spend", "blank cost"): ("Spend", "with a blank cost",
-                             "type 0 where nothing was spent"),
-    ("Spend", "negative cost"): ("Spend", "with a negative cost",
-                                "correct the amount (refunds belong in a separate adjustment, not as negative spend)"),
-    ("Leads", "no id"): ("Leads", "with no lead_id",
-                        "give every consultation an id (a totals row at the bottom should be deleted)"),
-    ("Leads", "no date"): ("Leads", "with no inquiry date",
-                          "fill in the date the consultation came in"),
-    ("Leads", "repeated id"): ("Leads", "repeating a lead_id already listed (the first is kept)",
-                              "give each consultation its own id, or delete the repeated rows"),
-    ("Deals", "no id"): ("Deals", "with no lead_id",
-                        "fill in the id of the consultation each deal came from"),
-    ("Deals", "no date"): ("Deals", "with no won date",
-                          "fill in the date the deal was won"),
-    ("Deals", "repeated deal"): ("Deals", "repeating the same deal (same lead, date and amount)",
-                                "delete the repeated rows; a second order from one lead needs its own date or amount"),
-    ("Deals", "unknown lead"): ("Deals", "whose lead_id is not in Leads",
-                               "add the missing consultations to Leads, or correct the ids"),
-    ("Deals", "before inquiry"): ("Deals", "won before their consultation came in",
-                                 "check the won date and the lead's inquiry date"),
-}
+#: (addin.sources counts the same causes where the data lives); the words are the catalogue's.
+_EXCLUDED_IDS = {("Spend", "no date"): "spend_no_date", ("Spend", "blank cost"): "blank_cost",
+                 ("Spend", "negative cost"): "negative_cost", ("Leads", "no id"): "leads_no_id",
+                 ("Leads", "no date"): "leads_no_date", ("Leads", "repeated id"): "leads_repeated",
+                 ("Deals", "no id"): "deals_no_id", ("Deals", "no date"): "deals_no_date",
+                 ("Deals", "repeated deal"): "deals_repeated", ("Deals", "unknown lead"): "unknown_lead",
+                 ("Deals", "before inquiry"): "won_before_inquiry"}
+EXCLUDED: dict[tuple[str, str], tuple[str, Message, Message]] = {
+    key: (key[0], Message(f"exclusion.{name}"), Message(f"exclusion.{name}.fix")) for key, name in _EXCLUDED_IDS.items()}
 
 
 def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collector) -> pd.DataFrame:
@@ -521,8 +507,8 @@ def _prepare_spend(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
         if column in frame.columns:
             negative = np.flatnonzero((frame[column] < 0).to_numpy())
             if len(negative):
-                raise InputError("Spend", column, "holds negative values", rows=sheet_rows(frame.index[negative[:5]]),
-                                 fix="counts and revenue cannot be below zero; correct them")
+                raise InputError("Spend", column, Message("error.negative"), rows=sheet_rows(frame.index[negative[:5]]),
+                                 fix=Message("error.negative.fix"))
     return frame
 
 
@@ -610,8 +596,7 @@ def _gross_profit(frame: pd.DataFrame, settings: Settings, log: _Collector) -> t
     if "gross_profit" not in frame.columns:
         frame["gross_profit"] = frame["revenue"] * margin if (has_revenue and margin is not None) else np.nan
         if has_revenue and margin is None:
-            log.notes.append("Deals has revenue but no gross_profit and no gross margin is set: "
-                             "gross profit and ROI stay empty until the gross_margin setting is filled in")
+            log.notes.append(Message("note.revenue_without_margin"))
     elif has_revenue and margin is not None:
         frame["gross_profit"] = frame["gross_profit"].fillna(frame["revenue"] * margin)
     if "revenue" not in frame.columns:
@@ -644,7 +629,8 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     for table, table_map in (mapping or {}).items():
         name = next((t for t in TABLES if fold(t) == fold(table)), None)
         if name is None:
-            raise InputError("mapping", None, f"names an unknown table '{table}'", fix="use Spend, Leads or Deals")
+            raise InputError("mapping", None, Message("error.unknown_table", table=table),
+                             fix=Message("error.unknown_table.fix"))
         maps[name] = dict(table_map)
     # the user's Leads mapping names the inquiry date, the Deals mapping the close date (calc.pipeline)
     pipeline_map = {**{("close_date" if k == "date" else k): v for k, v in maps["Deals"].items()},
@@ -662,11 +648,11 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
         frames["Leads"], frames["Deals"] = split_pipeline(_frame("Pipeline", pipeline), pipeline_map)
         maps["Leads"], maps["Deals"] = {}, {}
     if all(f is None for f in frames.values()):
-        raise InputError(None, None, "no table was given", fix="give at least Spend, or Leads (with Deals)")
+        raise InputError(None, None, Message("error.no_table"), fix=Message("error.no_table.fix"))
     log = _Collector()
     for name, frame in frames.items():
         if frame is not None and frame.shape[0] == 0:  # counts as zero, which the user should know is why
-            log.notes.append(f"{name} has a header but no rows, so it adds nothing to the figures")
+            log.notes.append(Message("note.table_empty", table=name))
     # the three tables are read side by side, each into its own log, merged in table order
     logs = {name: _Collector() for name in frames}
     readers = {"Spend": _prepare_spend, "Leads": _prepare_leads, "Deals": _prepare_deals}
@@ -727,10 +713,8 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
             later = (frame[DAY].to_numpy() > last_day) if frame is not None else None
             if later is not None and later.any():
                 count = int(later.sum())
-                rows = describe_rows(sheet_rows(frame.index.to_numpy()[later][:5])) + (
-                    f" and {count - 5} more" if count > 5 else "")
-                log.notes.append(f"{name}: {count} rows dated after the as-of date "
-                                 f"{as_of:%Y-%m-%d} are not counted ({rows})")
+                rows = rows_message(sheet_rows(frame.index.to_numpy()[later][:5]), count)
+                log.notes.append(Message("note.after_as_of", table=name, count=count, as_of=as_of, rows=rows))
                 frame = frame.loc[~later]
             trimmed.append(frame)
         sp, ld, dl = trimmed
@@ -853,17 +837,12 @@ def _drop_far_future(log: _Collector, day_counts: list | None = None, *, future:
     out = list(frames.values())
     if cut is not None:
         limit = pd.Timestamp(np.datetime64(cut, "D"))
-        out = [None if f is None else log.exclude(
-            f, f[DAY].to_numpy() > cut, name,
-            f"dated more than a year after every other date (after {limit:%Y-%m-%d}; a year typed wrong?)",
-            "correct the year; if these dates are right, set the as_of setting and they count")
-            for name, f in zip(frames, out)]
+        out = [None if f is None else log.exclude(f, f[DAY].to_numpy() > cut, name, "far_future", limit=limit)
+               for name, f in zip(frames, out)]
     if floor is not None:
         limit = pd.Timestamp(np.datetime64(floor, "D"))
         out = [None if f is None else log.exclude(
-            f, (f[DAY].to_numpy() < floor) & (f[DAY].to_numpy() != NO_DAY), name,
-            f"dated more than a year before every other date (before {limit:%Y-%m-%d}; a year typed wrong?)",
-            "correct the year")
+            f, (f[DAY].to_numpy() < floor) & (f[DAY].to_numpy() != NO_DAY), name, "far_past", limit=limit)
             for name, f in zip(frames, out)]
     return out
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
+from .messages import Message
 from .query import make_query
 from .segments import segment_figures
 
@@ -45,9 +46,10 @@ class Condition:
 
 @dataclass(frozen=True)
 class DiagnosisRule:
+    """A rule; its advice is the catalogue's ``diagnosis.advice.<name>``, its link's words ``code.link.<link>``."""
+
     name: str
     link: str
-    advice: str
     conditions: tuple[Condition, ...]
     only_if_nothing_else: bool = False
 
@@ -55,28 +57,22 @@ class DiagnosisRule:
 #: The funnel rules, in the order findings are listed. Thresholds are Settings fields.
 DIAGNOSIS_RULES: tuple[DiagnosisRule, ...] = (
     DiagnosisRule(
-        "few_consultations_good_conversion", "ads and promotion",
-        "Consultations convert well but few come in: raise budget, bids or promotion here.",
+        "few_consultations_good_conversion", "ads",
         (Condition("volume_ratio", "<", "diagnosis_low_volume_ratio"),
          Condition("conversion_ratio", ">=", "diagnosis_good_conversion_ratio"))),
     DiagnosisRule(
-        "many_consultations_low_conversion", "sales and customer service",
-        "Plenty of consultations but few close: work on response speed, follow-up and the sales script.",
+        "many_consultations_low_conversion", "sales",
         (Condition("volume_ratio", ">=", "diagnosis_high_volume_ratio"),
          Condition("conversion_ratio", "<", "diagnosis_low_conversion_ratio"))),
     DiagnosisRule(  # needs a status column in Deals (lost outcomes); the metrics are empty without one
-        "loses_fast_and_often", "sales and customer service",
-        "Opportunities here are lost more often and sooner than elsewhere: review how they are followed up, "
-        "quoted and handled before they go cold.",
+        "loses_fast_and_often", "sales",
         (Condition("loss_rate_ratio", ">=", "diagnosis_high_loss_ratio"),
          Condition("lose_days_ratio", "<=", "diagnosis_fast_loss_ratio"))),
     DiagnosisRule(
-        "high_cost_low_roi", "ad channel or strategy",
-        "Consultations cost too much for what they return: change channel, targeting or keywords, or cut spend.",
+        "high_cost_low_roi", "channel",
         (Condition("cost_ratio", ">", "diagnosis_high_cost_ratio"), Condition("cycle_roi", "<", "target_roi"))),
     DiagnosisRule(
-        "keep_investing", "keep investing / replicate",
-        "Full-cycle ROI meets the target: keep investing and copy what works here.",
+        "keep_investing", "keep",
         (Condition("cycle_roi", ">=", "target_roi"),), only_if_nothing_else=True),
 )
 #: metric -> (low column, high column) of its band
@@ -91,6 +87,16 @@ _LABEL = {"volume_ratio": "consultations {value:.2f}× the average segment",
           "cycle_roi": "cycle ROI {value:.0%}",
           "loss_rate_ratio": "loss rate {value:.2f}× the business's",
           "lose_days_ratio": "median days to lose {value:.2f}× the business's"}
+
+
+def _metric(metric: str, value: float, is_whole: bool, band: tuple[float, float] | None = None) -> Message:
+    """'consultation cost 2.34× the business's (band 1.90–2.80)' as a catalogue message."""
+    key = f"diagnosis.metric.{metric}" + ("_whole" if metric == "cost_ratio" and is_whole else "")
+    text = Message(key, value=value)
+    if band is None:
+        return text
+    return Message("diagnosis.band_pct" if metric == "cycle_roi" else "diagnosis.band_ratio",
+                   text=text, low=band[0], high=band[1])
 
 
 def _metrics(figures: pd.DataFrame, whole: pd.Series, *, is_whole: bool) -> pd.DataFrame:
@@ -138,26 +144,42 @@ def _check(value: float, op: str, threshold: float) -> bool:
     return bool(pd.notna(value) and _OPS[op](value, threshold))
 
 
-def _summary(row: pd.Series, is_whole: bool) -> str:
+def _summary(row: pd.Series, is_whole: bool) -> Message:
     """The unit's numbers in words, for findings that no threshold triggered."""
     parts = []
     for metric in ("volume_ratio", "conversion_ratio", "cost_ratio", "cycle_roi"):
         if pd.notna(row[metric]):
-            text = _LABEL[metric].format(value=row[metric],
-                                         yardstick="the maximum affordable" if is_whole else "the business's")
-            if metric in _BANDS and pd.notna(row[_BANDS[metric][0]]):
-                low, high = (row[c] for c in _BANDS[metric])
-                text += f" (band {low:.0%}–{high:.0%})" if metric == "cycle_roi" else f" (band {low:.2f}–{high:.2f})"
-            parts.append(text)
-    return ", ".join(parts) if parts else "no figures to compare"
+            band = tuple(row[c] for c in _BANDS[metric]) if metric in _BANDS and pd.notna(row[_BANDS[metric][0]]) \
+                else None
+            parts.append(_metric(metric, row[metric], is_whole, band))
+    return Message("diagnosis.clauses", parts=parts) if parts else Message("diagnosis.no_figures")
 
 
-def _evaluate(row: pd.Series, settings, is_whole: bool) -> list[dict[str, Any]]:
+def _unknown_because(data: Dataset, missing: list[str]) -> Message:
+    """Why conversion or cycle ROI cannot be computed, naming what the data lacks (not a fixed guess)."""
+    needs = []
+    if data.spend is None:
+        needs.append(Message("diagnosis.needs_spend"))
+    if "cycle_roi" in missing and (data.leads is None or data.deals is None):
+        needs.append(Message("diagnosis.needs_leads_and_deals"))  # the full cycle follows each consultation
+    elif data.deals is None and (data.spend is None or "deals" not in data.spend.columns):
+        needs.append(Message("diagnosis.needs_deals"))
+    if "cycle_roi" in missing and not data.has_gross_profit:
+        needs.append(Message("diagnosis.needs_gross_profit"))
+    what = [Message(f"diagnosis.unknown.{m}") for m in missing]
+    if not needs:  # everything is there but the figure is still empty, e.g. no deals or no spend in range
+        needs.append(Message("diagnosis.needs_more_data"))
+    return Message("diagnosis.unknown", what=what, needs=needs)
+
+
+def _evaluate(row: pd.Series, data: Dataset, is_whole: bool) -> list[dict[str, Any]]:
+    settings = data.settings
     if row["consultations"] < settings.min_consultations:
-        return [{"finding": "too_little_data", "link": "not judged",
-                 "advice": f"Wait for at least {settings.min_consultations} consultations before judging this unit.",
-                 "evidence": f"{row['consultations']:.0f} consultations < {settings.min_consultations}",
-                 "certainty": "too little data"}]
+        return [{"finding": "too_little_data", "link": Message("code.link.not_judged"),
+                 "advice": Message("diagnosis.advice.too_little_data", minimum=settings.min_consultations),
+                 "evidence": Message("diagnosis.too_few", count=row["consultations"],
+                                     minimum=settings.min_consultations),
+                 "certainty": Message("code.certainty.too_little_data")}]
     found = []
     for rule in DIAGNOSIS_RULES:
         if rule.only_if_nothing_else and found:
@@ -167,28 +189,28 @@ def _evaluate(row: pd.Series, settings, is_whole: bool) -> list[dict[str, Any]]:
             threshold = float(getattr(settings, cond.threshold))
             if not _check(row[cond.metric], cond.op, threshold):
                 break
-            yardstick = "the maximum affordable" if is_whole else "the business's"
-            text = _LABEL[cond.metric].format(value=row[cond.metric], yardstick=yardstick)
-            shown = f"{threshold:.0%}" if cond.metric == "cycle_roi" else f"{threshold:g}"
+            band = None
             if cond.metric in _BANDS:
                 low, high = (row[c] for c in _BANDS[cond.metric])
                 worst = high if cond.op in ("<", "<=") else low  # the band end least favourable to the condition
                 held = _check(worst, cond.op, threshold)
                 confident &= held
-                band = (f"{low:.0%}–{high:.0%}" if cond.metric == "cycle_roi" else f"{low:.2f}–{high:.2f}")
-                text += f" (band {band})"
-            evidence.append(f"{text} {cond.op} {shown} ({cond.threshold})")
+                band = (low, high)
+            evidence.append(Message("diagnosis.condition_pct" if cond.metric == "cycle_roi" else "diagnosis.condition",
+                                    text=_metric(cond.metric, row[cond.metric], is_whole, band), op=cond.op,
+                                    threshold=threshold, setting=cond.threshold))
         else:
-            found.append({"finding": rule.name, "link": rule.link, "advice": rule.advice,
-                          "evidence": "; ".join(evidence), "certainty": "confident" if confident else "probable"})
+            found.append({"finding": rule.name, "link": Message(f"code.link.{rule.link}"),
+                          "advice": Message(f"diagnosis.advice.{rule.name}"),
+                          "evidence": Message("diagnosis.clauses", parts=evidence),
+                          "certainty": Message("code.certainty.confident" if confident else "code.certainty.probable")})
     if not found:
         missing = [m for m in ("conversion_ratio", "cycle_roi") if pd.isna(row[m])]
-        why = (f"{' and '.join(missing)} unknown (cycle ROI needs Spend and gross profit)" if missing
-               else "no rule's thresholds are crossed")
-        why = f"{why}; {_summary(row, is_whole)}"
-        found.append({"finding": "no_clear_problem", "link": "none",
-                      "advice": "Nothing stands out against the thresholds; watch the stability charts.",
-                      "evidence": why, "certainty": "probable"})
+        why = _unknown_because(data, missing) if missing else Message("diagnosis.no_threshold_crossed")
+        found.append({"finding": "no_clear_problem", "link": Message("code.link.none"),
+                      "advice": Message("diagnosis.advice.no_clear_problem"),
+                      "evidence": Message("diagnosis.clauses", parts=[why, _summary(row, is_whole)]),
+                      "certainty": Message("code.certainty.probable")})
     return found
 
 
@@ -196,8 +218,9 @@ def funnel_diagnosis(data: Dataset, *, by: Any = None, start: Any = None, end: A
                      filter: Any = None) -> pd.DataFrame:
     """Findings for the whole business (first rows, ``segment`` = "All") and each segment of ``by``.
 
-    One row per finding: ``segment``, ``finding`` (rule name), ``link`` to optimise, ``advice``,
-    ``evidence`` (the numbers and the comparisons that triggered it), ``certainty`` (confident /
+    One row per finding: ``segment``, ``finding`` (rule name, a code), then as catalogue Messages (text
+    in English, rendered in any language by the report) ``link`` to optimise, ``advice``, ``evidence``
+    (the numbers and the comparisons that triggered it) and ``certainty`` (confident /
     probable / too little data), then the metrics ``consultations``, ``volume_ratio``,
     ``conversion``, ``conversion_ratio``, ``consult_cost``, ``cost_ratio``, ``cycle_roi``,
     ``cycle_roi_low``, ``cycle_roi_high``. Rules and thresholds: :data:`DIAGNOSIS_RULES` and the
@@ -221,9 +244,11 @@ def funnel_diagnosis(data: Dataset, *, by: Any = None, start: Any = None, end: A
         units += [(labels[i], metrics.loc[i], False) for i in figures.index]
     rows = []
     for label, row, is_whole in units:
-        for finding in _evaluate(row, settings, is_whole):
+        for finding in _evaluate(row, data, is_whole):
             rows.append({"segment": label, **finding,
                          **{c: row[c] for c in FINDING_COLUMNS if c in row.index}})
     out = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
+    for column in ("link", "advice", "evidence", "certainty"):  # object columns keep the Messages (pandas 3
+        out[column] = pd.Series([r[column] for r in rows], index=out.index, dtype=object)  # makes str of them)
     out.attrs.update(notes=list(dict.fromkeys(notes)), exclusions=whole_figures.attrs["exclusions"], dims=dims)
     return out

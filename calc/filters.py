@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .messages import Message
 from .schema import fold
 
 BLANK = "(blank)"
@@ -40,8 +41,8 @@ def parse_filter(text: str | None) -> tuple[Condition, ...]:
         column, sep, values = part.partition("!=" if negate else "=")
         options = tuple(v.strip() for v in values.split("|") if v.strip())
         if not sep or not column.strip() or not options:
-            raise InputError("filter", None, f"'{part.strip()}' is not column=value",
-                             fix="write it as province=Guangdong;industry=Medical|Education")
+            raise InputError("filter", None, Message("error.filter_syntax", part=part.strip()),
+                             fix=Message("error.filter_syntax.fix"))
         conditions.append(Condition(column.strip(), options, negate))
     return tuple(conditions)
 
@@ -51,9 +52,9 @@ def match_column(name: str, available: list[str], *, what: str, table: str) -> s
     for column in available:
         if fold(column) == fold(name):
             return column
-    have = ", ".join(available) if available else "no dimension columns"
-    raise InputError(table, name, f"is not a column to {what} by (have: {have})",
-                     fix=f"use one of the columns listed, or add a '{name}' column to {table}")
+    have = ", ".join(available) if available else Message("error.no_dimension_columns")
+    raise InputError(table, name, Message(f"error.not_a_dimension.{what}", have=have),
+                     fix=Message("error.not_a_dimension.fix", name=name, table=table))
 
 
 def condition_mask(frame: pd.DataFrame, conditions: tuple[Condition, ...]) -> np.ndarray:

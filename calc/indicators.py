@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, Dataset, weights_of
+from .messages import Message
 from .memo import remembered
 from .daily import all_dated, covered_days, totals_by
 from .grouping import Groups, KeySpace
@@ -167,9 +168,9 @@ def _figures(sel: Selection, data: Dataset, horizon: int | None) -> tuple[Groups
     space = KeySpace([by_day.get(name, frame) for name, frame in frames.items()], sel.by)
     notes = []
     if platform:
-        notes.append("No Leads table: consultations and deals are the ad platform's own counts in Spend")
+        notes.append(Message("note.platform_counts"))
     elif sel.leads is None and sel.deals is not None:
-        notes.append("No Leads table: deals are counted by won date and conversion cannot be computed")
+        notes.append(Message("note.deals_by_won_date"))
 
     def counted(name: str, frame: pd.DataFrame, codes: np.ndarray, groups: Groups) -> dict:
         if name == "leads":
@@ -224,8 +225,7 @@ def _compute(data: Dataset, query: Query) -> pd.DataFrame:
     if sel.leads is not None and query.horizon_days is not None and data.deals is not None:
         young = int((figures["consultations"] - figures["base"]).sum())
         if young:
-            notes.append(f"{young} consultations are younger than {query.horizon_days} days at the as-of "
-                         f"date and are left out of the {query.horizon_days}-day conversion rate")
+            notes.append(Message("note.too_young", count=young, horizon=query.horizon_days))
     rows = np.flatnonzero(present) if by else np.zeros(1, dtype=np.int64)
     empty = np.full(len(rows), np.nan)
     table = {c: (figures[c][rows] if c in figures else empty) for c in (*KPI_COLUMNS, "converted", "base")}

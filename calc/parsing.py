@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, sheet_rows
+from .messages import Message
 
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
                           "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!"})
@@ -58,7 +59,7 @@ def _serial_to_date(value: float) -> dt.date | None:
 
 #: A year outside this window is a typo or a mis-read number, and would overflow day arithmetic.
 FIRST_PLAUSIBLE, LAST_PLAUSIBLE = np.datetime64("1950-01-01"), np.datetime64("2150-12-31")
-DATE_FIX = "type dates between 1950 and 2150 as 2024-03-01 (or an Excel date), and clear text such as totals or notes"
+DATE_FIX = Message("error.date.fix")
 
 
 def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = "day_first"
@@ -84,7 +85,7 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
         if len(implausible):
             shown = ", ".join(f"'{v}'" for v in pd.unique(days[implausible].astype(str))[:3])
             count = len(implausible)
-            raise InputError(table, column, f"{count} value{'s are' if count > 1 else ' is'} not a date: {shown}",
+            raise InputError(table, column, Message("error.not_a_date", count=count, examples=shown),
                              rows=sheet_rows(values.index.to_numpy()[implausible[:5]]), fix=DATE_FIX)
         return out.dt.normalize().astype("datetime64[ns]"), None
 
@@ -154,19 +155,17 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
         day_first_proof, month_first_proof = np.flatnonzero(a > 12), np.flatnonzero(b > 12)
         if len(day_first_proof) and len(month_first_proof):
             examples = [ab_y[day_first_proof[0]][0], ab_y[month_first_proof[0]][0]]
-            raise InputError(table, column, "mixes day-first and month-first dates "
-                             f"('{uniques[examples[0]]}' and '{uniques[examples[1]]}')",
-                             rows=_positions(codes, examples),
-                             fix="use one order in the whole column, best ISO such as 2024-03-01")
+            raise InputError(table, column, Message("error.mixed_date_order", first=str(uniques[examples[0]]),
+                                                    second=str(uniques[examples[1]])),
+                             rows=_positions(codes, examples), fix=Message("error.mixed_date_order.fix"))
         if len(day_first_proof):
             day_first = True
         elif len(month_first_proof):
             day_first = False
         else:
             day_first = ambiguous == "day_first"
-            note = (f"{table}.{column}: every date such as '{uniques[ab_y[0][0]]}' reads either way; "
-                    f"read as {'day-first (dd-mm-yyyy)' if day_first else 'month-first (mm-dd-yyyy)'} "
-                    "by the ambiguous_dates setting")
+            note = Message("note.ambiguous_dates", table=table, column=column, example=str(uniques[ab_y[0][0]]),
+                           order=Message("note.day_first" if day_first else "note.month_first"))
         for i, first, second, year in ab_y:
             day, month = (first, second) if day_first else (second, first)
             try:
@@ -187,7 +186,7 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
     if bad:
         example = ", ".join(f"'{uniques[i]}'" for i in bad[:3])
         count = int(np.isin(codes, bad).sum())
-        raise InputError(table, column, f"{count} value{'s are' if count > 1 else ' is'} not a date: {example}",
+        raise InputError(table, column, Message("error.not_a_date", count=count, examples=example),
                          rows=_positions(codes, bad),
                          fix=DATE_FIX)
     if not len(uniques):
@@ -343,7 +342,7 @@ def parse_numbers(values: pd.Series, *, table: str, column: str, percent: bool =
     [0.125, 1500.0]
     """
     if pd.api.types.is_bool_dtype(values.dtype):
-        raise InputError(table, column, "holds TRUE/FALSE, not numbers", fix="put numbers in this column")
+        raise InputError(table, column, Message("error.booleans"), fix=Message("error.booleans.fix"))
     if pd.api.types.is_numeric_dtype(values.dtype):
         out = values.astype("float64")
         _check_size(out.to_numpy(), values, table, column)

@@ -24,10 +24,11 @@ import pandas as pd
 
 from .dataset import Dataset, day_numbers, weights_of
 from .errors import InputError
+from .messages import Message
 from .query import make_query, periods_of, select
 from .segments import segment_figures
 from .grouping import Groups, KeySpace
-from .stability import RULE_WORDS, _periods, assess_rows
+from .stability import _periods, assess_rows
 
 DEFAULT_DIMS = ("category", "store", "price_tier")
 PORTFOLIO_COLUMNS = ("consultations", "spend", "consult_cost", "cost_allocated", "conversion_rate", "conversion_low",
@@ -52,11 +53,11 @@ def _allocate_spend(data: Dataset, figures: pd.DataFrame, dims: list[str], start
     figures["consult_cost"] = cost.to_numpy()
     figures["spend"] = figures["consult_cost"] * figures["consultations"]
     figures["cost_allocated"] = 1.0
-    notes[:] = [n for n in notes if not n.startswith("Spend has no")]  # the "stays empty" note no longer holds
+    # the "spend stays empty" note no longer holds
+    notes[:] = [n for n in notes if getattr(n, "key", None) != "note.spend_lacks_dims"]
     lacking = [d for d in dims if d not in data.spend_dims]
-    notes.append(f"Spend has no {', '.join(lacking)} column: spend is shared out by consultations within "
-                 f"{' × '.join(shared) if shared else 'the whole business'} (same consultation cost whatever the "
-                 f"{', '.join(lacking)})")
+    notes.append(Message("note.spend_shared_out", columns=lacking, within=" × ".join(shared)) if shared
+                 else Message("note.spend_shared_out_whole", columns=lacking))
     with np.errstate(divide="ignore", invalid="ignore"):
         gain = figures["full_cycle_conversion"] * figures["gross_profit_per_deal"]
         figures["cycle_roi"] = gain / figures["consult_cost"].where(figures["consult_cost"] > 0) - 1
@@ -89,9 +90,9 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
     known = rows.notna().to_numpy()
     series[known] = grid[rows[known].astype(np.int64).to_numpy()]
     stable, rules, where = assess_rows(series, window=8)
-    text = ["stable weekly volume" if ok else
-            f"unstable weekly volume: {RULE_WORDS[rule]} on {weeks[at]:%Y-%m-%d}" if rule else "unstable weekly volume"
-            for ok, rule, at in zip(stable, rules, where)]
+    text = [Message("portfolio.stable") if ok else
+            Message("portfolio.unstable_at", rule=Message(f"code.signals.{rule}"), day=weeks[at]) if rule
+            else Message("portfolio.unstable") for ok, rule, at in zip(stable, rules, where)]
     return [1.0 if ok else 0.0 for ok in stable], text
 
 
@@ -109,12 +110,11 @@ def portfolio(data: Dataset, *, dims: Any = None, start: Any = None, end: Any = 
         available = data.lead_dims if data.leads is not None else data.spend_dims
         dims = [d for d in DEFAULT_DIMS if d in available]
         if not dims:
-            raise InputError("options", "dims", "is empty and the data has no category, store or price_tier column",
-                             fix=f"give dims, e.g. {', '.join(available[:2]) or 'channel'}")
+            raise InputError("options", "dims", Message("error.portfolio_no_dims"),
+                             fix=Message("error.portfolio_no_dims.fix", example=", ".join(available[:2]) or "channel"))
     query = make_query(by=dims, start=start, end=end, filter=filter)
     if data.leads is None:
-        raise InputError("Leads", None, "is needed to follow units from consultations to deals",
-                         fix="add the Leads table (and Deals)")
+        raise InputError("Leads", None, Message("error.portfolio_needs_leads"), fix=Message("error.add_leads_deals"))
     settings = data.settings
     figures = segment_figures(data, by=list(query.by), start=start, end=end, filter=filter)
     dims = figures.attrs["dims"]
@@ -124,29 +124,33 @@ def portfolio(data: Dataset, *, dims: Any = None, start: Any = None, end: Any = 
         cost = figures["consult_cost"].where(figures["consult_cost"] > 0)
         figures["cycle_roi_low"] = figures["full_cycle_conversion_low"] * figures["gross_profit_per_deal"] / cost - 1
         figures["cycle_roi_high"] = figures["full_cycle_conversion_high"] * figures["gross_profit_per_deal"] / cost - 1
-    figures["stable"], figures["stability"] = _stability(data, dims, figures, query)
+    figures["stable"], stability = _stability(data, dims, figures, query)
+    # object columns keep the Messages (pandas 3 would turn them into plain strings)
+    figures["stability"] = pd.Series(stability, index=figures.index, dtype=object)
     target = settings.target_roi
     verdicts, reasons = [], []
     for row in figures.itertuples(index=False):
-        numbers = (f"{row.consultations:.0f} consultations, cycle ROI {row.cycle_roi:.0%} "
-                   f"(band {row.cycle_roi_low:.0%}–{row.cycle_roi_high:.0%}) vs target {target:.0%}")
+        numbers = Message("portfolio.numbers", count=row.consultations, roi=row.cycle_roi, low=row.cycle_roi_low,
+                          high=row.cycle_roi_high, target=target)
         if row.consultations < settings.min_consultations:
             verdicts.append("too little data")
-            reasons.append(f"{row.consultations:.0f} consultations < {settings.min_consultations}: not judged")
+            reasons.append(Message("portfolio.not_judged", count=row.consultations,
+                                   minimum=settings.min_consultations))
         elif pd.isna(row.cycle_roi):
             verdicts.append("ROI unknown")
-            reasons.append(f"{row.consultations:.0f} consultations; cycle ROI needs spend and gross profit")
+            reasons.append(Message("portfolio.roi_unknown", count=row.consultations))
         elif row.cycle_roi >= target:
             across = row.cycle_roi_low < target
             verdicts.append("replicate" if row.stable == 1.0 else "watch")
-            reasons.append(numbers + ("; band reaches below target, replicate cautiously" if across else "")
-                           + f"; {row.stability}")
+            parts = [numbers] + ([Message("portfolio.replicate_cautiously")] if across else []) + [row.stability]
+            reasons.append(Message("diagnosis.clauses", parts=parts))
         else:
             verdicts.append("fix or stop")
             across = row.cycle_roi_high >= target
-            reasons.append(numbers + ("; band reaches the target, fix before stopping" if across else "")
-                           + f"; {row.stability}")
-    figures["verdict"], figures["reason"] = verdicts, reasons
+            parts = [numbers] + ([Message("portfolio.fix_before_stopping")] if across else []) + [row.stability]
+            reasons.append(Message("diagnosis.clauses", parts=parts))
+    figures["verdict"] = verdicts
+    figures["reason"] = pd.Series(reasons, index=figures.index, dtype=object)
     order = {"replicate": 0, "watch": 1, "fix or stop": 2, "ROI unknown": 3, "too little data": 4}
     figures = figures.assign(_order=figures["verdict"].map(order)).sort_values(
         ["_order", "cycle_roi"], ascending=[True, False], kind="stable", na_position="last")

@@ -14,7 +14,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .dataset import DAY, LEAD_DAY, NO_DAY, Dataset, with_columns
-from .errors import InputError
+from .errors import InputError, validation_problem
+from .messages import Message
 from .memo import kept, kept_all
 from .parallel import run_together
 from .filters import Condition, condition_mask, match_column, parse_filter
@@ -29,7 +30,8 @@ def _to_date(value: Any, name: str) -> dt.date | None:
     try:
         parsed, _ = parse_dates(pd.Series([value], dtype=object), table="options", column=name)
     except InputError:
-        raise InputError("options", name, f"'{value}' is not a date", fix="give a date such as 2024-03-01") from None
+        raise InputError("options", name, Message("error.option_not_a_date", value=str(value)),
+                         fix=Message("error.option_not_a_date.fix")) from None
     return parsed.iloc[0].date()
 
 
@@ -59,7 +61,8 @@ def make_query(*, start: Any = None, end: Any = None, filter: Any = None, by: An
     """Validate shared options into a Query, or raise one InputError naming the option and the fix."""
     start_d, end_d = _to_date(start, "start"), _to_date(end, "end")
     if start_d and end_d and start_d > end_d:
-        raise InputError("options", "start", f"{start_d} is after end {end_d}", fix="swap start and end")
+        raise InputError("options", "start", Message("error.start_after_end", start=start_d, end=end_d),
+                         fix=Message("error.start_after_end.fix"))
     if isinstance(horizon_days, float) and horizon_days.is_integer():
         horizon_days = int(horizon_days)
     try:
@@ -67,9 +70,10 @@ def make_query(*, start: Any = None, end: Any = None, filter: Any = None, by: An
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "options"
-        raise InputError("options", name, f"{first['msg'].lower()} (got {first.get('input')!r})",
-                         fix="horizon_days is a whole number of days from 1 to 3660" if name == "horizon_days"
-                         else "correct the value") from None
+        raise InputError("options", name,
+                         Message("error.option_value", problem=validation_problem(first), got=repr(first.get("input"))),
+                         fix=Message("error.horizon_days.fix") if name == "horizon_days"
+                         else Message("error.correct_value")) from None
 
 
 #: Time grains usable in ``by`` like a dimension: the period in which the inquiry (or the spend) falls,
@@ -179,8 +183,8 @@ def _resolve(data: Dataset, conditions: tuple[Condition, ...], dims: tuple[str, 
             real = by_fold.get(value.casefold())
             if real is None:
                 shown = ", ".join(sorted(known)[:12]) + (" …" if len(known) > 12 else "")
-                raise InputError("filter", column, f"has no value '{value}' (values: {shown})",
-                                 fix="check the spelling or pick a listed value")
+                raise InputError("filter", column, Message("error.filter_value", value=value, values=shown),
+                                 fix=Message("error.filter_value.fix"))
             values.append(real)
         out.append(Condition(column, tuple(values), cond.negate))
     return tuple(out)
@@ -234,14 +238,13 @@ def periods_of(data: Dataset, table: str, frame: pd.DataFrame, period: str, *, d
 def select(data: Dataset, query: Query) -> Selection:
     """Apply the date range and filter to Leads (and their Deals) and to Spend."""
     if not isinstance(data, Dataset):
-        raise InputError(None, None, f"expected the prepared data, got {type(data).__name__}",
-                         fix="call calc.prepare(spend=..., leads=..., deals=...) first and pass its result")
+        raise InputError(None, None, Message("error.not_prepared", got=type(data).__name__),
+                         fix=Message("error.not_prepared.fix"))
     notes: list[str] = []
     primary, dims, table = ((data.leads, data.lead_dims, "Leads") if data.leads is not None
                             else (data.spend, data.spend_dims, "Spend"))
     if data.leads is None and data.deals is not None and data.spend is None and (query.by or query.filter):
-        raise InputError("Deals", None, "without Leads cannot be split by segment",
-                         fix="add the Leads table, whose columns carry the segments")
+        raise InputError("Deals", None, Message("error.deals_without_leads"), fix=Message("error.deals_without_leads.fix"))
     periods = [b for b in query.by if b.casefold() in PERIODS and not any(d.casefold() == b.casefold() for d in dims)]
     wanted = [b for b in query.by if b not in periods] + [c.column for c in query.filter]
     by = tuple(b.casefold() if b in periods else match_column(b, list(dims) + list(PERIODS), what="group", table=table)
@@ -267,8 +270,7 @@ def select(data: Dataset, query: Query) -> Selection:
         if data.deals is not None:
             deals = _keep(data.deals, chosen_rows(data.deals, "lead_date"))
     elif data.deals is not None and (wanted or conditions):
-        notes.append("Deals without Leads cannot be split by segment or filtered, so deals stay empty here; "
-                     "add the Leads table, whose columns carry the segments")
+        notes.append(Message("note.deals_without_leads"))
     elif data.deals is not None:
         deals = _keep(data.deals, chosen_rows(data.deals))
 
@@ -277,17 +279,16 @@ def select(data: Dataset, query: Query) -> Selection:
         columns = [match_column(w, list(dims), what="filter", table=table) for w in wanted]
         lacking = [c for c in dict.fromkeys(columns) if c not in data.spend_dims]
         if lacking:
-            notes.append(f"Spend has no {', '.join(lacking)} column, so spend and consultation cost "
-                         f"cannot be split that way and stay empty")
+            notes.append(Message("note.spend_lacks_dims", columns=lacking))
         elif (start is not None or end is not None) and not data.spend_dated:
-            raise InputError("Spend", "date", "is missing, so spend cannot be limited to a date range",
-                             fix="add a date column to Spend, or leave start and end empty")
+            raise InputError("Spend", "date", Message("error.spend_undated_range"),
+                             fix=Message("error.spend_undated_range.fix"))
         else:
             spend = _keep(data.spend, chosen_rows(data.spend) if data.spend_dated
                                           else condition_mask(data.spend, conditions))
     if periods:
         if spend is not None and not data.spend_dated:
-            notes.append("Spend has no date column, so spend cannot be split by period and stays empty")
+            notes.append(Message("note.spend_undated_periods"))
             spend = None
         # deals belong to their inquiry's period
         deal_day = LEAD_DAY if deals is not None and LEAD_DAY in deals.columns else DAY

@@ -42,6 +42,7 @@ from .cohorts import CycleAnalysis, analyse_cycle, make_cycle_options, period_nu
 from .dataset import DAY, Dataset, rows_in, weights_of
 from .memo import remembered
 from .errors import InputError
+from .messages import Message
 from .query import make_query, select
 from .settings import Settings
 
@@ -269,8 +270,7 @@ def short_term_roi(data: Dataset, *, start: Any = None, end: Any = None, filter:
     window = make_query(start=start, end=end)
     if make_query(filter=filter).filter and data.leads is None:
         # deals carry segments only through their consultations; filtering spend alone would mismatch
-        raise InputError("Leads", None, "is needed to filter deals by segment",
-                         fix="add the Leads table, or leave the filter empty")
+        raise InputError("Leads", None, Message("error.filter_needs_leads"), fix=Message("error.filter_needs_leads.fix"))
     sel = select(data, make_query(filter=filter))
     spend_sel = select(data, make_query(start=start, end=end, filter=filter))
     if spend_sel.spend is None:

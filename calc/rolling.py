@@ -41,7 +41,8 @@ from .backtest import _compared_cohorts
 from .chainladder import lognormal_band, project_development, residual_dof
 from .cohorts import Development, analyse_cycle, make_cycle_options, period_first_day, period_number
 from .dataset import Dataset
-from .errors import InputError
+from .errors import InputError, validation_problem
+from .messages import Message
 from .query import make_query
 
 ROLLING_COLUMNS = ("as_of", "cohort", "age_at_as_of", "target_age", "horizon", "observed", "projected", "low", "high",
@@ -63,9 +64,10 @@ def _options(**values: Any) -> RollingOptions:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "options"
-        fixes = {"band_level": "give a level between 0.5 and 1, e.g. 0.9", "min_periods": "give a whole number from 2"}
-        raise InputError("options", name, f"{first['msg'].lower()} (got {first.get('input')!r})",
-                         fix=fixes.get(name, "correct the value")) from None
+        fixes = {"band_level": Message("error.band_level.fix"), "min_periods": Message("error.min_periods.fix")}
+        raise InputError("options", name,
+                         Message("error.option_value", problem=validation_problem(first), got=repr(first.get("input"))),
+                         fix=fixes.get(name, Message("error.correct_value"))) from None
 
 
 def rolling_backtest(data: Dataset, *, period: Any = "month", start: Any = None, end: Any = None, filter: Any = None,
@@ -104,8 +106,7 @@ def rolling_backtest(data: Dataset, *, period: Any = "month", start: Any = None,
     query = make_query(start=start, end=end, filter=filter)
     settings = data.settings
     if data.as_of is None or data.deals is None:
-        raise InputError("Deals", None, "is needed for a backtest (deals compared with what was projected)",
-                         fix="add the Deals table (lead_id, won date)")
+        raise InputError("Deals", None, Message("error.backtest_needs_deals"), fix=Message("error.backtest_needs_deals.fix"))
     # the same analysis the cohort triangle and cycle ROI ask for: made once per dataset, shared (calc.memo)
     full = analyse_cycle(data, query, period=options.period, horizon_periods=None)
     fdev = full.development
@@ -120,8 +121,7 @@ def rolling_backtest(data: Dataset, *, period: Any = "month", start: Any = None,
     out.attrs["band_level"] = rolling.band_level
     out.attrs["period"] = options.period
     if not rows:
-        notes.append(f"Too little history for a rolling backtest: it needs {rolling.min_periods} {options.period}s "
-                     "of cohorts and a later complete one to compare with")
+        notes.append(Message(f"note.too_little_history.{options.period}", count=rolling.min_periods))
     out.attrs["notes"] = list(dict.fromkeys(notes))
     out.attrs["exclusions"] = [str(e) for e in data.exclusions]
     return out

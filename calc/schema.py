@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .errors import InputError
+from .messages import Message
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,8 @@ def resolve_columns(table: str, headers: list[object], mapping: dict[str, str] |
     for header in headers:
         key = fold(header)
         if key in by_fold:
-            raise InputError(table, str(header), f"appears twice in the header (also as '{by_fold[key]}')",
-                             fix="rename or delete one of the two columns")
+            raise InputError(table, str(header), Message("error.header_twice", other=str(by_fold[key])),
+                             fix=Message("error.header_twice.fix"))
         by_fold[key] = str(header)
 
     result: dict[str, str] = {str(h): str(h) for h in headers}
@@ -134,8 +135,8 @@ def resolve_columns(table: str, headers: list[object], mapping: dict[str, str] |
     for target, source in mapping.items():
         header = by_fold.get(fold(source))
         if header is None:
-            raise InputError(table, source, f"is named in the column mapping for '{target}' but is not in the table",
-                             fix=f"map '{target}' to one of: {', '.join(map(str, headers))}")
+            raise InputError(table, source, Message("error.mapped_missing", target=target),
+                             fix=Message("error.mapped_missing.fix", target=target, have=", ".join(map(str, headers))))
         result[header] = target
         taken[target] = header
     unit_free = {}  # 'Amount spent (USD)' is 'amount spent' in dollars: matched without its unit
@@ -167,8 +168,8 @@ def resolve_columns(table: str, headers: list[object], mapping: dict[str, str] |
     for name, count in targets.items():
         if count > 1:
             dupes = [h for h, t in result.items() if t == name]
-            raise InputError(table, name, f"more than one column maps to '{name}': {', '.join(dupes)}",
-                             fix=f"map '{name}' explicitly to the one you mean")
+            raise InputError(table, name, Message("error.many_map", name=name, columns=", ".join(dupes)),
+                             fix=Message("error.many_map.fix", name=name))
     return result
 
 

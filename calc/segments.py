@@ -39,6 +39,7 @@ import pandas as pd
 from .dataset import Dataset
 from .memo import remembered
 from .errors import InputError
+from .messages import Message
 from .indicators import KPI_COLUMNS, kpi_table
 from .query import make_query
 from .shrinkage import fit_beta_prior, shrink_rates, wilson_interval
@@ -75,8 +76,7 @@ def segment_figures(data: Dataset, *, by: Any, start: Any = None, end: Any = Non
     x = np.round(kpi["conversion_rate"].fillna(0).to_numpy(dtype="float64") * n)
     valid = (n > 0) & (x <= n) & kpi["conversion_rate"].notna().to_numpy()
     if ((x > n) & (n > 0)).any():
-        notes.append("Some segments report more deals than consultations (the ad platform counts them apart), "
-                     "so their conversion interval and shrunk conversion stay empty")
+        notes.append(Message("note.more_deals_than_consultations"))
     out["converted"] = np.where(kpi["conversion_rate"].notna(), x, np.nan)
     out["conversion_rate"] = kpi["conversion_rate"].to_numpy(dtype="float64")
     confidence = data.settings.confidence
@@ -103,7 +103,7 @@ def segment_figures(data: Dataset, *, by: Any, start: Any = None, end: Any = Non
     else:
         for column in ROI_COLUMNS:
             out[column] = np.nan
-        notes.append("Full-cycle conversion and cycle ROI need the Leads and Deals tables")
+        notes.append(Message("note.cycle_needs_leads_deals"))
     out["small"] = (out["consultations"].fillna(0) < data.settings.min_consultations).astype("float64")
     out.attrs["notes"] = list(dict.fromkeys(notes))
     out.attrs["exclusions"] = kpi.attrs.get("exclusions", [])
@@ -147,13 +147,11 @@ def segment_table(data: Dataset, *, by: Any, start: Any = None, end: Any = None,
     """
     rank_by = str(rank_by or "shrunk_conversion").strip().lower()
     if rank_by not in RANK_BY:
-        raise InputError("options", "rank_by", f"'{rank_by}' is not one of {', '.join(RANK_BY)}",
-                         fix="rank by shrunk_conversion (default), shrunk_low or conversion_low; "
-                             "raw rates would put tiny lucky segments on top")
+        raise InputError("options", "rank_by", Message("error.not_one_of", value=rank_by, allowed=", ".join(RANK_BY)),
+                         fix=Message("error.rank_by.fix"))
     query = make_query(by=by, start=start, end=end, filter=filter)
     if not query.by:
-        raise InputError("options", "by", "is empty: a segment table needs at least one dimension",
-                         fix="give by, e.g. province or channel,industry")
+        raise InputError("options", "by", Message("error.segments_no_by"), fix=Message("error.give_by"))
     out = segment_figures(data, by=list(query.by), start=start, end=end, filter=filter)
     order = out.sort_values([rank_by, "consultations"], ascending=False, kind="stable", na_position="last").index
     out = out.loc[order].reset_index(drop=True)

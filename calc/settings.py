@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError
+from .errors import InputError, validation_problem
+from .messages import Message
 
 
 class Settings(BaseModel):
@@ -28,7 +29,9 @@ class Settings(BaseModel):
     target_roi: float = Field(
         0.3, gt=-1,
         description="Full-cycle ROI the business wants from ads: (gross profit − spend) ÷ spend, 0.3 = 30 %.")
-    currency: str = Field("CNY", min_length=1, max_length=8, description="Currency code shown in reports.")
+    currency: str | None = Field(
+        None, min_length=1, max_length=8,
+        description="ISO currency code of the amounts (CNY, KRW, IDR, USD …); left empty, amounts carry no code.")
     as_of: dt.date | None = Field(
         None, description="Date the data is known up to; later rows are ignored. Default: the latest date in the data.")
     ambiguous_dates: Literal["day_first", "month_first"] = Field(
@@ -111,7 +114,7 @@ class Settings(BaseModel):
             first = exc.errors()[0]
             name = ".".join(str(p) for p in first["loc"]) or "settings"
             known = ", ".join(cls.model_fields)
-            fix = (f"use one of: {known}" if first["type"] == "extra_forbidden"
-                   else f"give {name} a valid value ({cls.model_fields[name].description})"
-                   if name in cls.model_fields else "correct the value")
-            raise InputError("Settings", name, first["msg"].lower(), fix=fix) from None
+            fix = (Message("error.setting_unknown.fix", known=known) if first["type"] == "extra_forbidden"
+                   else Message("error.setting.fix", name=name, description=Message(f"setting.{name}"))
+                   if name in cls.model_fields else Message("error.correct_value"))
+            raise InputError("Settings", name, validation_problem(first), fix=fix) from None

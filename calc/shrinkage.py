@@ -27,18 +27,19 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .messages import Message
 
 
 def _counts(successes, trials) -> tuple[np.ndarray, np.ndarray]:
     x = np.atleast_1d(np.asarray(successes, dtype="float64"))
     n = np.atleast_1d(np.asarray(trials, dtype="float64"))
     if x.shape != n.shape:
-        raise InputError(None, "successes", f"has {x.size} values but trials has {n.size}",
-                         fix="give one success count per trial count")
+        raise InputError(None, "successes", Message("error.counts_mismatch", successes=x.size, trials=n.size),
+                         fix=Message("error.counts_mismatch.fix"))
     bad = np.flatnonzero(~np.isfinite(x) | ~np.isfinite(n) | (x < 0) | (n < 0) | (x > n))
     if len(bad):
-        raise InputError(None, "successes", "must be whole counts with 0 ≤ successes ≤ trials",
-                         rows=[int(b) + 1 for b in bad[:5]], fix="check the deal and consultation counts")
+        raise InputError(None, "successes", Message("error.counts_bad"), rows=[int(b) + 1 for b in bad[:5]],
+                         fix=Message("error.counts_bad.fix"))
     return x, n
 
 
@@ -205,8 +206,7 @@ def fit_beta_prior(successes, trials, *, method: Literal["ml", "moments"] = "ml"
     keep = n > 0
     x, n = x[keep], n[keep]
     if not len(n):
-        raise InputError(None, "trials", "are all 0, so no conversion rate can be estimated",
-                         fix="include segments with at least one consultation")
+        raise InputError(None, "trials", Message("error.trials_zero"), fix=Message("error.trials_zero.fix"))
     mu, strength = _moments(x, n)
     cap = float(n.sum())
     if mu <= 0 or mu >= 1:

@@ -51,6 +51,7 @@ import pandas as pd
 from .daily import all_dated, covered_days, totals_by
 from .dataset import DAY, Dataset, day_numbers, weights_of
 from .errors import InputError
+from .messages import Message
 from .parsing import parse_dates, parse_numbers
 from .memo import kept
 from .query import make_query, period_days, period_start, periods_of, select
@@ -63,8 +64,7 @@ RUN_RULES: dict[str, tuple[int, int, float]] = {
     "8_on_one_side": (8, 8, 0.0),
 }
 #: The rules as a sentence says them (the codes stay in the chart's ``signals`` column).
-RULE_WORDS = {"beyond_3_sigma": "a point beyond the limits", "2_of_3_beyond_2_sigma": "2 of 3 points beyond 2σ",
-              "4_of_5_beyond_1_sigma": "4 of 5 points beyond 1σ", "8_on_one_side": "8 in a row on one side"}
+#: The run rules' words for people are the catalogue's ``code.signals.<rule>``.
 D2 = 1.128  # bias constant of a moving range of 2: E[MR] = 1.128 σ
 NELSON_MR_CUTOFF = 3.5
 MEDIAN_MR_FACTOR = 3.14  # limits X̄ ± 3.14·median MR, i.e. σ̂ = median MR / 0.954
@@ -72,7 +72,6 @@ MEASURES = ("volume", "cost", "conversion")
 PERIODS = ("day", "week")
 CHART_COLUMNS = ("date", "value", "n", "centre", "lcl", "ucl", "sigma", "moving_range", "mr_ucl",
                  "rolling_cv", "signals")
-_LABELS = {"volume": "consultation volume", "cost": "consultation cost", "conversion": "inquiry conversion"}
 
 
 @dataclass(frozen=True)
@@ -195,8 +194,7 @@ def _data_end(data: Dataset, measure: str, last: pd.Timestamp, notes: list[str])
     if not known:
         return last
     name, end = min(known.items(), key=lambda item: item[1])
-    notes.append(f"{name} ends on {end:%Y-%m-%d}, before the as-of date {data.as_of:%Y-%m-%d}: the series stops "
-                 "there (later periods have no data, they are not zeros)")
+    notes.append(Message("note.series_stops", table=name, end=f"{end:%Y-%m-%d}", as_of=f"{data.as_of:%Y-%m-%d}"))
     return end
 
 
@@ -205,35 +203,31 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
     notes.extend(sel.notes)
     week_start = data.settings.week_start
     if sel.leads is None:
-        raise InputError("Leads", None, f"is needed to chart {_LABELS[measure]}",
-                         fix="add the Leads table (one row per consultation with its date)")
+        raise InputError("Leads", None, Message(f"error.chart_needs_leads.{measure}"), fix=Message("error.add_leads"))
     if measure == "conversion" and data.deals is None:
-        raise InputError("Deals", None, "is needed to chart conversion", fix="add the Deals table")
+        raise InputError("Deals", None, Message("error.chart_needs_deals"), fix=Message("error.add_deals"))
     if measure == "cost":
         if sel.spend is None:
-            raise InputError("Spend", None, "is needed to chart consultation cost, split the same way as the filter",
-                             fix="add Spend with a date column (and the filter's columns), or drop the filter")
+            raise InputError("Spend", None, Message("error.chart_needs_spend"), fix=Message("error.chart_needs_spend.fix"))
         if not data.spend_dated:
-            raise InputError("Spend", "date", "is missing, so spend cannot be put on a timeline",
-                             fix="add a date column to Spend")
+            raise InputError("Spend", "date", Message("error.spend_no_timeline"), fix=Message("error.spend_no_timeline.fix"))
     leads = sel.leads
     first = pd.Timestamp(query.start) if query.start else (
         pd.Timestamp(np.datetime64(int(leads[DAY].min()), "D")) if len(leads) else pd.NaT)
     last = pd.Timestamp(query.end) if query.end else data.as_of
     last = _data_end(data, measure, last, notes)
     if pd.isna(first) or pd.isna(last):
-        raise InputError("Leads", "date", "has no consultations in the chosen range",
-                         fix="widen the date range or loosen the filter")
+        raise InputError("Leads", "date", Message("error.no_consultations_in_range"),
+                         fix=Message("error.no_consultations_in_range.fix"))
     if measure == "conversion":
         last = min(last, data.as_of - pd.Timedelta(days=horizon))
-        notes.append(f"Conversion counts deals within {horizon} days of inquiry, for consultations at least "
-                     f"{horizon} days old at the as-of date {data.as_of:%Y-%m-%d}")
+        notes.append(Message("note.conversion_horizon", horizon=horizon, as_of=data.as_of))
     index, cut = _periods(first, last, period, week_start)
     if cut:
-        notes.append(f"{cut} incomplete week{'s' if cut > 1 else ''} at the edges of the range left out")
+        notes.append(Message("note.incomplete_weeks", count=cut))
     if not len(index):
-        raise InputError("Leads", "date", f"spans no complete {period} in the chosen range",
-                         fix="widen the date range" + (" or lower horizon_days" if measure == "conversion" else ""))
+        raise InputError("Leads", "date", Message(f"error.no_complete_period.{period}"),
+                         fix=Message("error.widen_range_or_horizon" if measure == "conversion" else "error.widen_range"))
     # rows per period by counting day numbers: no hashing of a million dates
     wanted = day_numbers(pd.Series(index))
     volume = _per_period(data, "leads", leads, period, wanted)
@@ -245,7 +239,7 @@ def _dataset_series(data: Dataset, measure: str, period: str, query, horizon: in
             value = np.where(volume > 0, spent / np.where(volume > 0, volume, 1.0), np.nan)
         empty = int(np.isnan(value).sum())
         if empty:
-            notes.append(f"{empty} {period}s without consultations have no consultation cost and are left out")
+            notes.append(Message(f"note.periods_without_consultations.{period}", count=empty))
         out = pd.DataFrame({"date": index, "value": value, "n": volume})
         return out.loc[out["value"].notna()].reset_index(drop=True)
     closed = _per_period(data, "leads", leads, period, wanted, "closed", horizon=horizon)
@@ -297,8 +291,8 @@ def _table_series(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     columns = {str(c).strip().casefold(): c for c in table.columns}
     for needed in ("date", "value"):
         if needed not in columns:
-            raise InputError("series", needed, f"not found (have: {', '.join(map(str, table.columns))})",
-                             fix="give a table with a 'date' column and a 'value' column, or the Leads table")
+            raise InputError("series", needed, Message("error.column_not_found", have=", ".join(map(str, table.columns))),
+                             fix=Message("error.series_columns.fix"))
     dates, note = parse_dates(table[columns["date"]].reset_index(drop=True), table="series", column="date")
     if note:
         notes.append(note)
@@ -308,12 +302,12 @@ def _table_series(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         out["n"] = parse_numbers(table[columns["n"]].reset_index(drop=True), table="series", column="n")
         bad = np.flatnonzero(((out["n"] < 0) | (out["value"] < 0) | (out["value"] > 1)).to_numpy())
         if len(bad):
-            raise InputError("series", "value", "with an 'n' column must be rates from 0 to 1 with n ≥ 0",
-                             rows=[int(b) + 2 for b in bad[:5]], fix="give each period's conversion rate and its consultations")
+            raise InputError("series", "value", Message("error.series_rates"), rows=[int(b) + 2 for b in bad[:5]],
+                             fix=Message("error.series_rates.fix"))
         out["x"] = out["value"] * out["n"]
     missing = out["date"].isna() | out["value"].isna()
     if missing.any():
-        notes.append(f"{int(missing.sum())} series rows without a date or value left out")
+        notes.append(Message("note.series_rows_missing", count=int(missing.sum())))
     out = out.loc[~missing].sort_values("date", kind="stable").reset_index(drop=True)
     if "n" not in out.columns:
         out["n"] = np.nan
@@ -390,8 +384,8 @@ def stability(data: Dataset | pd.DataFrame, *, measure: str = "volume", period: 
     for name, value, allowed in (("measure", measure, MEASURES), ("period", period, PERIODS),
                                  ("method", method, ("nelson", "median"))):
         if value not in allowed:
-            raise InputError("options", name, f"'{value}' is not one of {', '.join(allowed)}",
-                             fix=f"use {' or '.join(allowed)}")
+            raise InputError("options", name, Message("error.not_one_of", value=value, allowed=", ".join(allowed)),
+                             fix=Message("error.use_one_of", allowed=" / ".join(allowed)))
     notes: list[str] = []
     if isinstance(data, Dataset):
         query = make_query(start=start, end=end, filter=filter, horizon_days=horizon_days)
@@ -403,22 +397,21 @@ def stability(data: Dataset | pd.DataFrame, *, measure: str = "volume", period: 
         series = _table_series(data, notes)
         rate = bool(series["n"].notna().all()) and "x" in series.columns
         measure = "conversion" if rate else measure
-        notes.append("A series table is charted as given, one point per row")
+        notes.append(Message("note.series_as_given"))
     else:
-        raise InputError(None, None, f"expected the prepared data or a series table, got {type(data).__name__}",
-                         fix="pass calc.prepare(...)'s result, or a table with date and value columns")
+        raise InputError(None, None, Message("error.not_prepared_or_series", got=type(data).__name__),
+                         fix=Message("error.not_prepared_or_series.fix"))
     if len(series) < 2:
-        raise InputError("series", "value", f"has {len(series)} period{'s' if len(series) != 1 else ''}, "
-                         "too few for a control chart", fix="give at least two periods (20 or more for trustworthy limits)")
+        raise InputError("series", "value", Message("error.too_few_periods", count=len(series)),
+                         fix=Message("error.too_few_periods.fix"))
     window = 28 if period == "day" else 8
     # counts, costs and rates cannot go below 0, so neither can their lower limit; a pasted series may
     chart, limits = _chart(series, rate=rate, method=method, window=window,
                            floor_zero=bool((series["value"] >= 0).all()))
     if len(series) < 20:
-        notes.append(f"Only {len(series)} periods: limits from fewer than 20 points are provisional")
+        notes.append(Message("note.provisional_limits", count=len(series)))
     if limits.dropped:
-        notes.append(f"{limits.dropped} outlying moving range{'s' if limits.dropped > 1 else ''} "
-                     f"(> {NELSON_MR_CUTOFF}·MR̄) left out of the limits")
+        notes.append(Message("note.moving_ranges_dropped", count=limits.dropped, cutoff=NELSON_MR_CUTOFF))
     chart.attrs.update(notes=list(dict.fromkeys(notes)), measure=measure, period=period, method=method,
                        dropped_moving_ranges=limits.dropped)
     return chart
@@ -575,16 +568,13 @@ def assess(chart: pd.DataFrame, *, window: int | None = None) -> Assessment:
                       _by_rule(chart, before), float(cv.iloc[-1]) if len(cv) else np.nan, n, min(window, n))
 
 
-def _dates(dates: list[pd.Timestamp], limit: int = 3) -> str:
-    shown = ", ".join(f"{d:%Y-%m-%d}" for d in dates[-limit:])
-    return f"{len(dates)} times, latest on {shown}" if len(dates) > limit else f"on {shown}"
+def _evidence(found: dict[str, list[pd.Timestamp]]) -> tuple[list[Message], int, pd.Timestamp]:
+    """Which rules fired (in words), how many signals, and the latest date: the evidence, not the list."""
+    days = [d for dates in found.values() for d in dates]
+    return [Message(f"code.signals.{rule}") for rule in found], len(days), max(days)
 
 
-def _reasons(found: dict[str, list[pd.Timestamp]]) -> str:
-    return "; ".join(f"{RULE_WORDS[rule]} {_dates(sorted(days))}" for rule, days in found.items())
-
-
-def _cost_check(data: Dataset, start: Any, end: Any, filter: Any) -> str:
+def _cost_check(data: Dataset, start: Any, end: Any, filter: Any) -> Message:
     """Whether the typical consultation cost is affordable: :func:`calc.roi.cost_affordability`, the one
     definition every output shares (the chart's centre line is an average of weekly ratios, not it)."""
     from . import roi  # the full-cycle figures live in roi; imported here so stability works without them
@@ -592,46 +582,54 @@ def _cost_check(data: Dataset, start: Any, end: Any, filter: Any) -> str:
     check = roi.cost_affordability(data, start=start, end=end, filter=filter)
     typical, ceiling, conservative = check["typical"], check["ceiling"], check["conservative"]
     if check["verdict"] == "unknown":
-        return "Cost acceptable? unknown: the maximum affordable consultation cost needs gross profit and deals."
-    answer = {"within": "yes", "within_not_conservative": "only just (above the conservative ceiling)",
-              "above": "no"}[check["verdict"]]
-    conservative_text = f", conservative {conservative:,.2f}" if pd.notna(conservative) else ""
-    return (f"Cost acceptable? {answer}: typical consultation cost {typical:,.2f} vs maximum affordable "
-            f"{ceiling:,.2f}{conservative_text} {data.settings.currency}.")
+        return Message("stability.cost_unknown")
+    answer = {"within": "yes", "within_not_conservative": "only_just", "above": "no"}[check["verdict"]]
+    key = "stability.cost_check_conservative" if pd.notna(conservative) else "stability.cost_check"
+    return Message(key, answer=Message(f"stability.cost_{answer}"), typical=typical, ceiling=ceiling,
+                   conservative=conservative, currency=data.settings.currency)
 
 
 def stability_verdict(data: Dataset | pd.DataFrame, *, measure: str = "volume", period: str = "day",
                       start: Any = None, end: Any = None, filter: Any = None, horizon_days: Any = 30,
-                      method: str = "nelson") -> str:
-    """One sentence or three: stable or unstable and why (rule, when), the rolling CV and, for cost,
-    whether the typical consultation cost is within the maximum affordable consultation cost.
+                      method: str = "nelson") -> Message:
+    """One sentence of conclusion (stable or not, over which window), then the evidence: the rules that
+    fired, how many signals, the latest date; the rolling CV and, for cost, whether the typical
+    consultation cost is within the maximum affordable consultation cost. Every flagged period is listed
+    in the chart's ``signals`` column, not in the sentence.
 
     >>> series = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=30),
     ...                        "value": [10, 12, 11, 13, 12, 11] * 5})
-    >>> stability_verdict(series)
-    'Value (daily) is stable over the last 28 days: no sustained run-rule signal. Rolling 28-day CV 8.3 %.'
+    >>> str(stability_verdict(series))
+    'Value (daily) is stable over the last 28 days. No run-rule signal. Rolling 28-day CV 8.3%.'
     """
     chart = stability(data, measure=measure, period=period, start=start, end=end, filter=filter,
                       horizon_days=horizon_days, method=method)
     verdict = assess(chart)
     measure = chart.attrs["measure"]
-    label = _LABELS[measure] if isinstance(data, Dataset) else ("Conversion" if measure == "conversion" else "Value")
-    label = label[0].upper() + label[1:]
-    cadence, unit = ("daily", "days") if chart.attrs["period"] == "day" else ("weekly", "weeks")
-    recent = f"the last {verdict.window} {unit}"
+    label = Message(f"stability.measure.{measure}" if isinstance(data, Dataset)
+                    else "stability.measure.conversion" if measure == "conversion" else "stability.measure.value")
+    daily = chart.attrs["period"] == "day"
+    cadence = Message("stability.daily" if daily else "stability.weekly")
+    unit = Message("stability.days" if daily else "stability.weeks", count=verdict.window)
+    common = dict(measure=label, cadence=cadence, window=verdict.window, unit=unit)
+    parts: list[Message] = []
     if verdict.stable:
-        text = f"{label} ({cadence}) is stable over {recent}: no sustained run-rule signal"
+        parts.append(Message("stability.verdict_stable", **common))
         if verdict.isolated:
-            text += f" (isolated: {_reasons(verdict.isolated)}; a single period or a stray signal is not a change)"
+            rules, count, latest = _evidence(verdict.isolated)
+            parts.append(Message("stability.evidence_isolated", rules=rules, count=count, latest=latest))
+        else:
+            parts.append(Message("stability.evidence_none"))
     else:
-        text = f"{label} ({cadence}) is unstable over {recent}: {_reasons(verdict.sustained)}"
+        parts.append(Message("stability.verdict_unstable", **common))
+        rules, count, latest = _evidence(verdict.sustained)
+        parts.append(Message("stability.evidence_sustained", rules=rules, count=count, latest=latest))
     if verdict.earlier:
         flagged = sorted({d for dates in verdict.earlier.values() for d in dates})
-        text += (f". Before that, {len(flagged)} period{'s' if len(flagged) > 1 else ''} flagged, the latest on "
-                 f"{flagged[-1]:%Y-%m-%d} ({', '.join(RULE_WORDS[r] for r in verdict.earlier)})")
-    window = "28-day" if chart.attrs["period"] == "day" else "8-week"
-    cv = f"{verdict.latest_cv:.1%}".replace("%", " %") if pd.notna(verdict.latest_cv) else "not available (too few periods)"
-    text += f". Rolling {window} CV {cv}."
+        parts.append(Message("stability.evidence_earlier", count=len(flagged), latest=flagged[-1]))
+    window = Message("stability.cv_window_day" if daily else "stability.cv_window_week")
+    parts.append(Message("stability.cv", window=window, cv=verdict.latest_cv) if pd.notna(verdict.latest_cv)
+                 else Message("stability.cv_unknown", window=window))
     if measure == "cost" and isinstance(data, Dataset):
-        text += " " + _cost_check(data, start, end, filter)
-    return text
+        parts.append(_cost_check(data, start, end, filter))
+    return Message("stability.verdict", parts=parts)

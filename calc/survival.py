@@ -24,6 +24,7 @@ import pandas as pd
 
 from .dataset import DAY, Dataset, weights_of
 from .errors import InputError
+from .messages import Message
 from .query import make_query, select
 
 #: Fewest consultations still watched for a day of the curve to count as estimated.
@@ -112,13 +113,12 @@ def time_to_close(data: Dataset, *, by: Any = None, start: Any = None, end: Any 
     if isinstance(min_at_risk, float) and min_at_risk.is_integer():
         min_at_risk = int(min_at_risk)
     if not isinstance(min_at_risk, (int, np.integer)) or isinstance(min_at_risk, bool) or min_at_risk < 1:
-        raise InputError("options", "min_at_risk", f"{min_at_risk!r} is not a whole number of 1 or more",
-                         fix="give the fewest consultations still watched, e.g. 10")
+        raise InputError("options", "min_at_risk", Message("error.min_at_risk", value=repr(min_at_risk)),
+                         fix=Message("error.min_at_risk.fix"))
     sel = select(data, query)
     if sel.leads is None or sel.deals is None:
-        raise InputError("Leads" if sel.leads is None else "Deals", None,
-                         "is needed to measure the time from consultation to deal",
-                         fix="add the Leads table (lead_id, date) and the Deals table (lead_id, date)")
+        raise InputError("Leads" if sel.leads is None else "Deals", None, Message("error.time_to_close_needs"),
+                         fix=Message("error.add_leads_and_deals"))
     leads = sel.leads
     if data.as_of is None:  # header-only tables: no dates at all, so nobody has been watched
         watched = np.zeros(len(leads))
@@ -161,7 +161,7 @@ def time_to_close(data: Dataset, *, by: Any = None, start: Any = None, end: Any 
         out[b] = out[b].astype(str)
     notes = [*data.notes, *sel.notes]
     if out["converted_share"].isna().any():
-        notes.append(f"Days that fewer than {min_at_risk} consultations have been watched for are left empty")
+        notes.append(Message("note.few_at_risk", minimum=min_at_risk))
     out.attrs["notes"] = list(dict.fromkeys(notes))
     out.attrs["exclusions"] = [str(e) for e in data.exclusions]
     return out
@@ -174,6 +174,5 @@ def _days(days: Any) -> np.ndarray:
     except (TypeError, ValueError):
         out = np.array([np.nan])
     if not len(out) or np.isnan(out).any() or (out < 0).any() or (out != np.floor(out)).any():
-        raise InputError("options", "days", f"{days!r} are not whole numbers of days",
-                         fix="give days such as 7, 30, 90, 180")
+        raise InputError("options", "days", Message("error.days", value=repr(days)), fix=Message("error.days.fix"))
     return out.astype("int64")

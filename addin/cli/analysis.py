@@ -10,7 +10,7 @@ import calc
 
 from .common import (DealsTableOpt, LeadsTableOpt, SourceOpt, SpendTableOpt,
                      AsOfOpt, ByOpt, DealsOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt,
-                     ToOpt, app, emit, friendly, load_dataset)
+                     ToOpt, app, emit, friendly, load_dataset, render_label)
 
 MeasureOpt = Annotated[str, typer.Option("--measure", help="volume (consultations), cost (spend ÷ consultations) or conversion.")]
 PeriodOpt = Annotated[str, typer.Option("--period", help="day or week.")]
@@ -45,7 +45,10 @@ def stability(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = 
     if json:
         points["signals"] = [s.split(", ") if s else [] for s in points["signals"]]
     points.attrs = chart.attrs
-    emit(points, as_json=json, title=f"Stability: {measure} per {period}", extra={"verdict": verdict})
+    # the chart's values in the measure's own kind: rates as percentages, costs as money, counts to 2 decimals
+    kind = {"conversion": "pct", "cost": "money"}.get(chart.attrs.get("measure"), "num")
+    emit(points, as_json=json, title=f"Stability: {measure} per {period}", extra={"verdict": verdict},
+         kinds={c: kind for c in ("value", "centre", "lcl", "ucl")})
 
 
 @app.command()
@@ -61,7 +64,7 @@ def diagnose(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = N
     findings = calc.funnel_diagnosis(data, by=by, start=start, end=end, filter=filter)
     shown = findings if json else findings[["segment", "finding", "link", "certainty", "evidence"]]
     shown.attrs = findings.attrs
-    emit(shown, as_json=json, title="Funnel diagnosis")
+    emit(shown, as_json=json, title=render_label("sheet.diagnosis"))
 
 
 @app.command()
@@ -95,7 +98,7 @@ def budget(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = Non
     data = load_dataset(spend, leads, deals, map, setting, as_of,
                         source=(source, spend_table, leads_table, deals_table))
     moves = calc.budget_shift(data, by=by, max_shift=max_shift, start=start, end=end, filter=filter)
-    emit(moves, as_json=json, title="Budget shift", extra={"summary": moves.attrs["summary"]})
+    emit(moves, as_json=json, title=render_label("segments.budget"), extra={"summary": moves.attrs["summary"]})
 
 
 @app.command()
@@ -112,4 +115,4 @@ def portfolio(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = 
     shown = units if json else units[[*units.attrs["dims"], "consultations", "consult_cost", "conversion_rate",
                                       "cycle_roi", "verdict", "reason"]]
     shown.attrs = units.attrs
-    emit(shown, as_json=json, title="Replication portfolio")
+    emit(shown, as_json=json, title=render_label("portfolio.matrix"))

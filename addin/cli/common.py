@@ -16,6 +16,7 @@ from rich.table import Table
 
 import calc
 from calc import InputError
+from calc.messages import LANGUAGES, Message, render, render_all
 
 from ..io import read_inputs
 from ..outputs import OutputError, check_output
@@ -25,6 +26,36 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 # piped output (files, CI logs) gets a wide page instead of rich's 80-column default
 out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
+
+#: The language of this run's messages: ``--language`` (before or after the command), else the ``language``
+#: setting given with ``--setting``, else the data's Settings, else English. One CLI run is one process.
+_language = {"value": None}
+
+
+def language() -> str:
+    return _language["value"] or "en"
+
+
+def use_language(value: str | None, *, explicit: bool = True) -> None:
+    """Set the run's language; a language read from data settings never overrides an explicit one."""
+    if value is None or (not explicit and _language.get("explicit")):
+        return
+    if value not in LANGUAGES:
+        raise InputError("--language", None, f"'{value}' is not available", fix=f"use one of {', '.join(LANGUAGES)}")
+    _language.update(value=value, explicit=explicit)
+
+
+@app.callback()
+def _global_options(language_option: Annotated[Optional[str], typer.Option(
+        "--language", help="Language of messages and reports: en, zh, ko or id.")] = None) -> None:
+    """Cycle ROI: consultation volume, consultation cost, inquiry conversion and full-cycle ROI."""
+    if language_option is not None and language_option not in LANGUAGES:
+        err.print(f"[red]error:[/red] --language {language_option} is not available; use one of "
+                  f"{', '.join(LANGUAGES)}", highlight=False)
+        raise typer.Exit(2)
+    _language.update(value=None, explicit=False)  # tests run many commands in one process
+    use_language(language_option)
+
 
 SpendOpt = Annotated[Optional[Path], typer.Option("--spend", help="Spend file (CSV, XLSX or Parquet): date, cost, segments.")]
 LeadsOpt = Annotated[Optional[Path], typer.Option("--leads", help="Leads file: lead_id, inquiry date, segments.")]
@@ -97,15 +128,17 @@ def load_dataset(spend: Path | None, leads: Path | None, deals: Path | None, map
         data = calc.prepare(frames["Spend"], frames["Leads"], frames["Deals"], mapping=mapping,
                             settings=parse_settings(settings, as_of))
     except InputError as exc:
-        if notes:
-            exc.args = (f"{exc} ({'; '.join(notes)})",)
+        exc.notes += notes
         raise
+    use_language(data.settings.language, explicit=False)
     if notes:
         data = dataclasses.replace(data, notes=data.notes + tuple(notes), memo={})
     return data
 
 
 def jsonable(value: Any) -> Any:
+    if isinstance(value, Message):  # calc's sentences in the run's language
+        return value.render(language())
     if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, float) and not math.isfinite(value):
@@ -134,12 +167,18 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): _json_cell(str(k), v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _cell(value: Any, column: str) -> str:
+#: How print_frame writes a number, by kind (a command may name the kind of a column).
+KIND_FORMATS = {"pct": "{:.1%}", "money": "{:,.2f}", "num": "{:,.2f}", "int": "{:,.0f}"}
+
+
+def _cell(value: Any, column: str, kind: str | None = None) -> str:
     value = jsonable(value)
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, (int, float)) and kind in KIND_FORMATS:
+        return KIND_FORMATS[kind].format(value)
     if isinstance(value, (int, float)):
         if "rate" in column or "conversion" in column or "share" in column:
             return f"{value:.1%}"
@@ -157,32 +196,40 @@ HEADINGS = {"consultations": "consultations", "consult_cost": "cost/consult.", "
             "gross_profit": "gross profit", "mean_days_to_close": "mean days", "median_days_to_close": "median days"}
 
 
-def print_frame(frame: pd.DataFrame, *, title: str | None = None) -> None:
+def print_frame(frame: pd.DataFrame, *, title: str | None = None, kinds: dict[str, str] | None = None) -> None:
     table = Table(title=title, header_style="bold")
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column].dtype)
         table.add_column(HEADINGS.get(str(column), str(column)).replace("_", " "),
                          justify="right" if numeric else "left", overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v, str(c)) for v, c in zip(row, frame.columns)))
+        table.add_row(*(_cell(v, str(c), (kinds or {}).get(str(c))) for v, c in zip(row, frame.columns)))
     out.print(table)
 
 
-def print_messages(messages: list[str]) -> None:
-    for message in dict.fromkeys(messages):
-        err.print(f"[yellow]note:[/yellow] {message}", highlight=False)
+def print_messages(messages: list[Any]) -> None:
+    """Notes and exclusions (calc Messages, Exclusions or text) on stderr, in the run's language."""
+    for message in render_all(messages, language()):
+        err.print(f"[yellow]{render_label('cli.note')}[/yellow] {message}", highlight=False)
 
 
-def emit(frame: pd.DataFrame, *, as_json: bool, title: str | None = None, extra: dict[str, Any] | None = None) -> None:
+def render_label(key: str, **params: Any) -> str:
+    from calc.messages import text
+
+    return text(key, language(), **params)
+
+
+def emit(frame: pd.DataFrame, *, as_json: bool, title: str | None = None, extra: dict[str, Any] | None = None,
+         kinds: dict[str, str] | None = None) -> None:
     """Print a result: JSON on stdout (NaN -> null), or a table; notes go to stderr either way."""
     messages = list(frame.attrs.get("notes", [])) + list(frame.attrs.get("exclusions", []))
     if as_json:
         payload: Any = records(frame)
         if extra is not None:
-            payload = {**extra, "rows": payload}
+            payload = {**{k: jsonable(v) for k, v in extra.items()}, "rows": payload}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
     else:
-        print_frame(frame, title=title)
+        print_frame(frame, title=title, kinds=kinds)
         for key, value in (extra or {}).items():
             out.print(f"{key}: {jsonable(value)}")
     print_messages(messages)
@@ -218,9 +265,15 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
+            for item in kwargs.get("setting") or []:  # --setting language=zh speaks before the data is read
+                key, _, value = str(item).partition("=")
+                if key.strip() == "language":
+                    use_language(value.strip(), explicit=False)
+            use_language(kwargs.get("language"))
             return command(*args, **kwargs)
         except (InputError, OutputError) as exc:
-            err.print(f"[red]error:[/red] {as_cli_error(exc) if isinstance(exc, InputError) else exc}", highlight=False)
+            shown = as_cli_error(exc) if isinstance(exc, InputError) else exc
+            err.print(f"[red]{render_label('cli.error')}[/red] {render(shown, language())}", highlight=False)
             raise typer.Exit(2) from None
         except PermissionError as exc:
             err.print(f"[red]error:[/red] cannot open {exc.filename}: permission denied "

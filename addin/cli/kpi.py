@@ -9,10 +9,12 @@ import pandas as pd
 import typer
 
 import calc
+from calc.messages import Message, render
 
 from .common import (DealsTableOpt, LeadsTableOpt, SourceOpt, SpendTableOpt,
                      AsOfOpt, ByOpt, DealsOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt,
-                     ToOpt, app, emit, friendly, load_dataset, out, print_frame, print_messages)
+                     ToOpt, app, emit, friendly, language, load_dataset, out, print_frame, print_messages,
+                     render_label)
 
 HorizonOpt = Annotated[Optional[int], typer.Option("--horizon", help="Count only deals won within N days of the inquiry.")]
 
@@ -29,7 +31,8 @@ def kpi(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None, 
     data = load_dataset(spend, leads, deals, map, setting, as_of,
                         source=(source, spend_table, leads_table, deals_table))
     frame = calc.kpi_table(data, by=by, start=start, end=end, filter=filter, horizon_days=horizon)
-    emit(with_cycle_columns(frame, data, start=start, end=end, filter=filter), as_json=json, title="Key indicators")
+    emit(with_cycle_columns(frame, data, start=start, end=end, filter=filter), as_json=json,
+         title=render_label("dashboard.key_indicators"))
 
 
 def with_cycle_columns(frame, data: calc.Dataset, **options):
@@ -40,7 +43,7 @@ def with_cycle_columns(frame, data: calc.Dataset, **options):
         cycle = None
     elif any(pd.api.types.is_datetime64_any_dtype(frame[d].dtype) for d in dims):
         cycle = None
-        notes.append("cycle_roi and max_consult_cost are per segment, not per period: see cycle-roi cohorts")
+        notes.append(Message("cli.cycle_per_segment"))
     else:
         cycle = calc.segment_cycle_roi(data, by=dims or None, **options)
         notes += cycle.attrs.get("notes", [])
@@ -67,27 +70,27 @@ def demo() -> None:
     paths = sample_paths()
     data = load_dataset(paths["spend"], paths["leads"], paths["deals"])
     row = calc.kpi_table(data).iloc[0]
-    money = data.settings.currency
-    out.print(f"[bold]Cycle ROI demo[/bold] — a sample made-to-order business, inquiries up to {data.as_of:%Y-%m-%d}")
-    out.print(f"  consultations        {row.consultations:,.0f}")
-    out.print(f"  consultation cost    {row.consult_cost:,.2f} {money} per consultation")
-    out.print(f"  inquiry conversion   {row.conversion_rate:.1%} so far ({row.deals:,.0f} deals, median "
-              f"{row.median_days_to_close:,.0f} days to close)")
+    T = render_label  # every line from the message catalogue, in the run's language
+    money = {"currency": data.settings.currency}  # a currency symbol only when the settings give one
+    out.print(f"[bold]{T('demo.title')}[/bold] — {T('demo.subtitle', as_of=data.as_of)}")
+    out.print("  " + T("demo.consultations", count=row.consultations))
+    out.print("  " + T("demo.cost", cost=row.consult_cost, **money))
+    out.print("  " + T("demo.conversion", rate=row.conversion_rate, deals=row.deals, days=row.median_days_to_close))
     cycle, short = calc.cycle_roi(data), calc.short_term_roi(data)
-    out.print(f"  full-cycle ROI       {cycle:.0%} (projected)  vs  short-term ROI {short:.0%} — judge ads on the first")
+    out.print("  " + T("demo.roi", cycle=cycle, short=short))
     check = calc.cost_affordability(data)  # the one definition the stability verdict uses too
-    ceiling, cautious = check["ceiling"], check["conservative"]
-    verdict = {"within": "within it", "within_not_conservative": "within it, but above the cautious ceiling",
-               "above": "ABOVE it", "unknown": "not known"}[check["verdict"]]
-    out.print(f"  max affordable cost  {ceiling:,.2f} {money} per consultation at the {data.settings.target_roi:.0%} "
-              f"target ({cautious:,.2f} cautious): the typical cost {check['typical']:,.2f} is {verdict}")
-    print_frame(with_cycle_columns(calc.kpi_table(data, by="channel"), data), title="By channel")
-    out.print("[bold]Is it stable?[/bold]")
+    verdict = {"within": "demo.within", "within_not_conservative": "demo.within_not_cautious",
+               "above": "demo.above", "unknown": "demo.unknown"}[check["verdict"]]
+    out.print("  " + T("demo.ceiling", ceiling=check["ceiling"], cautious=check["conservative"],
+                       target=data.settings.target_roi, typical=check["typical"], verdict=T(verdict), **money))
+    print_frame(with_cycle_columns(calc.kpi_table(data, by="channel"), data), title=T("demo.by_channel"))
+    out.print(f"[bold]{T('stability.verdicts')}[/bold]")
     for measure in ("volume", "cost"):
-        out.print("  " + calc.stability_verdict(data, measure=measure, period="week"), highlight=False)
-    out.print("[bold]Which link to fix[/bold]")
+        out.print("  " + render(calc.stability_verdict(data, measure=measure, period="week"), language()),
+                  highlight=False)
+    out.print(f"[bold]{T('demo.which_link')}[/bold]")
     for finding in calc.funnel_diagnosis(data, by="channel").itertuples():
-        out.print(f"  {finding.segment}: {finding.link} — {finding.advice} ({finding.certainty})", highlight=False)
-    print_messages(data.messages())
-    out.print("Next: cycle-roi kpi|cohorts|stability|segments|diagnose|portfolio --spend F --leads F --deals F; "
-              "cycle-roi --help")
+        out.print("  " + T("demo.finding", segment=T("code.segment.All") if finding.segment == "All" else finding.segment,
+                           link=finding.link, advice=finding.advice, certainty=finding.certainty), highlight=False)
+    print_messages([*data.notes, *data.exclusions])
+    out.print(T("demo.next"))

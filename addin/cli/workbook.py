@@ -12,7 +12,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ..report import SECTIONS, TargetLockedError, write_report
 from ..report.labels import LANGUAGES
 from .common import (AsOfOpt, DealsOpt, DealsTableOpt, ForceOpt, LeadsOpt, LeadsTableOpt, MapOpt, SettingOpt, SourceOpt,
-                     SpendOpt, SpendTableOpt, app, err, friendly, load_dataset, out, output_path, print_messages)
+                     SpendOpt, SpendTableOpt, app, err, friendly, load_dataset, out, output_path, print_messages,
+                     render_label)
 
 OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Workbook to write (.xlsx).")]
 LanguageOpt = Annotated[Optional[str], typer.Option(
@@ -69,7 +70,8 @@ def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, de
         except TargetLockedError as exc:
             fail(str(exc))
         step("saved")
-    out.print(f"Report written to {path}")
+    print_messages([*data.notes, *data.exclusions])  # what was left out or assumed, as on the sheets
+    out.print(render_label("cli.report_written", path=str(path)))
 
 
 @app.command()
@@ -84,7 +86,7 @@ def template(output: OutputOpt, language: LanguageOpt = None, force: ForceOpt = 
         path = build_template(output, language=language or "en")
     except TargetLockedError as exc:
         fail(str(exc))
-    out.print(f"Template written to {path}")
+    out.print(render_label("cli.template_written", path=str(path)))
 
 
 BookArg = Annotated[Path, typer.Argument(help="The Cycle ROI workbook (.xlsx).")]
@@ -111,7 +113,7 @@ def refresh(book: BookArg, output: NewOutputOpt = None, force: ForceOpt = False)
     print_messages(notes)
     for what in lost:
         err.print(f"[yellow]note:[/yellow] the copy does not carry {what}; {book} itself is unchanged", highlight=False)
-    out.print(f"Reports refreshed in {path}")
+    out.print(render_label("cli.refreshed", path=str(path)))
 
 
 @app.command()
@@ -135,7 +137,7 @@ def share(book: BookArg, output: OutputOpt,
             fail(str(exc))
     for note in notes:
         err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
-    out.print(f"Finance copy written to {path}")
+    out.print(render_label("cli.shared", path=str(path)))
 
 
 addin_app = typer.Typer(no_args_is_help=True, help="Install, check or remove the Excel add-in (ribbon and functions).")

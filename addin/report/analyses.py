@@ -16,7 +16,7 @@ from calc.segments import segment_table
 from calc.stability import stability, stability_verdict
 
 from .blocks import Block, Card, Cards, Chart, Column, Highlight, Notes, Table, Title
-from .sections import Context, TemplateContext, messages
+from .sections import Context, TemplateContext, messages, summarised
 
 #: Number format of each calc column the report shows (anything else: text).
 FORMATS = {
@@ -90,7 +90,7 @@ def cycle_roi_section(ctx: Context) -> list[Block]:
     from .outcomes import outcome_blocks  # won, lost and open: only when Deals carry a status
 
     blocks += outcome_blocks(ctx)
-    blocks.append(Notes((L("cycle.projected_note"),) + messages(data, cohorts, triangle), L("notes.title")))
+    blocks.append(Notes((L("cycle.projected_note"),) + messages(L, data, cohorts, triangle), L("notes.title")))
     return blocks
 
 
@@ -128,6 +128,10 @@ def trust_blocks(ctx: Context) -> list[Block]:
 
 # --- Stability ----------------------------------------------------------------------------------
 
+#: Weeks of each control chart shown on the Stability sheet (a quarter); every week is on the Data sheet.
+STABILITY_ROWS = 13
+
+
 def stability_section(ctx: Context) -> list[Block]:
     data, L = ctx.data, ctx.labels
     measures = ["volume"] + (["cost"] if data.spend_dated else []) + (["conversion"] if data.deals is not None else [])
@@ -136,19 +140,20 @@ def stability_section(ctx: Context) -> list[Block]:
     for measure in measures:
         try:
             chart = stability(data, measure=measure, period="week")
-            verdicts.append(stability_verdict(data, measure=measure, period="week"))
+            verdicts.append(L.render(stability_verdict(data, measure=measure, period="week")))
         except calc.InputError as exc:
-            notes.append(str(exc))
+            notes.append(L.render(exc))
             continue
         fmt = {"volume": "int", "cost": "money", "conversion": "pct"}[measure]
         keys = ("date", "value", "centre", "lcl", "ucl", "signals")
         blocks += [
-            Table(f"xmr_{measure}", L(f"stability.{measure}"), chart,
-                  columns(ctx, keys, formats={"value": fmt, "centre": fmt, "lcl": fmt, "ucl": fmt})),
+            *summarised(ctx, Table(f"xmr_{measure}", L(f"stability.{measure}"), chart,
+                                   columns(ctx, keys, formats={"value": fmt, "centre": fmt, "lcl": fmt, "ucl": fmt})),
+                        rows=STABILITY_ROWS),
             Chart(f"xmr_{measure}", "line", L(f"stability.chart_{measure}"), category="date", series=("value",),
                   limits=("centre", "lcl", "ucl"), y_format=fmt),
         ]
-        notes += list(chart.attrs.get("notes", []))
+        notes += L.render_all(chart.attrs.get("notes", []))
     blocks.insert(1, Notes(tuple(verdicts), L("stability.verdicts"), tone="finding"))
     blocks.append(Notes(tuple(dict.fromkeys(notes)) or (L("notes.none"),), L("notes.title")))
     return blocks
@@ -171,19 +176,19 @@ def segments_section(ctx: Context) -> list[Block]:
         Chart("segments", "bar", L("segments.chart", dim=by), category=by,
               series=("conversion_rate", "shrunk_conversion"), y_format="pct"),
     ]
-    notes = list(messages(data, table))
+    notes = list(messages(L, data, table))
     try:
         shift = budget_shift(data, by=by)
     except calc.InputError as exc:
-        notes.append(str(exc))
+        notes.append(L.render(exc))
     else:
         shift_keys = ("from_segment", "to_segment", "amount", "share_of_from_spend", "consultations_change",
                       "gross_profit_change", "gross_profit_change_conservative")
         if len(shift):
             blocks.append(Table("budget", L("segments.budget"), shift, columns(ctx, shift_keys)))
         summary = shift.attrs.get("summary")
-        blocks.append(Notes((summary or L("segments.no_shift"),), L("segments.budget"), tone="finding"))
-        notes += list(shift.attrs.get("notes", []))
+        blocks.append(Notes((L.render(summary) if summary else L("segments.no_shift"),), L("segments.budget"), tone="finding"))
+        notes += L.render_all(shift.attrs.get("notes", []))
     blocks.append(Notes(tuple(dict.fromkeys(notes)) or (L("notes.none"),), L("notes.title")))
     return blocks
 
@@ -193,7 +198,8 @@ def segments_section(ctx: Context) -> list[Block]:
 def diagnosis_section(ctx: Context) -> list[Block]:
     data, L = ctx.data, ctx.labels
     findings = funnel_diagnosis(data, by=ctx.by)
-    lines = tuple(f"{row.segment}: {row.advice} ({row.evidence}; {row.certainty})" for row in findings.itertuples())
+    lines = tuple(L("diagnosis.line", segment=L.code("segment", row.segment), advice=row.advice, evidence=row.evidence,
+                    certainty=row.certainty) for row in findings.itertuples())
     keys = ("segment", "finding", "link", "certainty", "consultations", "conversion", "consult_cost", "cycle_roi")
     # one row per segment (a segment can have several findings) for the chart of the compared numbers
     units = findings.drop_duplicates("segment")[["segment", "consultations", "conversion", "cycle_roi"]]
@@ -206,7 +212,7 @@ def diagnosis_section(ctx: Context) -> list[Block]:
         blocks += [Table("units", L("diagnosis.units"), units, columns(ctx, units.columns)),
                    Chart("units", "bar", L("diagnosis.chart"), category="segment", series=("conversion",),
                          y_format="pct")]
-    blocks.append(Notes(messages(data, findings) or (L("notes.none"),), L("notes.title")))
+    blocks.append(Notes(messages(L, data, findings) or (L("notes.none"),), L("notes.title")))
     return blocks
 
 
@@ -232,10 +238,10 @@ def portfolio_section(ctx: Context) -> list[Block]:
                   if value in set(units["verdict"]))
     return [
         Title(L("sheet.portfolio"), L("portfolio.subtitle", dims=" × ".join(dims))),
-        Table("portfolio", L("portfolio.matrix"), units, columns(ctx, keys),
-              highlights=(*tones, Highlight("cycle_roi"))),
+        *summarised(ctx, Table("portfolio", L("portfolio.matrix"), units, columns(ctx, keys),
+                               highlights=(*tones, Highlight("cycle_roi"))), rows=20, keep="head"),
         Chart("portfolio", "bar", L("portfolio.chart"), category="unit", series=("cycle_roi",), y_format="pct"),
-        Notes(messages(data, units) or (L("notes.none"),), L("notes.title")),
+        Notes(messages(L, data, units) or (L("notes.none"),), L("notes.title")),
     ]
 
 

@@ -47,6 +47,7 @@ class Card:
     value: Any
     fmt: str = "int"
     formula: str | None = None
+    missing: str | None = None  # shown instead of a blank when the value cannot be computed: what it needs
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,28 @@
-"""Report labels as data: ``addin/labels/<language>.json``, one flat {key: text} file per language.
+"""Report labels: the report's view of the one message catalogue (``calc/messages``).
 
-English is the reference; every language must have exactly the same keys (``tests/test_labels.py``)
-and the same ``{placeholders}`` in each text. Texts are formatted with ``str.format``.
+Labels, sheet names, chart titles and the sentences calc returns all come from ``calc.messages``; this
+module only binds a language and adds the report's look-ups (column headers, codes shown in tables).
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-LANGUAGES = ("en", "zh", "ko", "id")
+from calc.messages import LANGUAGES, catalogue, render, render_all, text
+
+__all__ = ["LANGUAGES", "Labels", "all_sheet_names", "load"]
 
 
-@lru_cache(maxsize=None)
-def load(language: str) -> dict[str, str]:
-    """The label table of one language (en, zh, ko, id).
+def load(language: str) -> dict[str, Any]:
+    """The catalogue of one language (en, zh, ko, id).
 
     >>> load("en")["sheet.dashboard"]
     'Dashboard'
     """
-    if language not in LANGUAGES:
-        raise ValueError(f"language '{language}' has no labels; use one of {', '.join(LANGUAGES)}")
-    text = (resources.files("addin") / "labels" / f"{language}.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return catalogue(language)
 
 
 class Labels:
-    """Look up and format labels: ``L("dashboard.subtitle", start=..., end=...)``.
+    """Look up and format catalogue texts in one language: ``L("dashboard.subtitle", period=...)``.
 
     >>> Labels("zh")("sheet.dashboard")
     '仪表盘'
@@ -38,13 +33,25 @@ class Labels:
         self.table = load(language)
 
     def __call__(self, key: str, **values: Any) -> str:
-        return self.table[key].format(**values) if values else self.table[key]
+        return text(key, self.language, **values)
 
     def column(self, name: str) -> str:
         """Header for a calc column; unknown columns (segment dimensions) keep their own name."""
-        return self.table.get(f"col.{name}", name)
+        return text(f"col.{name}", self.language) if f"col.{name}" in self.table else str(name)
+
+    def code(self, column: str, value: Any) -> Any:
+        """A code calc puts in a table cell (``no_clear_problem``) as words; other values unchanged."""
+        key = f"code.{column}.{value}"
+        return text(key, self.language) if isinstance(value, str) and key in self.table else value
+
+    def render(self, item: Any) -> str:
+        """A sentence calc returned (Message, InputError, Exclusion or text) in this language."""
+        return render(item, self.language)
+
+    def render_all(self, items) -> tuple[str, ...]:
+        return render_all(items, self.language)
 
 
 def all_sheet_names(key: str) -> set[str]:
     """The tab name of a report sheet in every language (a refresh finds report sheets by these)."""
-    return {load(lang)[f"sheet.{key}"] for lang in LANGUAGES}
+    return {text(f"sheet.{key}", lang) for lang in LANGUAGES}

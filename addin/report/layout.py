@@ -65,6 +65,8 @@ class ChartPlan:
     row: int
     col: int
     y_format: str | None = None
+    x_format: str | None = None    # "date": the categories are dates, shown as dates on the axis
+    categories_count: int = 0      # how many categories (a bar chart is made tall enough to label each)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,13 @@ def shown(value: Any, fmt: str) -> str:
     return str(value)
 
 
+def chart_rows(chart: ChartPlan) -> int:
+    """Rows a chart takes: a bar chart grows with its categories so that every label is shown."""
+    if chart.kind == "bar":
+        return max(CHART_ROWS, math.ceil(chart.categories_count * 1.3) + 6)
+    return CHART_ROWS
+
+
 def plan_sheet(sheet: Sheet) -> SheetPlan:
     """Place a sheet's blocks; see the module docstring for the rules.
 
@@ -179,6 +188,10 @@ def plan_sheet(sheet: Sheet) -> SheetPlan:
                 plan.cells.append(CellPlan(r, c, card.label, "card_label"))
                 plan.heights[r] = 2 * LINE_POINTS  # room for a label wrapped on two lines
                 value = excel_value(card.value)
+                if value is None and card.missing:  # a short line saying what is missing, not a blank tile
+                    plan.cells.append(CellPlan(r + 1, c, card.missing, "card_missing"))
+                    widen(c, card.missing, minimum=16, maximum=28)
+                    continue
                 plan.cells.append(CellPlan(r + 1, c, value, f"card:{card.fmt}", formula=card.formula))
                 widen(c, card.label, minimum=16, maximum=28)
                 # card values are set in a 16-point font, about 1.5 times as wide as body text
@@ -244,8 +257,12 @@ def plan_sheet(sheet: Sheet) -> SheetPlan:
             series = tuple([SeriesPlan(labels[k], ref(k)) for k in block.series]
                            + [SeriesPlan(labels[k], ref(k), secondary=True) for k in block.secondary]
                            + [SeriesPlan(labels[k], ref(k), limit=True) for k in block.limits])
-            plan.charts.append(ChartPlan(block.kind, block.title, ref(block.category), series, row, 0, block.y_format))
-            row += CHART_ROWS - 1
+            fmts = {c.key: c.fmt for c in table.columns}
+            count = max(last - first, 1)
+            chart = ChartPlan(block.kind, block.title, ref(block.category), series, row, 0, block.y_format,
+                              "date" if fmts.get(block.category) == "date" else None, count)
+            plan.charts.append(chart)
+            row += chart_rows(chart) - 1
         elif isinstance(block, Notes):
             if block.title:
                 plan.cells.append(CellPlan(row, 0, block.title, "section"))

@@ -33,9 +33,11 @@ class Context:
     data: Dataset
     labels: Labels
     by: str | None
+    #: full tables whose report sheet shows a summary; the Data sheet (built last) lists them in full
+    details: list = dataclasses.field(default_factory=list)
 
     @property
-    def currency(self) -> str:
+    def currency(self) -> str | None:
         return self.data.settings.currency
 
 
@@ -89,12 +91,13 @@ def main_dimension(data: Dataset) -> str | None:
     return readable[0] if readable else None
 
 
-def messages(data: Dataset, *frames: pd.DataFrame) -> tuple[str, ...]:
+def messages(L: Labels, data: Dataset, *frames: pd.DataFrame) -> tuple[str, ...]:
+    """The data notes and exclusions behind these results, in the report's language."""
     lines = list(data.notes)
     for frame in frames:
         lines += list(frame.attrs.get("notes", []))
-    lines += [str(e) for e in data.exclusions]
-    return tuple(dict.fromkeys(lines))
+    lines += list(data.exclusions)
+    return L.render_all(lines)
 
 
 # --- Dashboard --------------------------------------------------------------------------------
@@ -136,7 +139,7 @@ def _monthly(data: Dataset) -> pd.DataFrame | None:
     return table.rename_axis("month").reset_index()
 
 
-def _verdicts(data: Dataset) -> tuple[str, ...]:
+def _verdicts(data: Dataset, L: Labels) -> tuple[str, ...]:
     """Weekly stability verdicts of volume and cost (and whether cost is affordable), in words."""
     from calc.stability import stability_verdict
 
@@ -145,9 +148,9 @@ def _verdicts(data: Dataset) -> tuple[str, ...]:
     out = []
     for measure in ("volume", "cost") if data.spend_dated else ("volume",):
         try:
-            out.append(stability_verdict(data, measure=measure, period="week"))
+            out.append(L.render(stability_verdict(data, measure=measure, period="week")))
         except calc.InputError as exc:  # e.g. fewer than two weeks of data
-            out.append(str(exc))
+            out.append(L.render(exc))
     return tuple(out)
 
 
@@ -158,8 +161,10 @@ def dashboard(ctx: Context) -> list[Block]:
     # the inquiries' own dates (calc.coverage): Deals running on after the last lead do not stretch them
     cover = table_coverage(data)
     span = cover.leads or (cover.spend if data.spend_dated else None)
-    subtitle = (L("dashboard.subtitle", period=f"{span[0]:%Y-%m-%d} – {span[1]:%Y-%m-%d}", currency=ctx.currency)
-                if span is not None else L("dashboard.subtitle_undated", currency=ctx.currency))
+    subtitle = (L("dashboard.subtitle", first=span[0], last=span[1])
+                if span is not None else L("dashboard.subtitle_undated"))
+    if ctx.currency:  # a currency code only when the settings give one
+        subtitle += L("dashboard.amounts_in", currency=ctx.currency)
     cards = [Card(k, L(f"col.{k}"), row[k], KPI_FORMATS[k]) for k in DASHBOARD_CARDS]
     if data.leads is not None and data.deals is not None:
         within = calc.inquiry_conversion(data, horizon_days=90)
@@ -170,7 +175,7 @@ def dashboard(ctx: Context) -> list[Block]:
         Title(L("sheet.dashboard"), subtitle),
         Cards(tuple(cards), L("dashboard.key_indicators")),
     ]
-    verdicts = _verdicts(data)
+    verdicts = _verdicts(data, L)
     if verdicts:
         blocks.append(Notes(verdicts, L("stability.verdicts"), tone="finding"))
     if ctx.by:
@@ -194,7 +199,7 @@ def dashboard(ctx: Context) -> list[Block]:
             Chart("monthly", "column", L("dashboard.chart_monthly"), category="month", series=("consultations",),
                   secondary=("consult_cost",) if monthly["consult_cost"].notna().any() else ()),
         ]
-    notes = list(dict.fromkeys([*cover.notes(data.as_of), *messages(data, total)]))
+    notes = L.render_all([*cover.notes(data.as_of), *messages(L, data, total)])
     blocks.append(Notes(tuple(notes) or (L("notes.none"),), L("notes.title")))
     return blocks
 
@@ -233,6 +238,38 @@ def dashboard_template(ctx: TemplateContext) -> list[Block]:
     ]
 
 
+#: Rows a long table shows on its report sheet; all rows go to the Data sheet.
+SUMMARY_ROWS = 26
+
+
+def summarised(ctx: Context, table: Table, *, rows: int = SUMMARY_ROWS, keep: str = "tail") -> list[Block]:
+    """A long table as its first/last ``rows`` rows on the report sheet (a chart over it then shows those
+    rows) and a line saying where the rest is; the whole table goes to the Data sheet."""
+    total = len(table.frame)
+    if total <= rows:
+        return [table]
+    L = ctx.labels
+    ctx.details.append(table)
+    part = table.frame.tail(rows) if keep == "tail" else table.frame.head(rows)
+    projected = None if table.projected is None else table.projected.loc[part.index]
+    note = L("data.latest_rows" if keep == "tail" else "data.first_rows", shown=rows, count=total,
+             sheet=L("sheet.data"))
+    return [dataclasses.replace(table, frame=part.reset_index(drop=True),
+                                projected=None if projected is None else projected.reset_index(drop=True)),
+            Notes((note,))]
+
+
+def data_section(ctx: Context) -> list[Block]:
+    """The Data sheet: every table a report sheet shows only in part, in full."""
+    L = ctx.labels
+    return [Title(L("sheet.data"), L("data.subtitle")), *(ctx.details or [Notes((L("data.none"),))])]
+
+
+def data_template(ctx: TemplateContext) -> list[Block]:
+    L = ctx.labels
+    return [Title(L("sheet.data"), L("data.subtitle")), Notes((L("data.template"),))]
+
+
 def _register() -> dict[str, Section]:
     from . import analyses as a
 
@@ -243,6 +280,7 @@ def _register() -> dict[str, Section]:
         "segments": Section("segments", ("leads",), a.segments_section, a.segments_template),
         "diagnosis": Section("diagnosis", ("leads",), a.diagnosis_section, a.diagnosis_template),
         "portfolio": Section("portfolio", ("leads", "deals"), a.portfolio_section, a.portfolio_template),
+        "data": Section("data", (), data_section, data_template),  # last: it gathers the other sheets' long tables
     }
 
 _TABLE_NAMES = {"spend": "Spend", "leads": "Leads", "deals": "Deals"}
@@ -270,12 +308,87 @@ def build_sheets(data: Dataset, *, language: str | None = None, sections: list[s
             try:
                 blocks = section.build(ctx)
             except calc.InputError as exc:  # the data cannot answer this section's question: say why, in place
-                blocks = [Title(L(f"sheet.{key}")), Notes((str(exc),), tone="missing")]
-        sheets.append(Sheet(key, L(f"sheet.{key}"), tuple(blocks)))
+                blocks = [Title(L(f"sheet.{key}")), Notes((L.render(exc),), tone="missing")]
+        blocks = placeholders(blocks, L, data)
+        sheets.append(Sheet(key, L(f"sheet.{key}"), tuple(localise(block, L) for block in blocks)))
     return sheets
 
 
+def placeholders(blocks: list[Block], L: Labels, data: Dataset) -> list[Block]:
+    """A chart whose series hold no number becomes one line saying so (not an empty 0–1200 % frame);
+    a card without a value says what it needs instead of staying blank."""
+    tables = {b.key: b for b in blocks if isinstance(b, Table)}
+    out: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Chart) and block.table in tables and tables[block.table].formula is None:
+            frame = tables[block.table].frame
+            columns = [c for c in (*block.series, *block.secondary) if c in frame.columns]
+            if not any(pd.to_numeric(frame[c], errors="coerce").notna().any() for c in columns):
+                out.append(Notes((L("chart.no_data", title=block.title,
+                                    needs=L(f"needs.{_needs(columns, data)}")),), tone="missing"))
+                continue
+        if isinstance(block, Cards):
+            block = dataclasses.replace(block, cards=tuple(
+                dataclasses.replace(c, missing=L(f"tile.{_needs([c.key], data)}"))
+                if c.formula is None and (c.value is None or (isinstance(c.value, float) and pd.isna(c.value)))
+                else c for c in block.cards))
+        out.append(block)
+    return out
+
+
+def _needs(columns, data: Dataset) -> str:
+    """Why a figure cannot be computed, from what the data lacks (the catalogue's ``needs.*`` / ``tile.*``)."""
+    no_spend, no_gp = data.spend is None, not data.has_gross_profit
+    no_deals = data.deals is None and (data.spend is None or "deals" not in data.spend.columns)
+    for column in columns:
+        if column in ("spend", "consult_cost") and no_spend:
+            return "spend"
+        if column in ("short_term_roi", "cycle_roi", "payback_days"):
+            if no_spend or no_gp:
+                return "spend_gross_profit" if no_spend and no_gp else "spend" if no_spend else "gross_profit"
+        if column == "max_consult_cost" and no_gp:
+            return "gross_profit"
+        if column == "revenue" and not data.has_revenue:
+            return "revenue"
+        if column == "gross_profit" and no_gp:
+            return "gross_profit"
+        if column in ("deals", "conversion_rate", "conversion_90", "median_days_to_close", "mean_days_to_close",
+                      "max_consult_cost") and no_deals:
+            return "deals"
+    return "data"
+
+
+def localise(block: Block, L: Labels) -> Block:
+    """A table's cells in the report's language: calc's sentences (Messages) rendered, codes such as
+    ``no_clear_problem`` or ``beyond_3_sigma`` shown as the catalogue's words (``code.<column>.<code>``)."""
+    if not isinstance(block, Table) or block.formula is not None:
+        return block
+    frame = block.frame
+    changed = {}
+    for column in frame.columns:
+        if not (pd.api.types.is_object_dtype(frame[column].dtype) or pd.api.types.is_string_dtype(frame[column].dtype)):
+            continue
+        if column == "signals":  # several run-rule codes in one cell
+            changed[column] = frame[column].map(
+                lambda cell: L("code.list_gap").join(L.code("signals", c) for c in str(cell).split(", ") if c)
+                if isinstance(cell, str) else cell)
+        else:
+            changed[column] = frame[column].map(lambda cell, c=column: L.render(cell) if hasattr(cell, "render")
+                                                else L.code(c, cell))
+    highlights = tuple(dataclasses.replace(h, value=L.code(h.column, h.value)) if h.kind == "equals" else h
+                       for h in block.highlights)
+    return dataclasses.replace(block, frame=frame.assign(**changed) if changed else frame, highlights=highlights)
+
+
 SECTIONS: dict[str, Section] = _register()
+
+
+def empty_sheets(language: str = "en") -> list[Sheet]:
+    """Every report sheet of a workbook with no data yet: each says which tables to add."""
+    L = Labels(language)
+    return [Sheet(key, L(f"sheet.{key}"), (Title(L(f"sheet.{key}")), Notes(
+        (L("missing.tables", tables=", ".join(_TABLE_NAMES[t] for t in (section.needs or ("spend", "leads", "deals")))),),
+        tone="missing"))) for key, section in SECTIONS.items()]
 
 
 def template_sheets(language: str = "en", *, data_handle: bool = True) -> list[Sheet]:

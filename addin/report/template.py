@@ -11,6 +11,7 @@ each an Excel Table of the same name with the canonical headers and data validat
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -45,11 +46,13 @@ SETTING_CHOICES = {"language": ("en", "zh", "ko", "id"), "ambiguous_dates": ("da
 
 
 def settings_rows(language: str) -> list[list[Any]]:
-    """[setting, value, description] per Settings field; blank value = the default."""
+    """[setting, value, description] per Settings field; blank value = the default; the description in
+    the workbook's language (the catalogue's ``setting.<name>``)."""
+    L = Labels(language)
     rows = []
     for name, field in calc.Settings.model_fields.items():
         value = language if name == "language" else field.default
-        rows.append([name, excel_value(value), field.description or ""])
+        rows.append([name, excel_value(value), L(f"setting.{name}")])
     return rows
 
 
@@ -107,8 +110,12 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
         wrapped = workbook.add_format({"font_name": "Calibri", "text_wrap": True, "valign": "top"})
         for i, key in enumerate(("start.what", "start.spend", "start.leads", "start.deals", "start.settings",
                                  "start.refresh", "start.share", "start.help")):
-            start.set_row(2 + i, 32)
+            # as many lines as the text needs in the 100-character column (CJK characters are twice as wide)
+            lines = max(2, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in L(key)) * 1.1 / 100))
+            start.set_row(2 + i, 15 * lines)
             start.write(2 + i, 0, L(key), wrapped)
+        start.set_portrait()
+        start.set_paper(9)
         # the data handle: the one cell that receives the tables; every report formula reads CycleData
         start.set_row(DATA_HANDLE_ROW - 1, 32)
         start.write(DATA_HANDLE_ROW - 1, 0, L("start.data"), wrapped)

@@ -20,7 +20,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from addin.outputs import MARK_PROPERTY, SHEET_MARK, TargetLockedError, check_writable, temp_path
 
 from .blocks import FORMATS
-from .layout import ChartPlan, SheetPlan
+from .layout import CHART_ROWS, ChartPlan, SheetPlan, chart_rows
 
 #: Fixed creation date so the same inputs give byte-comparable files.
 FIXED_DATE = dt.datetime(2024, 1, 1)
@@ -39,6 +39,9 @@ STYLE: dict[str, dict[str, Any]] = {
     "note": {"font_color": "#404040", "text_wrap": True, "valign": "top"},
     "finding": {"font_color": "#000000", "bold": True, "text_wrap": True, "valign": "top"},
     "missing": {"font_color": "#9C0006", "bg_color": BAD, "text_wrap": True, "valign": "top"},
+    # a tile whose figure needs data the workbook lacks: one short line saying what, in the tile
+    "card_missing": {"italic": True, "font_color": "#7F7F7F", "bg_color": "#F2F2F2", "bottom": 1, "left": 1,
+                     "right": 1, "text_wrap": True, "valign": "top"},
     "input_header": {"bold": True},
     "label": {"bold": True},
     "plain": {},
@@ -49,6 +52,8 @@ for _name, _code in FORMATS.items():
     STYLE[f"cell:{_name}"] = {"num_format": _code}
     # projected (not yet observed) cells: italic grey on a light hatch colour, never mistaken for final
     STYLE[f"proj:{_name}"] = {"num_format": _code, "italic": True, "font_color": "#7F7F7F", "bg_color": "#EDEDED"}
+# text one character in from a right-aligned number on its left ("115" never runs into "a point beyond …")
+STYLE["cell:text"]["indent"] = 1
 
 
 class XlsxReportWriter:
@@ -107,7 +112,7 @@ class XlsxReportWriter:
                     "format": self.workbook.add_format({"bg_color": TONE_FILL[cf.tone]})})
         for chart in plan.charts:
             ws.insert_chart(chart.row, chart.col, self._chart(plan.name, chart),
-                            {"x_scale": 1.6, "y_scale": 1.05, "object_position": 1})
+                            {"x_scale": 1.6, "y_scale": 1.05 * chart_rows(chart) / CHART_ROWS, "object_position": 1})
         return ws
 
     def _chart(self, sheet: str, spec: ChartPlan):
@@ -136,9 +141,17 @@ class XlsxReportWriter:
             chart.combine(line)
         chart.set_title({"name": spec.title, "name_font": {"size": 12}})
         chart.set_legend({"position": "bottom"})
-        if spec.y_format:  # the value axis of a bar chart is its x axis
-            axis = chart.set_x_axis if kind == "bar" else chart.set_y_axis
-            axis({"num_format": FORMATS[spec.y_format]})
+        value_axis, category_axis = ((chart.set_x_axis, chart.set_y_axis) if kind == "bar"
+                                     else (chart.set_y_axis, chart.set_x_axis))  # a bar chart lies on its side
+        if spec.y_format:
+            value_axis({"num_format": FORMATS[spec.y_format]})
+        # category labels sit below the plot (beside it for bars) even when values go below zero
+        if spec.x_format == "date":  # dates on the axis, not serial numbers
+            category_axis({"text_axis": True, "num_format": FORMATS["date"], "num_font": {"rotation": -45},
+                           "label_position": "low"})
+        elif kind != "scatter":  # every category labelled (the chart is sized for them), none skipped
+            category_axis({"interval_unit": 1, "label_position": "low", **({"reverse": True} if kind == "bar" else {}),
+                           **({"num_font": {"rotation": -45}} if kind != "bar" and spec.categories_count > 8 else {})})
         return chart
 
 

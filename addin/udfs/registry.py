@@ -26,6 +26,7 @@ import xlwings as xw
 
 import calc
 from calc import InputError
+from calc.messages import Message, render
 
 from ..convert import excel_value, frame_from_rows, rows_from_frame, settings_from_rows
 from . import vba_names
@@ -137,7 +138,7 @@ def udf(calc_function: Callable[..., Any], example: dict[str, Any] | None = None
             try:
                 return to_excel(adapter(*args, **kwargs))
             except InputError as exc:
-                return f"#INPUT! {exc}"
+                return f"#INPUT! {exc.render(_language['value'])}"
             except Exception as exc:  # a cell must show text, not a traceback; tests re-raise
                 if RAISE_BUGS:
                     raise
@@ -270,6 +271,7 @@ def dataset(spend: Any = None, leads: Any = None, deals: Any = None, settings: A
     key = tuple(table_token(tables.get(k)) for k in TABLE_ARGS[:3]) + (table_token(settings_rows),)
     if key in _cache:
         _cache.move_to_end(key)
+        _language["value"] = _cache[key][0].settings.language
         return _cache[key][0]
     frames = {k: (frame_from_rows(v, table=k.capitalize()) if v is not None else None) for k, v in tables.items()}
     if all(v is None for v in frames.values()):
@@ -303,6 +305,7 @@ def _from_source(chosen: dict[str, Any], token: int | None) -> calc.Dataset:
 
 
 def _remember(key: tuple, data: calc.Dataset) -> None:
+    _language["value"] = data.settings.language  # messages in cells speak the workbook's language
     _cache[key] = (data, OrderedDict())
     _results[id(data)] = _cache[key][1]
     if len(_cache) > _DATASETS_KEPT:
@@ -423,8 +426,31 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+#: Language of the workbook whose tables were read last (its Settings), for messages in cells. Excel calls
+#: functions one at a time on its calculation thread, so the last workbook read is the caller's.
+_language = {"value": "en"}
+
+
 def call(function: Callable[..., Any], data: calc.Dataset, **options: Any) -> Any:
-    """function(data, **options), remembered per prepared dataset: a sheet repeating a formula computes it once."""
+    """function(data, **options), remembered per prepared dataset: a sheet repeating a formula computes it once.
+
+    A sentence calc returns (a catalogue Message) comes back in the workbook's ``language`` setting."""
+    result = _call(function, data, **options)
+    settings = getattr(data, "settings", None)  # a pasted series has no settings: the last workbook's language
+    language = settings.language if settings is not None else _language["value"]
+    if isinstance(result, Message):
+        return render(result, language)
+    import pandas as pd
+
+    if isinstance(result, pd.DataFrame):  # sentences in table cells (advice, evidence) as plain text too
+        texts = [c for c in result.columns if result[c].dtype == object]
+        if texts:
+            result = result.assign(**{c: result[c].map(lambda v: render(v, language) if isinstance(v, Message) else v)
+                                      for c in texts})
+    return result
+
+
+def _call(function: Callable[..., Any], data: calc.Dataset, **options: Any) -> Any:
     results = _results.get(id(data))
     key = (function.__module__, function.__name__, _freeze(sorted(options.items())))
     if results is None:

@@ -27,7 +27,7 @@ from addin.outputs import MARK_PROPERTY, SHEET_MARK
 from addin.report.blocks import FORMATS
 from addin.lite import parts as lite
 from addin.safety import check_workbook, set_text_cell
-from addin.report.layout import ChartPlan, SheetPlan, xl_cell
+from addin.report.layout import CHART_ROWS, ChartPlan, SheetPlan, chart_rows, xl_cell
 from addin.report.xlsx import FONT, STYLE, TONE_FILL, atomic_write
 
 
@@ -47,9 +47,10 @@ def _style(name: str) -> dict[str, Any]:
     sides = {s: thin for s in ("top", "bottom", "left", "right") if props.get(s)}
     if sides:
         out["border"] = Border(**sides)
-    if props.get("text_wrap") or props.get("align") or props.get("valign"):
-        out["alignment"] = Alignment(wrap_text=props.get("text_wrap", False), horizontal=props.get("align"),
-                                     vertical=props.get("valign"))
+    if props.get("text_wrap") or props.get("align") or props.get("valign") or props.get("indent"):
+        out["alignment"] = Alignment(wrap_text=props.get("text_wrap", False),
+                                     horizontal=props.get("align") or ("left" if props.get("indent") else None),
+                                     vertical=props.get("valign"), indent=props.get("indent", 0))
     if "num_format" in props:
         out["number_format"] = props["num_format"]
     return out
@@ -241,7 +242,7 @@ class FilePort:
             chart = BarChart()
             chart.type = "bar" if spec.kind == "bar" else "col"
         chart.title = spec.title
-        chart.width, chart.height = 24, 7.5
+        chart.width, chart.height = 24, 7.5 * chart_rows(spec) / CHART_ROWS
         chart.legend.position = "b"
         second = None
         for s in spec.series:
@@ -260,6 +261,17 @@ class FilePort:
             target.set_categories(ref(spec.categories))
         if spec.y_format:
             chart.y_axis.number_format = FORMATS[spec.y_format]
+        if spec.x_format == "date":  # dates on the axis, not serial numbers
+            chart.x_axis.number_format = FORMATS["date"]
+        elif spec.kind != "scatter":
+            chart.x_axis.tickLblSkip = 1  # every category labelled; the chart is sized for them
+            if spec.kind == "bar":
+                chart.x_axis.scaling.orientation = "maxMin"  # first category on top, as in the table
+        if spec.kind != "scatter":
+            chart.x_axis.tickLblPos = "low"  # labels below the plot even when values go below zero
+        # openpyxl ≥ 3.1 marks axes deleted by default: Excel and LibreOffice then draw no labels
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
         if second is not None:
             second.y_axis.axId = 200
             second.y_axis.crosses = "max"

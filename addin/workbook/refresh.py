@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import string
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,7 +27,9 @@ import openpyxl
 import calc
 from addin.convert import frame_from_rows, settings_from_rows
 from addin.report import SECTIONS, build_plans
-from addin.report.labels import Labels, all_sheet_names
+from addin.report.labels import LANGUAGES, Labels, all_sheet_names
+from addin.report.layout import plan_sheet
+from addin.report.sections import COST_FORMULA, empty_sheets
 from addin.report.template import DATA_HANDLE_UNCALCULATED
 
 from addin.outputs import check_output
@@ -167,7 +171,9 @@ def refresh_file(source: str | os.PathLike, target: str | os.PathLike | None = N
             f"{source.name} holds {'; '.join(lost)}, which the file writer (openpyxl) cannot keep, so it was "
             f"not changed. Refresh in Excel with the Cycle ROI ribbon, or write a refreshed copy with -o NEW.xlsx")
     port = FilePort(source)
-    refresh_port(port, progress=progress, notes=notes)
+    data = refresh_port(port, progress=progress, notes=notes)
+    if notes is not None:  # the data notes and exclusions, for the caller to show (the CLI: on stderr)
+        notes.extend([*data.notes, *data.exclusions])
     return port.save(None if in_place else final), lost
 
 
@@ -230,9 +236,21 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
             result = cached[title][cell.coordinate].value
             if result is None and str(cell.value).upper().startswith("=CYCLE_DATA("):
                 result = DATA_HANDLE_UNCALCULATED  # the data handle means nothing outside Excel: no value to lose
+            if result is None:  # an empty-text result reads as None; the product's own formulas are computed
+                result = own_formula_value(cell.value, cached[title])
             if result is None:
                 unknown.append(f"{title}!{cell.coordinate}")
             set_text_cell(cell, result)  # a result such as "=x" or "-Search" stays text in the copy
+    # a report sheet of a workbook with no data yet (the empty template) holds add-in formulas without
+    # results: the copy says which tables are missing instead, as a report built without them does
+    blank = {ref.split("!")[0] for ref in unknown} & report_sheet_names()
+    if blank:
+        language = settings_from_rows(port.read_table("Settings")).get("language") or "en"
+        for key, plan in zip(SECTIONS, empty_plans(language if language in LANGUAGES else "en")):
+            if all_sheet_names(key) & blank:
+                port.write_sheet(plan, values_only=True, replaces=all_sheet_names(key))
+        notes.append("no data in the Spend, Leads and Deals tables: the report sheets say which tables to add")
+        unknown = [ref for ref in unknown if ref.split("!")[0] not in blank]
     if unknown:
         shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         raise WorkbookError(f"{len(unknown)} formula(s) have no stored result ({shown}), so their values are not "
@@ -254,6 +272,44 @@ def _lite_call_pattern():
     from addin.lite.workbook import function_names
 
     return re.compile(r"(?<![\w.])(?:_xldudf_)?(" + "|".join(function_names()) + r")\(")
+
+
+def empty_plans(language: str) -> list:
+    return [plan_sheet(sheet) for sheet in empty_sheets(language)]
+
+
+def _own_pattern(template: str) -> re.Pattern:
+    """A writer formula template ('{spend}/{consultations}') as a pattern: each name a cell reference,
+    the same reference wherever the name repeats."""
+    out, seen = "^", set()
+    for literal, name, _, _ in string.Formatter().parse(template):
+        out += re.escape(literal)
+        if name:
+            out += f"(?P={name})" if name in seen else rf"(?P<{name}>\$?[A-Z]+\$?\d+)"
+            seen.add(name)
+    return re.compile(out + "$")
+
+
+#: The ordinary formulas the report writes (``sections.COST_FORMULA``) as patterns over cell references.
+_OWN_FORMULAS = (_own_pattern(COST_FORMULA),)
+
+
+def own_formula_value(formula: Any, sheet) -> Any:
+    """The value of a formula the report writer itself puts in cells (consultation cost = spend ÷
+    consultations), computed from the stored values of the cells it reads; None for any other formula.
+
+    Excel stores "" as the result of ``IF(…,"")`` as an empty value that reads back as "not
+    calculated"; computing the product's own formulas lets a report built without Spend be shared.
+    """
+    for pattern in _OWN_FORMULAS:
+        found = pattern.match(str(formula)) if isinstance(formula, str) else None
+        if found:
+            spend = sheet[found["spend"].replace("$", "")].value
+            consultations = sheet[found["consultations"].replace("$", "")].value
+            numeric = isinstance(spend, (int, float)) and not isinstance(spend, bool)
+            counted = isinstance(consultations, (int, float)) and not isinstance(consultations, bool)
+            return spend / consultations if numeric and counted and consultations > 0 else ""
+    return None
 
 
 def _check_source(source: Path) -> None:

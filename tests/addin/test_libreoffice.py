@@ -93,6 +93,8 @@ def test_every_report_sheet_renders_its_charts(rendered):
         starts.append(position)
     assert all(p >= 0 for p in starts), starts
     for i, sheet in enumerate(sheets):
+        if sheet.key == "data":  # the full rows of long tables; their charts are on the report sheets
+            continue
         assert any(isinstance(b, Chart) for b in sheet.blocks), sheet.key  # every report sheet has a chart
         part = text[starts[i]: starts[i + 1] if i + 1 < len(sheets) else len(text)]
         for block in sheet.blocks:
@@ -101,3 +103,64 @@ def test_every_report_sheet_renders_its_charts(rendered):
     assert len(sheets) == len(SECTIONS)
     pngs = sorted(rendered["root"].glob("finance-*.png"))
     assert pngs and all(p.stat().st_size > 10_000 for p in pngs)  # real pictures, not blank pages
+
+
+# --- a zh and a ko report: no English sentence on any sheet ---------------------------------------------
+
+#: Words that are not English sentences: table and product names, method abbreviations.
+NOT_ENGLISH = {"Spend", "Leads", "Deals", "Settings", "ROI", "ROAS", "XmR", "MR", "CV", "Cycle", "CN", "id",
+               "MAPE", "Mack", "Student", "t"}  # method names: Mack chain ladder, Student t band
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    # identifiers (gross_margin, lead_id, diagnosis_high_cost_ratio) are names the user types, not words
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z_'’-]*", text) if "_" not in w]
+
+
+def _data_words(tables) -> set[str]:
+    """Every word of the input tables' texts and headers: segment names such as 'JD store' are data."""
+    words = set()
+    for frame in tables.values():
+        if frame is None:
+            continue
+        words |= {w for c in frame.columns for w in _words(str(c))}
+        for column in frame.columns:
+            if frame[column].dtype == object or str(frame[column].dtype) in ("str", "string"):
+                for value in frame[column].dropna().unique():
+                    words |= set(_words(str(value)))
+    return words
+
+
+@pytest.fixture(scope="module")
+def translated(tmp_path_factory):
+    from addin.report import write_report
+
+    root = tmp_path_factory.mktemp("lang")
+    tables = sample_tables(until="2025-03-31")
+    books = {
+        # the whole report with Spend, and (in Korean) one without Spend: missing tiles, notes and reasons
+        "zh": (calc.prepare(tables["Spend"], tables["Leads"], tables["Deals"]), tables),
+        "ko": (calc.prepare(leads=tables["Leads"], deals=tables["Deals"]), {**tables, "Spend": None}),
+    }
+    paths = {lang: write_report(data, root / f"{lang}.xlsx", language=lang) for lang, (data, _) in books.items()}
+    soffice(["--convert-to", "pdf", "--outdir", str(root), *map(str, paths.values())], root / "profile")
+    out = {}
+    for lang, path in paths.items():
+        subprocess.run(["pdftotext", "-layout", str(root / f"{lang}.pdf"), str(root / f"{lang}.txt")],
+                       check=True, timeout=60)
+        cells = [str(v) for sheet in CalamineWorkbook.from_path(str(path)).sheet_names
+                 for row in sheet_rows(path, sheet) for v in row if isinstance(v, str)]
+        out[lang] = {"pdf": (root / f"{lang}.txt").read_text(encoding="utf-8"), "cells": cells,
+                     "allowed": NOT_ENGLISH | _data_words(books[lang][1])}
+    return out
+
+
+@pytest.mark.parametrize("language", ["zh", "ko"])
+def test_a_translated_report_shows_no_english_on_any_sheet(translated, language):
+    got = translated[language]
+    printed = [w for w in _words(got["pdf"]) if w not in got["allowed"]]
+    in_cells = [w for text in got["cells"] for w in _words(text) if w not in got["allowed"]]
+    assert printed == [] and in_cells == [], (sorted(set(printed)), sorted(set(in_cells)))
+    assert len(got["pdf"]) > 2000  # the sheets were rendered and read, not an empty file

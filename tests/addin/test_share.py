@@ -79,3 +79,47 @@ def test_cli_share(demo, tmp_path):
     result = runner.invoke(app, ["share", str(demo), "-o", str(tmp_path / "f.xlsx"), "--no-inputs"])
     assert result.exit_code == 0, result.output
     assert "Finance copy written" in result.output and formulas(tmp_path / "f.xlsx") == []
+
+
+def _write(kind: str, tmp_path, small_tables, shared) -> "Path":
+    """A workbook of each kind the product writes."""
+    from addin.report import write_report
+    from addin.workbook import refresh_file
+
+    t = small_tables
+    if kind == "template":
+        return build_template(tmp_path / "template.xlsx")
+    if kind == "refreshed template":
+        path = build_template(tmp_path / "refreshed.xlsx", tables=t)
+        refresh_file(path)
+        return path
+    if kind == "report":
+        data = calc.prepare(t["Spend"], t["Leads"], t["Deals"])
+    elif kind == "report without Spend":  # the consultation cost formulas' stored result is empty text
+        data = calc.prepare(leads=t["Leads"], deals=t["Deals"])
+    elif kind == "report of an ad platform export":
+        import pandas as pd
+        data = calc.prepare(spend=pd.read_csv(shared("facebook_ads", "KAG_conversion_data.csv")))
+    return write_report(data, tmp_path / "report.xlsx")
+
+
+@pytest.mark.parametrize("kind", ["template", "refreshed template", "report", "report without Spend",
+                                  "report of an ad platform export"])
+def test_every_workbook_the_product_writes_can_be_shared(kind, tmp_path, small_tables, shared):
+    source = _write(kind, tmp_path, small_tables, shared)
+    result = runner.invoke(app, ["share", str(source), "-o", str(tmp_path / "finance.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert formulas(tmp_path / "finance.xlsx") == []
+
+
+def test_a_shared_report_without_spend_keeps_an_empty_consultation_cost(tmp_path, small_tables):
+    from addin.report import write_report
+
+    source = write_report(calc.prepare(leads=small_tables["Leads"], deals=small_tables["Deals"]), tmp_path / "r.xlsx")
+    copy, _ = share_file(source, tmp_path / "f.xlsx")
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(copy)["Dashboard"].iter_rows()]
+    header = next(i for i, r in enumerate(rows) if r[0] == "channel")  # the table by channel
+    column = rows[header].index("Consultation cost")
+    # no Spend: every row's cost is "not computable", written as an empty cell, never 0 or an error
+    below = [r[column] for r in rows[header + 1:header + 4]]
+    assert below and all(v in (None, "") for v in below)

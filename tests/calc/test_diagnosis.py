@@ -104,6 +104,6 @@ def test_olist_origins_are_diagnosed_with_their_intervals(shared):
     # the empty origin: 60 consultations, 23 % → few consultations at a good conversion
     assert rows.loc["(blank)", "finding"] == "few_consultations_good_conversion"
     # no spend in Olist: the rest say ROI is unknown rather than guess, and still show their numbers
-    assert "cycle_roi unknown" in rows.loc["email", "evidence"]
+    assert "cycle ROI unknown: it needs a Spend table" in rows.loc["email", "evidence"]
     # email 15/493 = 3.0 %, shrunk to 3.42 % = 0.33× the business's 10.5 %
     assert "conversion 0.33× the business's (band 0.19–0.49)" in rows.loc["email", "evidence"]

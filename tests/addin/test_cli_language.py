@@ -1,0 +1,66 @@
+"""The command line in the user's language, and the issue-17 fixes seen from the command line."""
+from __future__ import annotations
+
+import re
+
+from typer.testing import CliRunner
+
+from addin.cli import app
+from addin.cli.kpi import sample_paths
+from calc.messages import catalogue
+
+runner = CliRunner()
+
+
+def sample(*tables):
+    paths = sample_paths()
+    return [arg for table in tables for arg in (f"--{table}", paths[table])]
+
+
+def test_errors_and_notes_come_in_the_chosen_language():
+    bad = runner.invoke(app, ["--language", "zh", "kpi", *sample("leads"), "--filter", "channel"])
+    assert bad.exit_code == 2
+    assert "错误" in bad.stderr and "修正方法" in bad.stderr and "Traceback" not in bad.output
+    # the language setting chooses too, and it also reaches the notes on stderr
+    ok = runner.invoke(app, ["kpi", *sample("leads"), "--setting", "language=ko"])
+    assert ok.exit_code == 0
+    assert catalogue("ko")["note.no_deals"] in ok.stderr and "No Deals table" not in ok.stderr
+
+
+def test_an_unknown_language_is_one_clear_message():
+    result = runner.invoke(app, ["--language", "fr", "kpi", *sample("leads")])
+    assert result.exit_code == 2 and "en, zh, ko, id" in result.stderr and "Traceback" not in result.output
+
+
+def test_stability_of_conversion_prints_rates_as_percentages():
+    result = runner.invoke(app, ["stability", *sample("leads", "deals"), "--measure", "conversion", "--period", "week"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if re.match(r"[│|] 20\d\d-", line)]
+    # every value, centre and limit of a rate is a percentage (not 0, 0, 1 as whole numbers)
+    assert rows and all(len(re.findall(r"\d+\.\d%", row)) >= 4 for row in rows), rows[:3]
+
+
+def test_report_prints_the_data_notes_on_stderr(tmp_path):
+    result = runner.invoke(app, ["report", *sample("leads", "deals"), "-o", str(tmp_path / "r.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "No Spend table" in result.stderr  # as the Dashboard says it
+
+
+def test_refresh_prints_the_data_notes_on_stderr(tmp_path):
+    from addin.report.template import build_template, sample_tables
+
+    tables = sample_tables(until="2025-02-28")
+    book = build_template(tmp_path / "b.xlsx", tables={**tables, "Spend": None})
+    result = runner.invoke(app, ["refresh", str(book)])
+    assert result.exit_code == 0, result.output
+    assert "No Spend table" in result.stderr
+
+
+def test_diagnose_on_an_ad_platform_export_names_what_is_missing(shared):
+    result = runner.invoke(app, ["diagnose", "--spend", str(shared("facebook_ads", "KAG_conversion_data.csv")),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    evidence = " ".join(row["evidence"] for row in __import__("json").loads(result.stdout))
+    # Spend was given: the reason is the missing Leads/Deals link and gross profit, never "needs Spend"
+    assert "needs the Leads and Deals tables" in evidence and "gross profit" in evidence
+    assert "Spend table" not in evidence

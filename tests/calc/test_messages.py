@@ -1,0 +1,121 @@
+"""The one message catalogue: every id in every language, the same parameters, locale formatting by Babel."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from importlib import resources
+
+import pytest
+from babel import Locale
+
+from calc import Exclusion, InputError
+from calc.messages import KINDS, LANGUAGES, LOCALES, Message, catalogue, fields, render, text
+
+
+def test_every_language_has_every_english_id_and_no_other():
+    english = catalogue("en")
+    for language in LANGUAGES:
+        table = catalogue(language)
+        assert set(english) - set(table) == set(), f"{language} lacks ids"
+        assert set(table) - set(english) == set(), f"{language} has ids English does not"
+
+
+def test_every_text_has_the_same_parameters_and_kinds_as_english_and_a_known_kind():
+    english = catalogue("en")
+    for language in LANGUAGES:
+        for key, template in catalogue(language).items():
+            texts = template.values() if isinstance(template, dict) else [template]
+            assert all(isinstance(t, str) and (t.strip() or key == "sentence.gap") for t in texts), (language, key)
+            assert fields(template) == fields(english[key]), (language, key)
+            assert {kind for _, kind in fields(template)} <= set(KINDS), (language, key)
+
+
+def test_plural_texts_have_every_form_the_locale_needs():
+    # the form is chosen by the caller's ``count`` parameter (which a text need not show)
+    for language in LANGUAGES:
+        needed = Locale.parse(LOCALES[language]).plural_form.tags | {"other"}
+        for key, template in catalogue(language).items():
+            if isinstance(template, dict):
+                assert set(template) == needed, (language, key)
+
+
+def test_zh_and_ko_translate_every_text_that_has_words():
+    # a translation equal to the English is a missed one; texts that are only fields and punctuation are exempt
+    english = catalogue("en")
+    for language in ("zh", "ko"):
+        same = [k for k, v in catalogue(language).items()
+                if v == english[k] and any(ch.isalpha() for ch in re.sub(r"\{[^}]*\}", "", json.dumps(v, ensure_ascii=False)))]
+        assert [k for k in same if k not in ALLOWED_SAME] == [], (language, same)
+
+
+#: texts that are the same in every language (punctuation, "ROI", "XmR")
+ALLOWED_SAME = {"sentence.gap", "stability.verdict", "test.formats", "error.column", "error.separator", "error.full_stop", "error.rows_in_brackets", "error.notes"}
+
+
+def test_files_are_plain_json_objects_in_utf8():
+    for language in LANGUAGES:
+        raw = (resources.files("calc.messages") / f"{language}.json").read_bytes()
+        table = json.loads(raw.decode("utf-8"))
+        assert isinstance(table, dict)
+
+
+def test_numbers_percent_dates_and_money_follow_the_locale():
+    # CLDR: id groups with '.' and writes decimals with ','; zh writes dates 2018年6月30日
+    assert text("test.formats", "en", n=1234, x=0.123, day=dt.date(2018, 6, 30), cost=1234.5) == \
+        "1,234 · 12.3% · Jun 30, 2018 · 1,234.50"
+    assert text("test.formats", "id", n=1234, x=0.123, day=dt.date(2018, 6, 30), cost=1234.5) == \
+        "1.234 · 12,3% · 30 Jun 2018 · 1.234,50"
+    assert text("test.formats", "zh", n=1234, x=0.123, day=dt.date(2018, 6, 30), cost=1234.5) == \
+        "1,234 · 12.3% · 2018年6月30日 · 1,234.50"
+    # a currency symbol only when the message is given a currency
+    assert text("test.formats", "en", n=1, x=0, day=dt.date(2018, 1, 1), cost=5, currency="USD").endswith("$5.00")
+
+
+def test_a_message_is_its_english_text_and_renders_in_any_language():
+    m = Message("notes.none")
+    assert m == "All rows were used; nothing to note." and m.key == "notes.none"
+    assert render(m, "zh") == catalogue("zh")["notes.none"]
+    assert render("plain text", "ko") == "plain text"
+
+
+def test_input_error_and_exclusion_render_their_frame_and_catalogue_parts_in_the_language():
+    exc = InputError("Leads", "date", Message("notes.none"), rows=[4, 9], fix=Message("notes.none"))
+    assert str(exc).startswith("Leads: column 'date': All rows were used")
+    zh = exc.render("zh")
+    assert zh.startswith("Leads：列“date”：") and "第 4, 9 行" in zh and "修正方法" in zh
+    # English-only problem text (not yet in the catalogue) still gets a translated frame
+    assert InputError("Spend", None, "x", fix="y").render("ko") == "Spend: x. 해결 방법: y."
+    ex = Exclusion("Deals", Message("notes.none"), 2, [5, 6])
+    assert str(ex) == "Deals: 2 rows excluded, All rows were used; nothing to note. (rows 5, 6)."
+    assert ex.render("id").startswith("Deals: 2 baris dikecualikan")
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="en, zh, ko, id"):
+        catalogue("fr")
+
+
+def test_calc_writes_no_sentence_outside_the_catalogue():
+    # every problem, fix and note calc raises or returns is a catalogue Message, never a literal English text
+    import ast
+    from pathlib import Path
+
+    import calc
+
+    literal = (ast.Constant, ast.JoinedStr)
+    found = []
+    for path in Path(calc.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            texts = []
+            if name == "InputError":
+                texts = node.args[2:3] + [k.value for k in node.keywords if k.arg == "fix"]
+            elif name == "append" and getattr(node.func.value, "id", getattr(node.func.value, "attr", "")).endswith("notes"):
+                texts = node.args[:1]
+            for text in texts:
+                if isinstance(text, literal) and not (isinstance(text, ast.Constant) and not text.value):
+                    found.append(f"{path.name}:{node.lineno}")
+    assert found == []
