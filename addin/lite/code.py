@@ -98,7 +98,10 @@ def bundle_bytes() -> bytes:
     """The bundled modules as a deterministic zip (paths relative to the repository root)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
-        for path in sorted({p for p in bundled_modules().values()}):
+        files = {p for p in bundled_modules().values()}
+        # a package's data files travel with it: calc's message catalogue (calc/messages/*.json) is read at run time
+        files |= {data for p in files if p.name == "__init__.py" for data in p.parent.glob("*.json")}
+        for path in sorted(files):
             info = zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             out.writestr(info, path.read_bytes())

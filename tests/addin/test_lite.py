@@ -247,3 +247,13 @@ def test_code_folder_matches_the_workbook(lite_book, tmp_path):
 def test_the_lite_workbook_is_deterministic(lite_book, tmp_path):
     again = build_lite_workbook(tmp_path / "again.xlsx")
     assert again.read_bytes() == lite_book.read_bytes()
+
+
+def test_the_bundle_carries_the_message_catalogue():
+    # calc's sentences are read from calc/messages/<language>.json at run time: Lite must have them too
+    import io
+
+    from addin.lite.code import bundle_bytes
+
+    names = set(zipfile.ZipFile(io.BytesIO(bundle_bytes())).namelist())
+    assert {f"calc/messages/{lang}.json" for lang in ("en", "zh", "ko", "id")} <= names
