@@ -378,7 +378,7 @@ CASES: list[Case] = [
          "turn the numbers into dates before pasting",
          lambda t: prepared(leads=frame(LEADS, date=[19783, 19783, 19784, 19785])), column="date", rows=(2, 3)),
     Case("leads-far-past-typo", "Leads", "one date typed 1950 for 2024 among 150 consultations, no as_of set",
-         "exclusion", "dated more than a year before every other date (before 2024-01-01; a year typed wrong?)",
+         "exclusion", "dated more than a year before every other date (before Jan 1, 2024; a year typed wrong?)",
          "correct the year",
          kpi("consultations", spend=None, deals=None, leads=pd.DataFrame(
              {"lead_id": [f"L{i}" for i in range(151)],
