@@ -22,7 +22,7 @@ chain ladder without Bornhuetter–Ferguson, same cohorts) and ``truncated``-fre
 **The band.** Mack's standard error of the projection (process + parameter error, formulas in
 :mod:`calc.chainladder`) around the projection, as a lognormal, at ``band_level`` (default 90 %),
 with Student's t quantile on the degrees of freedom of the σ² estimates it rests on
-(:func:`calc.chainladder.residual_dof`) instead of the normal one: with the normal quantile the
+(:func:`residual_dof_by_target`) instead of the normal one: with the normal quantile the
 nominal 90 % band held only 47 % of Olist's actuals (few cohorts, σ² barely estimated), with t 88 %;
 on the synthetic business (many cohorts, t ≈ normal) 91–93 % either way.
 The first as-of date is the end of the ``min_periods``-th estimation period, so that at least two
@@ -38,7 +38,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .backtest import _compared_cohorts
-from .chainladder import lognormal_band, project_development, residual_dof
+from .chainladder import FactorFit, fit_factors, lognormal_band, project
 from .cohorts import Development, analyse_cycle, make_cycle_options, period_first_day, period_number
 from .dataset import Dataset
 from .errors import InputError, validation_problem
@@ -160,6 +160,57 @@ def frozen_development(full: Development, frozen: pd.Timestamp) -> Development:
                    observed=observed, complete=observed.copy(), as_of=frozen, notes=(), truncated=truncated)
 
 
+def project_every_age(dev: Development, horizon: int, *, young_share: float,
+                      estimate_from: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Deals projected to every age k = 1 … ``horizon`` and their Mack MSE, as K × C arrays, in one pass.
+
+    Equal to :func:`calc.chainladder.project_development` with ``horizon=k`` for each k (one segment,
+    tail 1): the K targets are stacked like segments, target k developing by the fitted factors below
+    age k and by exactly 1 (σ² 0) from there, and its triangle held flat beyond age k, so older
+    cohorts show — and lend Bornhuetter–Ferguson's prior — their value at age k. One call instead of
+    K keeps a rolling backtest over a long history quick.
+    """
+    cum = dev.cumulative("deals")[0]
+    n_cohorts, width = cum.shape
+    fitted = dev.complete if estimate_from is None else dev.complete & np.asarray(estimate_from, bool)[:, None]
+    fit = fit_factors(np.where(dev.observed, cum, np.nan), fitted)
+    targets = np.arange(1, horizon + 1)
+    below = np.arange(horizon)[None, :] < targets[:, None]  # K × H: age j develops toward target k
+    pad = lambda a, fill: np.resize(np.r_[a[:horizon], np.full(max(horizon - len(a), 0), fill)], horizon)  # noqa: E731
+    factor, sigma2 = pad(fit.factor, 1.0), pad(fit.sigma2, 0.0)
+    volume, cohorts, backed = pad(fit.volume, 0.0), pad(fit.cohorts, 0), pad(fit.backed, False).astype(bool)
+    stacked = FactorFit(factor=np.where(below, factor, 1.0), sigma2=np.where(below, sigma2, 0.0),
+                        volume=np.where(below, volume, 0.0), cohorts=np.where(below, cohorts, 0),
+                        backed=below & backed)
+    ages = np.minimum(np.arange(width)[None, :], targets[:, None])  # K × A: beyond age k, the value at k
+    held = np.where(dev.observed[None], cum[np.arange(n_cohorts)[None, :, None], ages[:, None, :]], np.nan)
+    proj = project(held, dev.observed, dev.complete, stacked, horizon=horizon, tail_factor=1.0,
+                   exposure=np.broadcast_to(dev.consultations[0], (horizon, n_cohorts)), young_share=young_share,
+                   prior_from=estimate_from)
+    return proj.ultimate, proj.mse
+
+
+def residual_dof_by_target(usable: np.ndarray, anchor: np.ndarray, horizon: int) -> np.ndarray:
+    """Degrees of freedom behind each cohort's projection from its ``anchor`` age to each target age
+    k = 1 … ``horizon`` (K × C): the Σ_j (n_j − 1) residuals that estimated the σ²_j of the ages it
+    develops through (n_j = cohorts with usable cells at j and j + 1), at least 1. Pooling the ages
+    is Satterthwaite's approximation for a sum of variance estimates, taken on its generous side.
+
+    >>> usable = np.array([[True, True, True, True], [True, True, True, False], [True, True, False, False],
+    ...                    [True, False, False, False]])
+    >>> residual_dof_by_target(usable, np.array([3, 2, 1, 0]), 3).tolist()  # n_0 = 3, n_1 = 2, n_2 = 1
+    [[1.0, 1.0, 1.0, 2.0], [1.0, 1.0, 1.0, 3.0], [1.0, 1.0, 1.0, 3.0]]
+    """
+    pairs = (usable[:, :-1] & usable[:, 1:]).sum(axis=0) if usable.shape[1] > 1 else np.zeros(0, int)
+    per_age = np.zeros(horizon)
+    known = min(horizon, len(pairs))
+    per_age[:known] = np.maximum(pairs[:known] - 1, 0)
+    upto = np.r_[0.0, np.cumsum(per_age)]  # residuals behind ages 0 … j − 1
+    targets = np.arange(1, horizon + 1)[:, None]
+    start = np.clip(np.asarray(anchor)[None, :], 0, targets)
+    return np.maximum(upto[targets] - upto[start], 1.0)
+
+
 def _periods_between(first: pd.Timestamp, last: pd.Timestamp, period: str) -> int:
     """Calendar periods from the one holding ``first`` to the one holding ``last`` (the cohort's age then)."""
     if period == "month":
@@ -179,31 +230,25 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
     position = pd.Index(fdev.cohorts).get_indexer(dev.cohorts)
     observed = np.nan_to_num(np.where(anchor >= 0, dev.cumulative("deals")[0][np.arange(len(anchor)),
                                                                                np.maximum(anchor, 0)], 0.0))
-    parts = []
-    common = dict(tail_factor=1.0, min_deals=settings.min_deals_per_factor,
-                  min_consultations=settings.min_consultations, estimate_from=estimate_from)
-    for k in range(1, horizon + 1):
-        wanted = use & (anchor < k) & (anchor >= 0) & (position >= 0)
-        if not wanted.any() or k >= truth.shape[1]:
-            continue
-        actual = np.where(position >= 0, truth[np.maximum(position, 0), k], np.nan)
-        wanted &= np.isfinite(actual)
-        if not wanted.any():
-            continue
-        product = project_development(dev, "deals", horizon=k, young_share=settings.bornhuetter_ferguson_below,
-                                      **common)
-        plain = project_development(dev, "deals", horizon=k, young_share=0.0, **common)
-        projected = product.ultimate[0]
-        low, high = lognormal_band(projected, np.sqrt(product.mse[0]), band_level, floor=observed,
-                                   dof=residual_dof(reached, anchor, k))
-        idx = np.flatnonzero(wanted)
-        parts.append(pd.DataFrame({
-            "as_of": frozen, "cohort": dev.cohorts[idx], "age_at_as_of": anchor[idx], "target_age": k,
-            "horizon": k - anchor[idx], "observed": observed[idx], "projected": projected[idx], "low": low[idx],
-            "high": high[idx], "actual": actual[idx], "plain_chain_ladder": plain.ultimate[0][idx]}))
-    if not parts:
+    product_values, product_mse = project_every_age(dev, horizon, young_share=settings.bornhuetter_ferguson_below,
+                                                    estimate_from=estimate_from)
+    plain_values, _ = project_every_age(dev, horizon, young_share=0.0, estimate_from=estimate_from)
+    # every target age k = 1 … horizon at once (K × C): where truth exists and the cohort still develops
+    targets = np.arange(1, horizon + 1)[:, None]
+    inside_truth = targets < truth.shape[1]
+    actual = np.where((position >= 0)[None, :] & inside_truth,
+                      truth[np.maximum(position, 0)[None, :], np.minimum(targets, truth.shape[1] - 1)], np.nan)
+    wanted = (use & (anchor >= 0) & (position >= 0))[None, :] & (anchor[None, :] < targets) & np.isfinite(actual)
+    if not wanted.any():
         return pd.DataFrame(columns=list(ROLLING_COLUMNS))
-    out = pd.concat(parts, ignore_index=True).sort_values(["cohort", "target_age"], ignore_index=True)
+    low, high = lognormal_band(product_values, np.sqrt(product_mse), band_level, floor=observed[None, :],
+                               dof=residual_dof_by_target(reached, anchor, horizon))
+    k_i, c_i = np.nonzero(wanted)
+    out = pd.DataFrame({
+        "as_of": frozen, "cohort": dev.cohorts[c_i], "age_at_as_of": anchor[c_i], "target_age": k_i + 1,
+        "horizon": k_i + 1 - anchor[c_i], "observed": observed[c_i], "projected": product_values[k_i, c_i],
+        "low": low[k_i, c_i], "high": high[k_i, c_i], "actual": actual[k_i, c_i],
+        "plain_chain_ladder": plain_values[k_i, c_i]}).sort_values(["cohort", "target_age"], ignore_index=True)
     out["inside"] = (out["actual"] >= out["low"] - 1e-9) & (out["actual"] <= out["high"] + 1e-9)
     return out
 

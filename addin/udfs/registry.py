@@ -119,6 +119,19 @@ def check_signature(name: str, args: list[str]) -> None:
 NAMED_APART = {"CYCLE_DATA": "prepare"}
 
 
+#: calc's option names as the Excel functions spell their arguments, so an error names the argument typed.
+EXCEL_ARGUMENTS = {"start": "start_date", "end": "end_date", "filter": "segment_filter"}
+
+
+def as_excel_error(exc: InputError) -> InputError:
+    """The error with a calc option named by its Excel argument ("option 'start_date'", not "option 'start'")."""
+    if exc.table == "options" and exc.column in EXCEL_ARGUMENTS:
+        renamed = InputError("options", EXCEL_ARGUMENTS[exc.column], exc.problem, rows=exc.rows, fix=exc.fix)
+        renamed.notes = exc.notes
+        return renamed
+    return exc
+
+
 def udf(calc_function: Callable[..., Any], example: dict[str, Any] | None = None,
         **arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register an Excel function adapting ``calc_function``; its name must be the calc name in capitals.
@@ -138,7 +151,7 @@ def udf(calc_function: Callable[..., Any], example: dict[str, Any] | None = None
             try:
                 return to_excel(adapter(*args, **kwargs))
             except InputError as exc:
-                return f"#INPUT! {exc.render(_language['value'])}"
+                return f"#INPUT! {as_excel_error(exc).render(_language['value'])}"
             except Exception as exc:  # a cell must show text, not a traceback; tests re-raise
                 if RAISE_BUGS:
                     raise

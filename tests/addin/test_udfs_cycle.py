@@ -73,3 +73,8 @@ def test_bad_input_becomes_cell_text_not_a_traceback():
     assert udfs.MAX_CONSULT_COST(LEADS, DEALS, target_roi=-3).startswith("#INPUT! setting 'target_roi'")
     # no spend at all: ROI is an empty cell, not 0 or an error
     assert udfs.CYCLE_ROI(None, LEADS, DEALS) == ""
+
+
+def test_a_bad_date_argument_is_named_as_excel_spells_it():
+    text = udfs.CYCLE_ROI(SPEND, LEADS, DEALS, start_date="2024-13-01")
+    assert text.startswith("#INPUT! option 'start_date': '2024-13-01' is not a date") and "Fix:" in text

@@ -105,3 +105,25 @@ def test_the_frozen_development_is_what_freezing_the_data_gives():
         for measure in ("deals", "gross_profit"):
             np.testing.assert_allclose(np.nan_to_num(quick.cumulative(measure)[..., :width]),
                                        np.nan_to_num(past.cumulative(measure)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("young_share", [0.0, 0.5, 1.0])
+def test_every_age_at_once_equals_one_horizon_at_a_time(young_share):
+    """project_every_age stacks the target ages like segments; each must be what project_development gives
+    with that horizon (chain ladder, Bornhuetter–Ferguson, Mack's MSE)."""
+    from calc.chainladder import project_development
+    from calc.cohorts import analyse_cycle
+    from calc.query import make_query
+    from calc.rolling import frozen_development, project_every_age
+
+    s = synthetic.generate(seed=6)
+    data = calc.prepare(s.spend, s.leads, s.deals_all)
+    full = analyse_cycle(data, make_query(), period="month", horizon_periods=None).development
+    dev = frozen_development(full, pd.Timestamp("2026-01-31"))
+    horizon = int(np.flatnonzero(dev.complete.any(axis=0)).max())
+    values, mse = project_every_age(dev, horizon, young_share=young_share, estimate_from=None)
+    for k in range(1, horizon + 1):
+        one = project_development(dev, "deals", horizon=k, tail_factor=1.0, min_deals=10, min_consultations=30,
+                                  young_share=young_share)
+        np.testing.assert_allclose(values[k - 1], one.ultimate[0], rtol=1e-9, equal_nan=True)
+        np.testing.assert_allclose(mse[k - 1], one.mse[0], rtol=1e-9, atol=1e-9, equal_nan=True)
