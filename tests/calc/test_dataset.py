@@ -89,3 +89,12 @@ def test_empty_tables_with_headers_give_zero_not_error():
                         deals=pd.DataFrame({"lead_id": [], "date": []}))
     row = calc.kpi_table(data).iloc[0]
     assert row.consultations == 0 and row.spend == 0 and np.isnan(row.consult_cost) and np.isnan(row.conversion_rate)
+
+
+def test_a_deals_table_given_is_never_noted_as_missing():
+    # Regression: the lost-outcome branch once added "No Deals table" whenever Leads were present,
+    # even with a Deals table of won deals (seen on the bundled sample: 571 deals and the note).
+    leads = pd.DataFrame({"lead_id": ["a", "b"], "date": ["2025-01-02", "2025-01-03"]})
+    deals = pd.DataFrame({"lead_id": ["a"], "date": ["2025-01-20"], "revenue": [100.0]})
+    assert "note.no_deals" not in [getattr(n, "key", n) for n in calc.prepare(leads=leads, deals=deals).notes]
+    assert "note.no_deals" in [getattr(n, "key", n) for n in calc.prepare(leads=leads).notes]
