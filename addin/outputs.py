@@ -34,6 +34,7 @@ import secrets
 import stat
 import sys
 import zipfile
+from xml.etree import ElementTree
 from pathlib import Path
 from typing import Iterable
 
@@ -217,15 +218,32 @@ def product_kind(path: str | os.PathLike) -> str | None:
     try:
         with zipfile.ZipFile(path) as book:
             names = set(book.namelist())
-            if "docProps/custom.xml" in names:
-                xml = book.read("docProps/custom.xml").decode("utf-8", "replace")
-                found = re.search(r'<property [^>]*name="%s"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>' % MARK_PROPERTY, xml)
-                if found and found.group(1) in KINDS:
-                    return found.group(1)
+            if "docProps/custom.xml" in names and book.getinfo("docProps/custom.xml").file_size < 1 << 20:
+                kind = _marked_kind(book.read("docProps/custom.xml"))
+                if kind in KINDS:
+                    return kind
             if "customUI/customUI.xml" in names and b'id="CycleROITab"' in book.read("customUI/customUI.xml"):
                 return "add-in"  # the .xlam is xlwings' template with our ribbon part
     except (OSError, zipfile.BadZipFile, ValueError, KeyError):
         return None
+    return None
+
+
+_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+_VTYPES = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}"
+
+
+def _marked_kind(custom_xml: bytes) -> str | None:
+    """The value of the mark property in a docProps/custom.xml part, read by namespace rather than by
+    prefix: writers spell the same XML differently (openpyxl with lxml declares ``vt`` on the value)."""
+    try:
+        root = ElementTree.fromstring(custom_xml)
+    except ElementTree.ParseError:
+        return None
+    for prop in root.iter(f"{_CUSTOM}property"):
+        if prop.get("name") == MARK_PROPERTY:
+            value = prop.find(f"{_VTYPES}lpwstr")
+            return value.text if value is not None else None
     return None
 
 

@@ -287,3 +287,26 @@ def test_temp_files_of_earlier_versions_are_removed_too(tmp_path):
     mine = tmp_path / ".~report notes.xlsx"  # a user's file that merely starts the same way
     mine.write_bytes(b"mine")
     assert clean_unfinished(tmp_path) == [old] and mine.exists()
+
+
+@pytest.mark.parametrize("custom_xml", [
+    # as xlsxwriter and openpyxl without lxml write it
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Properties xmlns="http://schemas.openxmlformats.org/'
+    b'officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="CycleROI">'
+    b'<vt:lpwstr>template</vt:lpwstr></property></Properties>',
+    # as openpyxl writes it when lxml is installed (captured from openpyxl 3.1.5 with lxml 6.1): the same
+    # property, the vt namespace declared on the value
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"><property '
+    b'name="CycleROI" fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2"><vt:lpwstr xmlns:vt="http://'
+    b'schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">template</vt:lpwstr></property></Properties>',
+])
+def test_the_mark_is_read_however_the_xml_spells_it(custom_xml, tmp_path):
+    import zipfile
+
+    from addin.outputs import product_kind
+
+    book = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(book, "w") as out:
+        out.writestr("docProps/custom.xml", custom_xml)
+    assert product_kind(book) == "template"
