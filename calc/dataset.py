@@ -743,12 +743,12 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
                                                                  dtype=ld[dim].dtype, validate=False)
                                    for dim in lead_dims})
             ld = with_columns(ld, per_lead)
+    elif ld is not None:
+        log.notes.append(NO_DEALS_NOTE)
     if lost is not None and ld is not None:
         ld = with_columns(ld, _link_lost(ld, lost, log))
     elif lost is not None and len(lost):
         log.notes.append(f"Deals: {len(lost)} lost opportunities need Leads to be placed in a cohort")
-    elif ld is not None:
-        log.notes.append(NO_DEALS_NOTE)
     if sp is None:
         log.notes.append(NO_SPEND_NOTE)
     data = Dataset(spend=sp, leads=ld, deals=dl, settings=settings, as_of=as_of, spend_dims=spend_dims,
