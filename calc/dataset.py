@@ -743,12 +743,12 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
                                                                  dtype=ld[dim].dtype, validate=False)
                                    for dim in lead_dims})
             ld = with_columns(ld, per_lead)
+    elif ld is not None:
+        log.notes.append(NO_DEALS_NOTE)
     if lost is not None and ld is not None:
         ld = with_columns(ld, _link_lost(ld, lost, log))
     elif lost is not None and len(lost):
         log.notes.append(Message("note.lost_need_leads", count=len(lost)))
-    if ld is not None and dl is None and lost is None:  # a Deals table of lost rows only is still a Deals table
-        log.notes.append(NO_DEALS_NOTE)
     if sp is None:
         log.notes.append(NO_SPEND_NOTE)
     data = Dataset(spend=sp, leads=ld, deals=dl, settings=settings, as_of=as_of, spend_dims=spend_dims,

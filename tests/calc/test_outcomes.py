@@ -145,3 +145,11 @@ def test_a_pipeline_with_its_own_headers_is_read_through_the_mapping():
     data = calc.prepare(leads=pipe, deals=pipe.copy(), mapping=mapping)
     assert data.has_outcomes and data.deals["lead_id"].tolist() == ["x1"]
     assert data.leads["days_to_lose"].tolist()[1] == 3.0
+
+
+def test_leads_and_deals_without_status_get_no_missing_deals_note():
+    # the lost-outcome link sits after the deals link and must not take over its "No Deals table" branch
+    leads = pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-01", "2024-01-02"]})
+    deals = pd.DataFrame({"lead_id": [1], "date": ["2024-01-05"]})
+    assert not any(n.startswith("No Deals table") for n in calc.prepare(leads=leads, deals=deals).notes)
+    assert any(n.startswith("No Deals table") for n in calc.prepare(leads=leads).notes)
