@@ -198,7 +198,9 @@ def test_local_spark_answers_like_the_files(tmp_path):
     files = {}
     for table, frame in (("Spend", s.spend), ("Leads", leads), ("Deals", deals)):
         files[table] = tmp_path / f"{table.lower()}.parquet"
-        frame.to_parquet(files[table])
+        # Spark reads Parquet timestamps in micro- or milliseconds only (PARQUET_TYPE_ILLEGAL for nanoseconds);
+        # pandas 2 writes nanoseconds, pandas 3 and Spark-written lakes microseconds: write what a lake holds
+        frame.to_parquet(files[table], coerce_timestamps="us", allow_truncated_timestamps=True)
     answers = _every_answer_alike(files, {"gross_margin": 0.3, "as_of": "2026-06-30"}, ("channel", "province"),
                                   source="spark://local")
     assert answers["kpi total"]["consultations"].iloc[0] == len(s.leads)
