@@ -11,7 +11,9 @@ Definitions (``docs/methods.md``, "ROI, ROAS, payback" and "Maximum affordable c
 * full-cycle conversion = projected ultimate converted consultations ÷ consultations; its band at
   ``Settings.confidence`` covers both the unknown future of young cohorts (Mack's standard error)
   and the sampling noise of a finite segment (binomial), as a Wilson interval on the effective
-  sample size n_eff = p(1−p) ÷ [(SE_Mack/n)² + p(1−p)/n];
+  sample size n_eff = p(1−p) ÷ [(SE_Mack/n)² + p(1−p)/n], at the projection bands' one quantile
+  (:func:`calc.chainladder.band_quantile`: Student's t on the degrees of freedom of the σ² behind
+  SE_Mack, normal when nothing is projected);
 * gross_profit_per_deal = projected gross profit ÷ projected converted consultations: gross profit
   per *won consultation*, its repeat orders included, so that conversion × gross_profit_per_deal is
   the gross profit one consultation brings (a segment with no deal yet borrows the pooled figure,
@@ -32,12 +34,12 @@ Spend the money outputs are NaN and ``attrs["notes"]`` says why.
 """
 from __future__ import annotations
 
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .chainladder import band_quantile
 from .cohorts import CycleAnalysis, analyse_cycle, make_cycle_options, period_number
 from .dataset import DAY, Dataset, rows_in, weights_of
 from .memo import remembered
@@ -62,8 +64,9 @@ def _divide(numerator: Any, denominator: Any) -> np.ndarray:
 
 
 def conversion_band(converted: np.ndarray, se: np.ndarray, consultations: np.ndarray,
-                    confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson interval of converted ÷ consultations on the effective sample size (see module docstring).
+                    confidence: float, dof: np.ndarray | float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson interval of converted ÷ consultations on the effective sample size (see module docstring),
+    at :func:`calc.chainladder.band_quantile` with ``dof`` degrees of freedom (normal when infinite).
 
     With no projection error (se = 0) it is the plain Wilson interval: 12 of 100 at 95 % gives
     [7.00 %, 19.81 %] (by hand, z² = 3.8415: centre (0.12 + 3.8415/200)/1.038415 = 0.13406,
@@ -73,7 +76,7 @@ def conversion_band(converted: np.ndarray, se: np.ndarray, consultations: np.nda
     >>> round(float(low[0]), 4), round(float(high[0]), 4)
     (0.07, 0.1981)
     """
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    z = band_quantile(confidence, np.where(np.asarray(se, dtype="float64") > 0, dof, np.inf))
     n = np.asarray(consultations, dtype="float64")
     p = np.clip(_divide(converted, n), 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -92,7 +95,8 @@ def _segment_frame(analysis: CycleAnalysis, target_roi: float) -> pd.DataFrame:
     spend = dev.spend.sum(axis=1) if not np.isnan(dev.spend).all() else np.full(len(consultations), np.nan)
     converted_ultimate = proj["converted"].ultimate.sum(axis=1)
     converted_se = np.sqrt(proj["converted"].total_mse)
-    low, high = conversion_band(converted_ultimate, converted_se, consultations, settings.confidence)
+    low, high = conversion_band(converted_ultimate, converted_se, consultations, settings.confidence,
+                                dof=proj["converted"].total_dof)
     conversion = _divide(converted_ultimate, consultations)
     gp_observed = proj["gross_profit"].latest.sum(axis=1)
     gp_projected = proj["gross_profit"].ultimate.sum(axis=1)

@@ -22,7 +22,7 @@ chain ladder without Bornhuetter–Ferguson, same cohorts) and ``truncated``-fre
 **The band.** Mack's standard error of the projection (process + parameter error, formulas in
 :mod:`calc.chainladder`) around the projection, as a lognormal, at ``band_level`` (default 90 %),
 with Student's t quantile on the degrees of freedom of the σ² estimates it rests on
-(:func:`residual_dof_by_target`) instead of the normal one: with the normal quantile the
+(:func:`calc.chainladder.mack_dof`; the same band as every other projection band) instead of the normal one: with the normal quantile the
 nominal 90 % band held only 47 % of Olist's actuals (few cohorts, σ² barely estimated), with t 88 %;
 on the synthetic business (many cohorts, t ≈ normal) 91–93 % either way.
 The first as-of date is the end of the ``min_periods``-th estimation period, so that at least two
@@ -161,8 +161,9 @@ def frozen_development(full: Development, frozen: pd.Timestamp) -> Development:
 
 
 def project_every_age(dev: Development, horizon: int, *, young_share: float,
-                      estimate_from: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Deals projected to every age k = 1 … ``horizon`` and their Mack MSE, as K × C arrays, in one pass.
+                      estimate_from: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Deals projected to every age k = 1 … ``horizon``, their Mack MSE and the degrees of freedom of
+    their band (:func:`calc.chainladder.mack_dof`), as K × C arrays, in one pass.
 
     Equal to :func:`calc.chainladder.project_development` with ``horizon=k`` for each k (one segment,
     tail 1): the K targets are stacked like segments, target k developing by the fitted factors below
@@ -187,28 +188,7 @@ def project_every_age(dev: Development, horizon: int, *, young_share: float,
     proj = project(held, dev.observed, dev.complete, stacked, horizon=horizon, tail_factor=1.0,
                    exposure=np.broadcast_to(dev.consultations[0], (horizon, n_cohorts)), young_share=young_share,
                    prior_from=estimate_from)
-    return proj.ultimate, proj.mse
-
-
-def residual_dof_by_target(usable: np.ndarray, anchor: np.ndarray, horizon: int) -> np.ndarray:
-    """Degrees of freedom behind each cohort's projection from its ``anchor`` age to each target age
-    k = 1 … ``horizon`` (K × C): the Σ_j (n_j − 1) residuals that estimated the σ²_j of the ages it
-    develops through (n_j = cohorts with usable cells at j and j + 1), at least 1. Pooling the ages
-    is Satterthwaite's approximation for a sum of variance estimates, taken on its generous side.
-
-    >>> usable = np.array([[True, True, True, True], [True, True, True, False], [True, True, False, False],
-    ...                    [True, False, False, False]])
-    >>> residual_dof_by_target(usable, np.array([3, 2, 1, 0]), 3).tolist()  # n_0 = 3, n_1 = 2, n_2 = 1
-    [[1.0, 1.0, 1.0, 2.0], [1.0, 1.0, 1.0, 3.0], [1.0, 1.0, 1.0, 3.0]]
-    """
-    pairs = (usable[:, :-1] & usable[:, 1:]).sum(axis=0) if usable.shape[1] > 1 else np.zeros(0, int)
-    per_age = np.zeros(horizon)
-    known = min(horizon, len(pairs))
-    per_age[:known] = np.maximum(pairs[:known] - 1, 0)
-    upto = np.r_[0.0, np.cumsum(per_age)]  # residuals behind ages 0 … j − 1
-    targets = np.arange(1, horizon + 1)[:, None]
-    start = np.clip(np.asarray(anchor)[None, :], 0, targets)
-    return np.maximum(upto[targets] - upto[start], 1.0)
+    return proj.ultimate, proj.mse, proj.dof
 
 
 def _periods_between(first: pd.Timestamp, last: pd.Timestamp, period: str) -> int:
@@ -230,9 +210,9 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
     position = pd.Index(fdev.cohorts).get_indexer(dev.cohorts)
     observed = np.nan_to_num(np.where(anchor >= 0, dev.cumulative("deals")[0][np.arange(len(anchor)),
                                                                                np.maximum(anchor, 0)], 0.0))
-    product_values, product_mse = project_every_age(dev, horizon, young_share=settings.bornhuetter_ferguson_below,
+    product_values, product_mse, product_dof = project_every_age(dev, horizon, young_share=settings.bornhuetter_ferguson_below,
                                                     estimate_from=estimate_from)
-    plain_values, _ = project_every_age(dev, horizon, young_share=0.0, estimate_from=estimate_from)
+    plain_values, _, _ = project_every_age(dev, horizon, young_share=0.0, estimate_from=estimate_from)
     # every target age k = 1 … horizon at once (K × C): where truth exists and the cohort still develops
     targets = np.arange(1, horizon + 1)[:, None]
     inside_truth = targets < truth.shape[1]
@@ -242,7 +222,7 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
     if not wanted.any():
         return pd.DataFrame(columns=list(ROLLING_COLUMNS))
     low, high = lognormal_band(product_values, np.sqrt(product_mse), band_level, floor=observed[None, :],
-                               dof=residual_dof_by_target(reached, anchor, horizon))
+                               dof=product_dof)
     k_i, c_i = np.nonzero(wanted)
     out = pd.DataFrame({
         "as_of": frozen, "cohort": dev.cohorts[c_i], "age_at_as_of": anchor[c_i], "target_age": k_i + 1,

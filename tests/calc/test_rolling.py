@@ -121,7 +121,7 @@ def test_every_age_at_once_equals_one_horizon_at_a_time(young_share):
     full = analyse_cycle(data, make_query(), period="month", horizon_periods=None).development
     dev = frozen_development(full, pd.Timestamp("2026-01-31"))
     horizon = int(np.flatnonzero(dev.complete.any(axis=0)).max())
-    values, mse = project_every_age(dev, horizon, young_share=young_share, estimate_from=None)
+    values, mse, _ = project_every_age(dev, horizon, young_share=young_share, estimate_from=None)
     for k in range(1, horizon + 1):
         one = project_development(dev, "deals", horizon=k, tail_factor=1.0, min_deals=10, min_consultations=30,
                                   young_share=young_share)
