@@ -27,8 +27,8 @@ def lite(output: Annotated[Optional[Path], typer.Option(
     """
     if (output is None) == (code is None):
         fail("give either -o FILE.xlsx (the workbook) or --code DIR (main.py and requirements.txt)")
+    check_language(language)
     if output is not None:
-        check_language(language)
         output = output_path(output, force=force)  # the one output-path guard (addin/outputs.py)
         from ..lite.workbook import build_lite_selftest, build_lite_workbook
 
@@ -43,7 +43,7 @@ def lite(output: Annotated[Optional[Path], typer.Option(
     from ..lite.code import CodeFolderError, write_code
 
     try:
-        written = write_code(code)
+        written = write_code(code, language=language or "en")  # the buttons name the Start sheet in it
     except CodeFolderError as exc:
         fail(str(exc))
     out.print(f"Written {', '.join(str(p) for p in written)}: paste each into the tab of the same name in "

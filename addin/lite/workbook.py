@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from . import parts
+from . import buttons, parts
 from .code import lite_files
 
 PREFIX = "_xldudf_"
@@ -44,16 +44,21 @@ def lite_formulas(xml: bytes, names: Iterable[str]) -> bytes:
     return _FORMULA.sub(one, xml)
 
 
-def add_lite(path: str | os.PathLike, *, formulas: bool = True) -> Path:
-    """Give the workbook at ``path`` the Lite code (and, with ``formulas``, Lite's on-disk formula form)."""
+def add_lite(path: str | os.PathLike, *, formulas: bool = True, language: str = "en") -> Path:
+    """Give the workbook at ``path`` the Lite code (and, with ``formulas``, Lite's on-disk formula form).
+
+    ``language``: the workbook's (the scripts' sheet buttons refer to its Start sheet by name); the
+    buttons drawn by the template get their names here (:func:`addin.lite.buttons.name_shapes`)."""
     names = function_names()
 
     def rewrite(name: str, data: bytes) -> bytes:
         if formulas and name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
             return lite_formulas(data, names)
+        if name.startswith("xl/drawings/drawing") and name.endswith(".xml"):
+            return buttons.name_shapes(data)
         return data
 
-    return parts.inject(path, lite_files(), rewrite=rewrite)
+    return parts.inject(path, lite_files(language), rewrite=rewrite)
 
 
 def build_lite_workbook(target: str | os.PathLike, *, language: str = "en", tables=None) -> Path:
@@ -64,8 +69,8 @@ def build_lite_workbook(target: str | os.PathLike, *, language: str = "en", tabl
     from addin.report.xlsx import atomic_write
 
     with atomic_write(target) as (tmp, final):  # the target changes only once the whole file is ready
-        build_template(tmp, language=language, tables=tables)
-        add_lite(tmp)
+        build_template(tmp, language=language, tables=tables, lite=True)
+        add_lite(tmp, language=language)
     return final
 
 

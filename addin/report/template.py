@@ -41,6 +41,11 @@ DATA_HANDLE_UNCALCULATED = "(Cycle ROI data handle: calculated by the add-in in 
 VALIDATION_ROWS = 100_000
 DATE_COLUMNS = {"date"}
 AMOUNT_COLUMNS = {"cost", "revenue", "gross_profit", "consultations", "deals", "clicks", "impressions"}
+#: The Start sheet's texts (catalogue ids), one row each from row 3: the Windows add-in's, and the Lite workbook's.
+START_TEXTS = ("start.what", "start.spend", "start.leads", "start.deals", "start.settings",
+               "start.refresh", "start.share", "start.help")
+LITE_START_TEXTS = ("start.what", "start.spend", "start.leads", "start.deals", "start.settings",
+                    "start.lite.open", "start.lite.scripts", "start.lite.tables", "start.lite.share")
 SETTING_CHOICES = {"language": ("en", "zh", "ko", "id"), "ambiguous_dates": ("day_first", "month_first"),
                    "week_start": ("monday", "sunday"), "decimal_mark": ("auto", "dot", "comma")}
 
@@ -90,9 +95,11 @@ def _input_sheet(workbook, writer: XlsxReportWriter, table: str, frame: pd.DataF
 
 
 def build_template(target: str | os.PathLike, *, language: str = "en",
-                   tables: Mapping[str, pd.DataFrame | None] | None = None) -> Path:
+                   tables: Mapping[str, pd.DataFrame | None] | None = None, lite: bool = False) -> Path:
     """Write the template (or, with ``tables``, a workbook whose input tables hold that data).
 
+    ``lite``: the Start sheet of the xlwings Lite workbook (how to open Lite, trust the workbook, run its
+    scripts, pass the tables), with a button per Lite script (``addin.lite.buttons``).
     Atomic: written beside the target, then moved into place.
     """
     L = Labels(language)
@@ -108,14 +115,19 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
         start.fit_to_pages(1, 0)
         start.write(0, 0, L("start.title"), writer.fmt("title"))
         wrapped = workbook.add_format({"font_name": "Calibri", "text_wrap": True, "valign": "top"})
-        for i, key in enumerate(("start.what", "start.spend", "start.leads", "start.deals", "start.settings",
-                                 "start.refresh", "start.share", "start.help")):
+        texts = LITE_START_TEXTS if lite else START_TEXTS
+        assert 2 + len(texts) <= DATA_HANDLE_ROW - 1, "the Start texts run into the data handle's rows"
+        for i, key in enumerate(texts):
             # as many lines as the text needs in the 100-character column (CJK characters are twice as wide)
             lines = max(2, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in L(key)) * 1.1 / 100))
             start.set_row(2 + i, 15 * lines)
             start.write(2 + i, 0, L(key), wrapped)
         start.set_portrait()
         start.set_paper(9)
+        if lite:
+            from addin.lite.buttons import add_start_buttons
+
+            add_start_buttons(start, L("sheet.start"), L)
         # the data handle: the one cell that receives the tables; every report formula reads CycleData
         start.set_row(DATA_HANDLE_ROW - 1, 32)
         start.write(DATA_HANDLE_ROW - 1, 0, L("start.data"), wrapped)

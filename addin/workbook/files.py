@@ -25,6 +25,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from addin.outputs import MARK_PROPERTY, SHEET_MARK
 from addin.report.blocks import FORMATS
+from addin.lite import buttons as lite_buttons
 from addin.lite import parts as lite
 from addin.safety import check_workbook, set_text_cell
 from addin.report.layout import CHART_ROWS, ChartPlan, SheetPlan, chart_rows, xl_cell
@@ -66,6 +67,8 @@ class FilePort:
         self.book = openpyxl.load_workbook(self.path)
         # openpyxl drops the xlwings Lite code (web-extension parts): kept here, put back by save()
         self.lite_parts = lite.web_parts(self.path)
+        # and the Lite workbook's sheet buttons (shapes): kept here too, put back by save()
+        self.sheet_buttons = lite_buttons.sheet_buttons(self.path)
         self._status = status
         self._styles: dict[str, dict[str, Any]] = {}
 
@@ -293,4 +296,5 @@ class FilePort:
             self.book.save(tmp)
             if self.lite_parts:
                 lite.inject(tmp, parts=self.lite_parts)
+            lite_buttons.put_back(tmp, self.sheet_buttons)
         return final

@@ -206,10 +206,13 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
         from addin.lite.code import lite_files
         from addin.lite.parts import lite_parts
 
-        port.lite_parts = port.lite_parts or lite_parts(lite_files())
+        if not port.lite_parts:  # a Windows workbook: fresh code, its buttons naming the workbook's Start sheet
+            language = settings_from_rows(port.read_table("Settings")).get("language") or "en"
+            port.lite_parts = lite_parts(lite_files(language if language in LANGUAGES else "en"))
         notes.append("the copy carries the xlwings Lite code: Cycle ROI formulas on your own sheets stay live")
     else:
-        port.lite_parts = {}  # values only: no code travels with the finance copy
+        port.lite_parts = {}  # values only: no code travels with the finance copy,
+        port.sheet_buttons = {}  # nor the buttons that would run it
     recomputed: list[str] = []
     if any(has_data(port.read_table(name)) for name in INPUTS):
         refresh_port(port, progress=progress, values_only=True, written=recomputed, notes=notes)
@@ -234,7 +237,8 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
         cached = openpyxl.load_workbook(source, data_only=True)
         for title, cell in formulas:
             result = cached[title][cell.coordinate].value
-            if result is None and str(cell.value).upper().startswith("=CYCLE_DATA("):
+            # the handle, bare or in the Lite workbook's stored form (=_xldudf_CYCLE_DATA(…))
+            if result is None and re.match(r"=(?:_xldudf_)?CYCLE_DATA\(", str(cell.value), re.I):
                 result = DATA_HANDLE_UNCALCULATED  # the data handle means nothing outside Excel: no value to lose
             if result is None:  # an empty-text result reads as None; the product's own formulas are computed
                 result = own_formula_value(cell.value, cached[title])
