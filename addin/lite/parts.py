@@ -25,7 +25,11 @@ from xml.etree import ElementTree
 #: The xlwings Lite add-in in Microsoft's add-in store (AppSource id WA200008175).
 ADDIN_ID = "wa200008175"
 ADDIN_VERSION = "1.0.0.0-18"      # the Lite version whose saved format this reproduces
-PYODIDE_VERSION = "0.27.5"        # the Pyodide of that Lite version; tests check calc against its lock file
+PYODIDE_VERSION = "0.27.5"        # the Pyodide of that Lite version, as the workbook names it
+#: Every Pyodide the workbook may run on: the one it names, and the first and the newest 314.0.x (Python 3.14,
+#: pandas 3), which current Lite requires (lite.xlwings.org/dependencies: "Pyodide 314.0.0+ is required").
+#: requirements.txt must fit each; tests/data holds each one's pyodide-lock.json (names, versions, pure or not).
+PYODIDE_VERSIONS = (PYODIDE_VERSION, "314.0.0", "314.0.7")
 
 FOLDER = "xl/webextensions"
 TASKPANES = f"{FOLDER}/taskpanes.xml"

@@ -1,8 +1,10 @@
 """Every requirement of the Lite code must exist in Pyodide: in its package set, or as a pure-Python wheel.
 
-Checked against the lock file of the Pyodide that the Lite workbook asks for (``addin.lite.parts.PYODIDE_VERSION``),
-kept as test data: ``tests/data/pyodide-lock-<version>.json`` (names, versions, pure or compiled; its source and
-date are in the file). A new compiled dependency that Pyodide lacks, or a floor above Pyodide's version, fails here.
+Checked against the lock file of every Pyodide the workbook may be opened with (``addin.lite.parts.PYODIDE_VERSIONS``:
+the 0.27.5 the workbook names, as Lite 1.0.0.0-18 saved it, and the first and newest 314.0.x, which current Lite
+requires), kept as test data: ``tests/data/pyodide-lock-<version>.json`` (names, versions, pure or compiled; its
+source and date are in the file). A new compiled dependency that one of them lacks, or a floor above one of their
+versions, fails here: requirements.txt has one text, so it must fit all of them.
 """
 from __future__ import annotations
 
@@ -13,18 +15,19 @@ import sys
 from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from addin.lite.code import LITE_REQUIRED, bundled_modules, requirements_txt
-from addin.lite.parts import PYODIDE_VERSION
+from addin.lite.parts import PYODIDE_VERSION, PYODIDE_VERSIONS
 
-LOCK = Path(__file__).resolve().parents[1] / "data" / f"pyodide-lock-{PYODIDE_VERSION}.json"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def lock() -> dict:
-    data = json.loads(LOCK.read_text(encoding="utf-8"))
-    assert data["info"]["version"] == PYODIDE_VERSION and data["source"] and data["retrieved"]
+def lock(version: str) -> dict:
+    data = json.loads((DATA / f"pyodide-lock-{version}.json").read_text(encoding="utf-8"))
+    assert data["info"]["version"] == version and data["source"] and data["retrieved"]
     return {canonicalize_name(k): v for k, v in data["packages"].items()}
 
 
@@ -42,32 +45,51 @@ def is_pure_python(name: str) -> bool:
     return "Root-Is-Purelib: true" in wheel and bool(re.search(r"Tag: py3-none-any", wheel))
 
 
-def fit(requirement: Requirement, packages: dict) -> str | None:
-    """None if Pyodide can provide ``requirement``, else why not."""
+def fit(requirement: Requirement, packages: dict, version: str = PYODIDE_VERSION) -> str | None:
+    """None if Pyodide ``version`` can provide ``requirement``, else why not."""
     found = packages.get(canonicalize_name(requirement.name))
     if found is not None:
         if requirement.specifier and found["version"] not in requirement.specifier:
-            return f"{requirement}: Pyodide {PYODIDE_VERSION} has {found['version']}"
+            return f"{requirement}: Pyodide {version} has {found['version']}"
         return None
     if is_pure_python(requirement.name):
         return None
-    return f"{requirement}: not in Pyodide {PYODIDE_VERSION} and not a pure-Python wheel"
+    return f"{requirement}: not in Pyodide {version} and not a pure-Python wheel"
 
 
-def test_every_requirement_of_the_lite_code_is_in_pyodide_or_pure_python():
-    packages = lock()
-    problems = [why for why in (fit(r, packages) for r in our_requirements()) if why]
+def test_the_locks_are_the_versions_they_say():
+    assert PYODIDE_VERSIONS[0] == PYODIDE_VERSION and len(set(PYODIDE_VERSIONS)) == len(PYODIDE_VERSIONS)
+    pythons = {v: json.loads((DATA / f"pyodide-lock-{v}.json").read_text(encoding="utf-8"))["info"]["python"]
+               for v in PYODIDE_VERSIONS}
+    assert pythons == {"0.27.5": "3.12.7", "314.0.0": "3.14.0", "314.0.7": "3.14.2"}
+
+
+@pytest.mark.parametrize("version", PYODIDE_VERSIONS)
+def test_every_requirement_of_the_lite_code_is_in_pyodide_or_pure_python(version):
+    packages = lock(version)
+    problems = [why for why in (fit(r, packages, version) for r in our_requirements()) if why]
     assert not problems, problems
     assert {r.name for r in our_requirements()} >= {"pandas", "numpy", "pydantic"}
 
 
 def test_the_check_fails_for_a_compiled_package_pyodide_lacks_and_for_a_floor_too_high():
-    packages = lock()
+    packages = lock("0.27.5")
     assert fit(Requirement("python-calamine>=0.2"), packages)   # compiled (Rust), not in Pyodide 0.27.5
     assert fit(Requirement("pyarrow>=19"), packages)            # 0.27.5 has pyarrow 18.1.0
     assert fit(Requirement("typer>=0.12"), packages) is None    # not in Pyodide, but a pure-Python wheel
     assert fit(Requirement("pandas>=3"), packages)              # 0.27.5 has pandas 2.2.3
     assert fit(Requirement("pandas>=2.2"), packages) is None
+
+
+def test_pyodide_314_is_python_3_14_with_pandas_3_and_the_check_sees_it():
+    """What differs in the Pyodide current Lite requires: pandas 3, numpy 2.4, scipy 1.17/1.18 (the locks)."""
+    for version, scipy in (("314.0.0", "1.17.1"), ("314.0.7", "1.18.0")):
+        packages = lock(version)
+        assert packages["pandas"]["version"] == "3.0.2" and packages["scipy"]["version"] == scipy
+        assert fit(Requirement("pandas<3"), packages, version)           # a ceiling below 3 would break there
+        assert fit(Requirement("pandas>=2.2"), packages, version) is None
+        assert fit(Requirement("python-calamine>=0.9"), packages, version)  # 314 ships 0.6.2: below pyproject's floor
+        assert "babel" not in packages and fit(Requirement("babel>=2.12"), packages, version) is None  # pure wheel
 
 
 def test_every_third_party_import_of_the_bundle_is_a_requirement():
@@ -89,12 +111,13 @@ def test_every_third_party_import_of_the_bundle_is_a_requirement():
                 assert dist in provided, f"{name} imports {module}, which the Lite requirements do not provide"
 
 
-def test_calc_floors_in_pyproject_fit_pyodide():
-    """calc's own floors (pyproject) must not rise above what Pyodide ships."""
+@pytest.mark.parametrize("version", PYODIDE_VERSIONS)
+def test_calc_floors_in_pyproject_fit_pyodide(version):
+    """calc's own floors (pyproject) must not rise above what any of these Pyodides ships."""
     text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
     deps = re.search(r"dependencies = \[(.*?)\]", text, re.S).group(1)
-    packages = lock()
+    packages = lock(version)
     for spec in re.findall(r'"([^"]+)"', deps):
         requirement = Requirement(spec)
         if requirement.name in ("pandas", "numpy", "pydantic", "scipy"):
-            assert fit(requirement, packages) is None, spec
+            assert fit(requirement, packages, version) is None, spec
