@@ -120,7 +120,8 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
         for i, key in enumerate(texts):
             # as many lines as the text needs in the 100-character column (CJK characters are twice as wide)
             lines = max(2, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in L(key)) * 1.1 / 100))
-            start.set_row(2 + i, 15 * lines)
+            # the Lite texts hold formulas to type: room below the last line, so no underscore is clipped
+            start.set_row(2 + i, 15 * lines + (4 if lite else 0))
             start.write(2 + i, 0, L(key), wrapped)
         start.set_portrait()
         start.set_paper(9)
