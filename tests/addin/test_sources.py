@@ -101,6 +101,39 @@ def test_duckdb_over_csv_with_dirty_rows_counts_the_same_exclusions(tmp_path):
         _helpers.same(expected, got, f"kpi by {by}")
 
 
+def test_notes_are_the_catalogues_and_read_alike_in_every_language(tmp_path):
+    # rows after the as-of date in each table, and revenue without gross profit or margin: the two notes the
+    # engine words itself. The row route names the first sheet rows as well; an engine's rows have none.
+    spend = pd.DataFrame({"date": ["2024-01-01", "2024-01-02", "2024-02-10"], "cost": [100.0, 50.0, 20.0],
+                          "channel": ["a", "b", "a"]})
+    leads = pd.DataFrame({"lead_id": [1, 2, 3, 4], "date": ["2024-01-01", "2024-01-02", "2024-02-11", "2024-02-12"],
+                          "channel": ["a", "b", "a", "b"]})
+    deals = pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-20", "2024-02-15"], "revenue": [1000.0, 500.0]})
+    files = {}
+    for table, frame in (("Spend", spend), ("Leads", leads), ("Deals", deals)):
+        files[table] = tmp_path / f"{table.lower()}.csv"
+        frame.to_csv(files[table], index=False)
+    settings = {"as_of": "2024-01-31"}
+    engine = sources.load("duckdb://", **{t.lower(): p for t, p in files.items()}, settings=settings)
+    rows = _files_route(files, settings)
+    assert sorted(n.key for n in engine.notes) == ["note.after_as_of.counted"] * 3 + ["note.revenue_without_margin"]
+    by_key = {}
+    for note in rows.notes:
+        by_key.setdefault(note.key, []).append(note)
+    late_rows = {n.params["table"]: n for n in by_key["note.after_as_of"]}
+    assert set(late_rows) == {"Spend", "Leads", "Deals"}  # one late row in each (built so above)
+    for note in engine.notes:
+        if note.key == "note.revenue_without_margin":
+            assert by_key[note.key] == [note]
+            continue
+        row_note = late_rows[note.params["table"]]
+        assert {k: v for k, v in row_note.params.items() if k != "rows"} == note.params
+        for language in ("en", "zh", "ko", "id"):
+            # the same sentence; the row route's goes on to name the sheet rows
+            assert row_note.render(language).startswith(note.render(language)), language
+            assert note.render(language) != note.render("en") or language == "en"
+
+
 def _olist_files(shared, folder: Path) -> dict[str, Path]:
     """Olist as a warehouse holds it: dates typed as dates (the file route reads the day-first text)."""
     leads = pd.read_csv(shared("olist", "olist_marketing_qualified_leads_dataset.csv"), dtype=str)
