@@ -179,14 +179,20 @@ class Groups:
         values = np.asarray(values, dtype=np.float64)
         known = ~np.isnan(values)
         idx, vals = self.index(codes)[known], values[known]
-        if weights is not None:
-            return self._weighted_median(idx, vals, np.asarray(weights, dtype=np.float64)[known])
         whole = bool(len(vals)) and bool((vals == np.floor(vals)).all())
         low, span = (int(vals.min()), int(vals.max() - vals.min()) + 1) if whole else (0, 0)
         # a groups × values histogram costs a few passes over its cells, a sort n·log n over the
         # values: the histogram only pays when it has few cells for the values it holds
         if whole and self.size * span <= 8 * len(vals):
-            return self._median_by_histogram(idx, (vals - low).astype(np.int64), span) + low
+            counted = None if weights is None else np.asarray(weights, dtype=np.float64)[known]
+            return self._median_by_histogram(idx, (vals - low).astype(np.int64), span, counted) + low
+        if weights is not None:
+            weights = np.asarray(weights, dtype=np.float64)[known]
+            if whole and self.size * span < 2**62:  # one sort of the packed integer, not a two-key lexsort
+                order = np.argsort(idx.astype(np.int64) * span + (vals - low).astype(np.int64), kind="stable")
+            else:
+                order = np.lexsort((vals, idx))
+            return self._weighted_median(idx[order], vals[order], weights[order])
         if whole and self.size * span < 2**62:  # group and value packed in one integer: one plain sort
             packed = np.sort(idx.astype(np.int64) * span + (vals - low).astype(np.int64))
             idx, vals = packed // span, (packed % span + low).astype(np.float64)
@@ -204,14 +210,14 @@ class Groups:
 
     def _weighted_median(self, idx: np.ndarray, vals: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """The median of each group's values, each repeated ``weights`` times (aggregate rows), as
-        :meth:`median` gives for the rows themselves: the mean of the two middle values."""
+        :meth:`median` gives for the rows themselves: the mean of the two middle values. ``idx`` and
+        ``vals`` come sorted by group, then value."""
         out = np.full(self.size, np.nan)
         present = weights > 0
         idx, vals, weights = idx[present], vals[present], weights[present]
         if not len(idx):
             return out
-        order = np.lexsort((vals, idx))
-        idx, vals, running = idx[order], vals[order], np.cumsum(weights[order])
+        running = np.cumsum(weights)
         starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
         before = np.where(starts > 0, running[starts - 1], 0.0)
         n = np.r_[running[starts[1:] - 1], running[-1]] - before
@@ -221,8 +227,10 @@ class Groups:
         out[idx[starts]] = (low + high) / 2
         return out
 
-    def _median_by_histogram(self, idx: np.ndarray, offsets: np.ndarray, span: int) -> np.ndarray:
-        counts = np.bincount(idx * span + offsets, minlength=self.size * span).reshape(self.size, span)
+    def _median_by_histogram(self, idx: np.ndarray, offsets: np.ndarray, span: int,
+                             weights: np.ndarray | None = None) -> np.ndarray:
+        # weights (aggregate rows) are whole numbers, so their running sums are exact in float64
+        counts = np.bincount(idx * span + offsets, weights=weights, minlength=self.size * span).reshape(self.size, span)
         running = np.cumsum(counts, axis=1)
         n = running[:, -1]
         # the (n-1)//2-th and n//2-th values (0-based) are the two middles; equal when n is odd
