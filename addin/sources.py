@@ -245,7 +245,7 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
 
     sp = exprs["Spend"]
     spend_dims: list[str] = []
-    spend_frame = None
+    spend_frame = spend_segments = None
     if sp is not None:
         dated = "date" in sp.columns
         day = _day(sp["date"]) if dated else ibis.literal(calc.dataset.NO_DAY, type="int32")
@@ -271,7 +271,9 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
         sp_kept = sp
         if as_of_day is not None and dated:
             sp_kept = _until_as_of("Spend", sp, settings, notes)
-        spend_frame = (sp_kept.group_by(["_day", *spend_dims])
+        sp_kept, spend_segments = _segment_keys(con, sp_kept.select("_day", *spend_dims, *sums), spend_dims,
+                                                keep=["_day", *sums])
+        spend_frame = (sp_kept.group_by(["_day", *(["_segment"] if spend_segments is not None else spend_dims)])
                        .aggregate(_n=sp_kept.count(), **{c: sp_kept[c].cast("float64").sum() for c in sums}))
 
     ld = exprs["Leads"]
@@ -350,7 +352,8 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
             # as the rows with no deal or with their first deal (days to close = won day - inquiry day), deals
             # as the rows with a won day (_split); one join and one group-by of Leads instead of one of each
             # per table.
-            lead_side, segments = _segment_keys(con, leads_kept.select("lead_id", "_day", *lead_dims), lead_dims)
+            lead_side, segments = _segment_keys(con, leads_kept.select("lead_id", "_day", *lead_dims), lead_dims,
+                                                keep=["lead_id", "_day"])
             keys = ["_segment"] if segments is not None else lead_dims
             joined = lead_side.left_join(won, "lead_id")
             linked_frame = (joined.group_by(["_day", *keys, "_won", "_first"])
@@ -363,7 +366,9 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
         leads_frame = leads_kept.group_by(["_day", *lead_dims]).aggregate(_n=leads_kept.count())
     try:
         fetched = {name: None if frame is None else _fetch(frame)
-                   for name, frame in (("spend", spend_frame), ("leads", leads_frame), ("deals", deals_frame))}
+                   for name, frame in (("leads", leads_frame), ("deals", deals_frame))}
+        fetched["spend"] = None if spend_frame is None else _segments_back(_fetch(spend_frame, pandas=False),
+                                                                           spend_segments, spend_dims)
         if linked_frame is not None:
             linked = _fetch(linked_frame, pandas=False)
             fetched["leads"], fetched["deals"] = _split(_segments_back(linked, segments, lead_dims))
@@ -387,8 +392,9 @@ def _fetch(expr: Any, *, pandas: bool = True) -> Any:
     return _categories(table) if pandas else table
 
 
-def _segment_keys(con: Any, leads: Any, dims: list[str]) -> tuple[Any, pd.DataFrame | None]:
-    """Leads with one whole-number key per combination of its segment columns, and the combinations.
+def _segment_keys(con: Any, leads: Any, dims: list[str], *, keep: list[str]) -> tuple[Any, pd.DataFrame | None]:
+    """A table (``keep`` and ``_segment``) with one whole-number key per combination of its segment columns,
+    and the combinations.
 
     Grouping 20M consultations on seven text columns (as many groups as day × segment cells, 5.5M here) was
     most of the DuckDB route's time; grouping on one number per combination takes less than half as long,
@@ -409,7 +415,7 @@ def _segment_keys(con: Any, leads: Any, dims: list[str]) -> tuple[Any, pd.DataFr
                        dialect="duckdb").to_pyarrow()
     if len(pd.unique(segments["_segment"].to_numpy())) != segments.num_rows:
         return leads, None  # two combinations share a number (vanishingly rare): group on the text
-    return keyed.select("lead_id", "_day", "_segment"), _categories(segments)
+    return keyed.select(*keep, "_segment"), _categories(segments)
 
 
 def _categories(table: Any) -> pd.DataFrame:
@@ -424,15 +430,15 @@ def _categories(table: Any) -> pd.DataFrame:
 
 def _segments_back(linked: Any, segments: pd.DataFrame | None, dims: list[str]) -> pd.DataFrame:
     """The summed rows as pandas with their segment columns (from the key, when grouped on ``_segment``)."""
-    import numpy as np
     import pyarrow.compute as pc
 
-    linked = linked.set_column(linked.column_names.index("_first"), "_first", pc.fill_null(linked["_first"], False))
+    if "_first" in linked.column_names:  # no deal: not a first deal (a plain bool column in pandas)
+        linked = linked.set_column(linked.column_names.index("_first"), "_first",
+                                   pc.fill_null(linked["_first"], False))
     if segments is None:
         return _categories(linked)
     frame = linked.to_pandas()
-    order = np.argsort(segments["_segment"].to_numpy())
-    at = order[np.searchsorted(segments["_segment"].to_numpy()[order], frame.pop("_segment").to_numpy())]
+    at = pd.Index(segments["_segment"].to_numpy()).get_indexer(frame.pop("_segment").to_numpy())
     for position, dim in enumerate(dims):
         column = segments[dim]
         frame.insert(1 + position, dim, pd.Categorical.from_codes(column.cat.codes.to_numpy()[at],
