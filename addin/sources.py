@@ -33,6 +33,7 @@ from calc import InputError
 from calc.dataset import EXCLUDED, NO_DEALS_NOTE, NO_SPEND_NOTE, UNDATED_SPEND_NOTE
 from calc.errors import Exclusion
 from calc.messages import Message
+from calc.dataset import NUMBER_COLUMNS
 from calc.schema import TABLES, fold, missing_required, resolve_columns
 from calc.settings import Settings
 
@@ -91,7 +92,13 @@ def connect(source: str) -> Any:
                              f"(pip install \"ibis-framework[{scheme}]\")") from None
 
 
-def _table(con: Any, table: str, file: Path | None, name: str | None) -> Any:
+def _is_csv(con: Any, file: Path | None) -> bool:
+    """A CSV file read by DuckDB, whose text the file route's rules read (``_utf8``, ``_csv_numbers``)."""
+    return file is not None and Path(file).suffix.lower() in (".csv", ".txt") and getattr(con, "name", "") == "duckdb"
+
+
+def _table(con: Any, table: str, file: Path | None, name: str | None, *, mapping: Mapping[str, str] | None = None,
+           workspace: Path | None = None) -> Any:
     """The table from its file (read by the engine) or by its name in the source; None when neither is there."""
     if file is not None:
         path = Path(file)
@@ -100,6 +107,14 @@ def _table(con: Any, table: str, file: Path | None, name: str | None) -> Any:
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             return con.read_parquet(str(path))
+        if suffix in (".csv", ".txt") and _is_csv(con, path):
+            path = _utf8(path, table, workspace)
+            sniffed = con.read_csv(str(path), nullstr=_BLANKS)
+            # the number columns as DuckDB found them, text: the file route's rules read them (_csv_numbers)
+            numbers = [header for header, target in resolve_columns(table, list(sniffed.columns), mapping).items()
+                       if target in NUMBER_COLUMNS]
+            return con.read_csv(str(path), nullstr=_BLANKS, types={h: "VARCHAR" for h in numbers}) \
+                if numbers else sniffed
         if suffix in (".csv", ".txt"):
             return con.read_csv(str(path))
         raise InputError(table, None, f"'{path.name}' cannot be read by the engine ({suffix or 'no extension'})",
@@ -109,6 +124,105 @@ def _table(con: Any, table: str, file: Path | None, name: str | None) -> Any:
     if name in con.list_tables():
         return con.table(name)
     return None
+
+
+#: Names of the Arrow tables a read lends DuckDB (``_csv_numbers``), unregistered at its end.
+_VIEW = "_cycle_roi_view_"
+#: Text the file route reads as blank (``addin.io.read_csv``), so DuckDB reads it so too.
+_BLANKS = ["", "NA", "N/A", "NULL", "null", "nan", "NaN"]
+#: Number text that reads one way only and as itself: a whole number, or a decimal point that cannot be a
+#: dot between thousands. The rest (1.500, 1.234,5, 12,5, Rp 1.500, 15%, #N/A ...) is read by calc's rules.
+_PLAIN = r"^[+-]?[0-9]+(\.[0-9]+)?$"
+_EITHER = r"^[+-]?[1-9][0-9]{0,2}\.[0-9]{3}$"
+
+
+def _utf8(path: Path, table: str, workspace: Path | None) -> Path:
+    """``path`` if it is UTF-8 text (what DuckDB reads), else a UTF-8 copy in ``workspace``.
+
+    The encoding is found by the file route's own reader (``addin.io``): a legacy encoding it settles
+    (GB18030, CP949, Shift-JIS, CP1252 …) gives the same text, and what it refuses (two encodings, no
+    clear winner) is refused with its words. UTF-8 is checked in 16 MiB pieces, so a large file is not
+    held in memory; only a file in another encoding is read whole, as the file route reads it.
+    """
+    import codecs
+
+    from .io import _decode
+    from .safety import looks_utf16
+
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+        utf8 = not head.startswith((b"\xff\xfe", b"\xfe\xff")) and not (head[:2] and looks_utf16(head))
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        handle.seek(0)
+        try:
+            while utf8 and (piece := handle.read(1 << 24)):
+                decoder.decode(piece)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    if utf8:
+        return path
+    text = _decode(path.read_bytes(), f"{table} file {path.name}")
+    copy = Path(workspace or tempfile.gettempdir()) / f"{table.lower()}-utf8.csv"
+    copy.write_text(text, encoding="utf-8")
+    return copy
+
+
+def _csv_numbers(con: Any, table: str, expr: Any, settings: Settings, temporary: list[str]) -> Any:
+    """The number columns of a CSV read as the file route reads them: the same numbers, or the same refusal.
+
+    calc decides each column's decimal mark from all its values (1.234,5 proves a comma, 0.125 a point, 1.500
+    reads either way and follows the column, the table or the ``decimal_mark`` setting, else is refused naming
+    that choice). The engine counts the values that are not plain numbers; those (distinct) and one plain
+    decimal and the largest plain value of each column are read by calc's own rules (``_read_numbers``), and
+    the values found join back by their text. Plain values are cast where they lie.
+    """
+    columns = [c for c in expr.columns if c in NUMBER_COLUMNS and expr[c].type().is_string()]
+    if not columns:
+        return expr
+    import ibis
+    import pyarrow as pa
+
+    from calc.dataset import _read_numbers
+
+    texts = {c: expr[c].strip() for c in columns}
+    plain = {c: t.re_search(_PLAIN) & ~t.re_search(_EITHER) for c, t in texts.items()}
+    key = {c: f"n{i}" for i, c in enumerate(columns)}  # column names in SQL aliases: plain ones
+    summary = _one_row(expr, **{f"{key[c]}_odd": (texts[c].notnull() & ~plain[c]).cast("int64").sum() for c in columns},
+                       **{f"{key[c]}_point": texts[c].max(where=plain[c] & texts[c].contains(".")) for c in columns},
+                       **{f"{key[c]}_largest": texts[c].argmax(texts[c].try_cast("float64").abs(), where=plain[c])
+                          for c in columns})
+    values = {}
+    for c in columns:
+        odd = [] if not summary[f"{key[c]}_odd"] else \
+            expr.filter(texts[c].notnull() & ~plain[c]).select(_text=texts[c]).distinct().to_pyarrow()["_text"].to_pylist()
+        examples = [v for v in (summary[f"{key[c]}_point"], summary[f"{key[c]}_largest"]) if isinstance(v, str) and v]
+        values[c] = odd + examples
+    longest = max(len(v) for v in values.values())
+    frame = pd.DataFrame({c: pd.Series(v + [None] * (longest - len(v)), dtype=object) for c, v in values.items()})
+    read = frame.copy()
+    try:
+        _read_numbers(read, table, columns, settings)
+    except InputError as exc:  # the rows it names are rows of the distinct values, not of the file
+        exc.rows = []
+        raise exc from None
+    for c in columns:
+        found = dict(zip(frame[c].tolist(), read[c].tolist()))
+        odd = [v for v in values[c] if v is not None and found.get(v) is not None and not pd.isna(found[v])]
+        number = texts[c].try_cast("float64")
+        if summary[f"{key[c]}_odd"]:
+            name = f"{_VIEW}{table.lower()}_{key[c]}_{len(temporary)}"
+            mapping = pa.table({"_text": pa.array(odd, pa.string()), "_number": pa.array([found[v] for v in odd],
+                                                                                          pa.float64())})
+            con.con.register(name, mapping)  # DuckDB reads the Arrow table in place (Ibis' create_table fails here)
+            temporary.append(name)
+            looked_up = con.table(name)
+            joined = expr.left_join(looked_up, texts[c] == looked_up["_text"])
+            expr = joined.select(*[col for col in expr.columns if col != c],
+                                 **{c: ibis.ifelse(plain[c].fill_null(False), number, joined["_number"])})
+        else:
+            expr = expr.mutate(**{c: number})
+    return expr
 
 
 def _canonical(table: str, expr: Any, mapping: Mapping[str, str] | None) -> Any:
@@ -220,20 +334,37 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
                     tables: Mapping[str, str | None] | None = None, mapping: Mapping[str, Mapping[str, str]] | None = None,
                     settings: Settings | Mapping[str, Any] | None = None, con: Any = None) -> calc.Aggregates:
     """Spend, Leads and Deals of ``source`` summed where they live: the :class:`calc.Aggregates` of them."""
-    ibis = _ibis()
-    settings = Settings.parse(settings)
     con = con if con is not None else connect(source)
+    temporary: list[str] = []  # tables made for this read (_materialised, _csv_numbers), dropped at its end
+    with tempfile.TemporaryDirectory(prefix="cycle-roi-") as workspace:  # CSVs turned into UTF-8 (_utf8)
+        try:
+            return _read_aggregates(con, spend=spend, leads=leads, deals=deals, tables=tables, mapping=mapping,
+                                    settings=Settings.parse(settings), temporary=temporary, workspace=Path(workspace))
+        finally:
+            for name in temporary:  # Ibis' drop_table of a temporary DuckDB table fails to parse (Ibis 12)
+                if name.startswith(_VIEW):
+                    con.con.unregister(name)
+                else:
+                    con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def _read_aggregates(con: Any, *, spend: Path | None, leads: Path | None, deals: Path | None,
+                     tables: Mapping[str, str | None] | None, mapping: Mapping[str, Mapping[str, str]] | None,
+                     settings: Settings, temporary: list[str], workspace: Path) -> calc.Aggregates:
+    ibis = _ibis()
     names = {**DEFAULT_TABLES, **{k: v for k, v in (tables or {}).items() if v}}
     files = {"Spend": spend, "Leads": leads, "Deals": deals}
     mapping = mapping or {}
-    raw = {t: _table(con, t, files[t], names[t] if not any(files.values()) else None) for t in TABLE_NAMES}
+    raw = {t: _table(con, t, files[t], names[t] if not any(files.values()) else None, mapping=mapping.get(t),
+                     workspace=workspace) for t in TABLE_NAMES}
     if all(v is None for v in raw.values()):
         raise InputError("--source", None, f"has none of the tables {', '.join(names.values())}",
                          fix="name them with --spend-table, --leads-table and --deals-table, or give the files")
     exprs = {t: _canonical(t, e, mapping.get(t)) if e is not None else None for t, e in raw.items()}
+    exprs = {t: _csv_numbers(con, t, e, settings, temporary) if e is not None and _is_csv(con, files[t]) else e
+             for t, e in exprs.items()}
     exclusions: list[Exclusion] = []
     notes: list[str] = []
-    temporary: list[str] = []  # tables made for this read (_materialised), dropped at its end
     as_of_day = None if settings.as_of is None else int(pd.Timestamp(settings.as_of).value // 86_400_000_000_000)
 
     dims = {t: [c for c in e.columns if c not in _CANONICAL[t]] if e is not None else [] for t, e in exprs.items()}
@@ -364,17 +495,13 @@ def read_aggregates(source: str, *, spend: Path | None = None, leads: Path | Non
                                                         gross_profit=dl.gross_profit.sum())
     elif leads_kept is not None:
         leads_frame = leads_kept.group_by(["_day", *lead_dims]).aggregate(_n=leads_kept.count())
-    try:
-        fetched = {name: None if frame is None else _fetch(frame)
-                   for name, frame in (("leads", leads_frame), ("deals", deals_frame))}
-        fetched["spend"] = None if spend_frame is None else _segments_back(_fetch(spend_frame, pandas=False),
-                                                                           spend_segments, spend_dims)
-        if linked_frame is not None:
-            linked = _fetch(linked_frame, pandas=False)
-            fetched["leads"], fetched["deals"] = _split(_segments_back(linked, segments, lead_dims))
-    finally:
-        for name in temporary:  # Ibis' drop_table of a temporary DuckDB table fails to parse (Ibis 12)
-            con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+    fetched = {name: None if frame is None else _fetch(frame)
+               for name, frame in (("leads", leads_frame), ("deals", deals_frame))}
+    fetched["spend"] = None if spend_frame is None else _segments_back(_fetch(spend_frame, pandas=False),
+                                                                       spend_segments, spend_dims)
+    if linked_frame is not None:
+        linked = _fetch(linked_frame, pandas=False)
+        fetched["leads"], fetched["deals"] = _split(_segments_back(linked, segments, lead_dims))
     if dl is None and fetched["spend"] is not None and "revenue" in fetched["spend"].columns:
         has_revenue = bool(fetched["spend"]["revenue"].notna().any())  # Deals, when there, say (as in prepare)
     if dl is None and ld is not None:

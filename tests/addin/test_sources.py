@@ -134,6 +134,62 @@ def test_notes_are_the_catalogues_and_read_alike_in_every_language(tmp_path):
             assert note.render(language) != note.render("en") or language == "en"
 
 
+#: Spend exports as they come from our users' tools: each read by the file route's rules (calc.parsing) —
+#: a decimal comma proven by 1.234,5, a point by 0.125, 1.500 undecidable alone, rupiah without cents.
+_SPEND_TEXTS = {
+    "decimal comma": "date;cost;channel\n2024-01-01;1.234,5;a\n2024-01-02;12,5;b\n2024-01-03;100;a\n",
+    "decimal point proven": "date,cost,channel\n2024-01-01,1.500,a\n2024-01-02,0.125,b\n2024-01-03,100,a\n",
+    "either way": "date,cost,channel\n2024-01-01,1.500,a\n2024-01-02,2.250,b\n2024-01-03,100,a\n",
+    "two marks": "date;cost;channel\n2024-01-01;1.234,5;a\n2024-01-02;0.125;b\n",
+    "rupiah": "date,cost,channel\n2024-01-01,Rp 1.500,a\n2024-01-02,Rp 2.250.000,b\n",
+    "percent": "date,cost,channel\n2024-01-01,15%,a\n",
+    "blank words": "date,cost,channel\n2024-01-01,NA,a\n2024-01-02,5,b\n",
+}
+
+
+def _both_routes(files: dict[str, Path], settings: dict) -> list:
+    """What each route gives: (spend cost, lead segments, exclusion counts), or the refusal's table, column, fix."""
+    out = []
+    for route in ("files", "engine"):
+        try:
+            data = _files_route(files, settings) if route == "files" else sources.load(
+                "duckdb://", **{t.lower(): p for t, p in files.items()}, settings=settings)
+        except calc.InputError as refusal:  # the row numbers are the file's alone; the choice named is the same
+            out.append(("refused", refusal.table, refusal.column, str(refusal.fix)))
+            continue
+        out.append((sorted(data.spend["cost"].tolist()), sorted(map(str, data.leads["channel"].unique())),
+                    _counted(data)))
+    return out
+
+
+@pytest.mark.parametrize("case", sorted(_SPEND_TEXTS))
+@pytest.mark.parametrize("decimal_mark", ["auto", "comma"])
+def test_csv_numbers_and_encodings_read_as_the_file_route_reads_them(tmp_path, case, decimal_mark):
+    files = {"Spend": tmp_path / "spend.csv", "Leads": tmp_path / "leads.csv"}
+    files["Spend"].write_text(_SPEND_TEXTS[case], encoding="utf-8")
+    # Korean segment names saved by Excel in CP949 (not UTF-8): the file route settles the encoding
+    leads = "lead_id,date,channel\n" + "".join(f"{i},2024-01-0{1 + i % 3},{['검색 광고', '소셜 미디어', '동영상 광고'][i % 3]}\n"
+                                                 for i in range(1, 60))
+    files["Leads"].write_bytes(leads.encode("cp949"))
+    by_files, by_engine = _both_routes(files, {"decimal_mark": decimal_mark})
+    assert by_engine == by_files
+    if by_files[0] != "refused":
+        assert by_files[1] == ["검색 광고", "동영상 광고", "소셜 미디어"]
+    refused = {c for c in _SPEND_TEXTS if c in ("two marks", "percent") or (c == "either way" and decimal_mark == "auto")}
+    assert (by_files[0] == "refused") == (case in refused)
+    if case == "either way":  # the refusal names the setting that settles it; with it set, the same numbers
+        assert "decimal_mark" in by_files[-1] if decimal_mark == "auto" else by_files[0] == [100.0, 1500.0, 2250.0]
+    if case == "decimal comma":
+        assert by_files[0] == [12.5, 100.0, 1234.5]
+
+
+def test_a_csv_whose_encoding_cannot_be_told_is_refused_alike(tmp_path):
+    files = {"Leads": tmp_path / "leads.csv"}
+    files["Leads"].write_bytes("lead_id,date,channel\n1,2024-01-01,검색\n2,2024-01-02,소셜\n".encode("cp949"))
+    by_files, by_engine = _both_routes(files, {})
+    assert by_files[0] == "refused" and by_engine == by_files
+
+
 def _olist_files(shared, folder: Path) -> dict[str, Path]:
     """Olist as a warehouse holds it: dates typed as dates (the file route reads the day-first text)."""
     leads = pd.read_csv(shared("olist", "olist_marketing_qualified_leads_dataset.csv"), dtype=str)
