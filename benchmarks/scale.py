@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -50,8 +51,9 @@ def duckdb_workload(folder: Path, n: int) -> dict:
             "peak_mib": float(fields["peak"]), "aggregate_lead_rows": int(fields["rows"])}
 
 
-def report_process(folder: Path, n: int, out: Path) -> dict:
-    """Seconds and peak memory of the whole ``cycle-roi report --source duckdb://`` process (run once)."""
+def report_process(folder: Path, n: int, out: Path, reps: int = 1) -> dict:
+    """Seconds (median of ``reps`` runs) and peak memory of the whole ``cycle-roi report --source duckdb://``
+    process."""
     command = [sys.executable, "-m", "addin.cli", "report", "--source", "duckdb://",
                "--spend", str(folder / "spend.parquet"), "--leads", str(folder / f"leads_{n}.parquet"),
                "--deals", str(folder / f"deals_{n}.parquet"), "-o", str(out), "--force"]
@@ -59,17 +61,21 @@ def report_process(folder: Path, n: int, out: Path) -> dict:
             "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
     # a small launcher of its own, so the children's peak is the report's alone (not this script's)
-    result = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, check=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
-    seconds, peak = map(float, result.stdout.split())
-    return {"seconds": seconds, "peak_mib": peak}
+    runs = []
+    for _ in range(reps):
+        result = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, check=True,
+                                env={**os.environ, "PYTHONPATH": str(REPO)})
+        runs.append(tuple(map(float, result.stdout.split())))
+    return {"seconds": statistics.median(r[0] for r in runs), "peak_mib": max(r[1] for r in runs),
+            "runs_s": [r[0] for r in runs]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000, 20_000_000])
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("BENCH_DATA", REPO / "bench-data")))
-    parser.add_argument("--reps", type=int, default=1, help="timed polars runs per size (after a warm-up)")
+    parser.add_argument("--reps", type=int, default=3, help="timed polars runs per size (after a warm-up)")
+    parser.add_argument("--report-reps", type=int, default=3, help="report processes per size (median)")
     parser.add_argument("--report-only", action="store_true", help="only the report process (the 50M run)")
     parser.add_argument("--no-polars", action="store_true",
                         help="leave polars out (50M: its reference alone would hold the whole tables in memory)")
@@ -80,14 +86,15 @@ def main() -> None:
     rows = []
     for n in args.sizes:
         ensure_data(args.data, n)
-        row = {"consultations": n}
+        row = {"consultations": n, "load_average_before": os.getloadavg()}
         if not args.no_polars:
             row["polars_s"] = engine_seconds("polars", args.data, n, args.reps)
         if not args.report_only:
             row["duckdb_workload"] = duckdb_workload(args.data, n)
             if "polars_s" in row:
                 row["workload_vs_polars"] = row["duckdb_workload"]["seconds"] / row["polars_s"]
-        row["report"] = report_process(args.data, n, args.data / f"report_{n}.xlsx")
+        row["report"] = report_process(args.data, n, args.data / f"report_{n}.xlsx", args.report_reps)
+        row["load_average_after"] = os.getloadavg()  # 1, 5 and 15 minutes: how busy the shared machine was
         if "polars_s" in row:
             row["report_vs_polars"] = row["report"]["seconds"] / row["polars_s"]
         rows.append(row)
