@@ -15,7 +15,7 @@ from .indicators import KPI_COLUMNS, consult_cost, consult_volume, inquiry_conve
 
 # full-cycle ROI: cohorts, projection, time to close, payback, affordable cost (issue 3)
 from .backtest import backtest
-from .rolling import rolling_backtest
+from .rolling import rolling_backtest, rolling_backtest_summary
 from .chainladder import age_to_age_factors, chain_ladder
 from .cohorts import cohort_development, cohort_triangle
 from .roi import (SEGMENT_COLUMNS, cohort_roi, cost_affordability, cycle_roi, max_consult_cost, payback_days,
@@ -38,7 +38,7 @@ __all__ = [
     "KPI_COLUMNS", "consult_cost", "consult_volume", "inquiry_conversion", "kpi_table",
     "SEGMENT_COLUMNS", "age_to_age_factors", "backtest", "chain_ladder", "cohort_development", "cohort_roi",
     "cohort_triangle", "cost_affordability", "cycle_roi", "kaplan_meier", "max_consult_cost", "payback_days",
-    "rolling_backtest", "segment_cycle_roi", "short_term_roi", "time_to_close", "aalen_johansen", "outcome_segments",
+    "rolling_backtest", "rolling_backtest_summary", "segment_cycle_roi", "short_term_roi", "time_to_close", "aalen_johansen", "outcome_segments",
     "time_to_outcome",
     "DIAGNOSIS_RULES", "budget_shift", "fit_beta_prior", "funnel_diagnosis", "portfolio", "segment_table",
     "shrink_rates", "stability", "stability_verdict", "wilson_interval", "xmr_limits",

@@ -11,13 +11,31 @@ age k complete — one row: ``as_of``, ``cohort``, ``age_at_as_of`` a, ``target_
 chain ladder without Bornhuetter–Ferguson, same cohorts) and ``truncated``-free cohorts only
 (truncated cohorts, :mod:`calc.coverage`, never score unless ``include_truncated_cohorts``).
 
+``plain_low`` / ``plain_high`` are the same band around plain chain ladder (its own Mack error);
+``inside`` / ``plain_inside`` say whether the actual fell inside each.
+
 ``attrs["summary"]``: one row per horizon and one ``all`` row, for each method (``product``,
 ``plain_chain_ladder``, ``observed_as_final``):
 
 * ``mape`` = Σ |projected − actual| ÷ Σ actual (volume-weighted, the backtest's per-cohort error);
 * ``bias`` = (Σ projected − Σ actual) ÷ Σ actual;
-* ``coverage`` = share of actuals inside [low, high] (the product's band only);
-* ``n`` = rows compared.
+* ``coverage`` = share of actuals inside [low, high] (the product's band, and plain chain ladder's
+  own; reading the observed as final has none);
+* ``n`` = rows compared, ``cohorts`` = distinct cohorts among them;
+* on the product's rows, the **paired comparison** with plain chain ladder: ``vs_plain`` =
+  MAPE(product) − MAPE(plain chain ladder), the difference of their absolute errors on the same
+  rows ÷ Σ actual, and its interval ``vs_plain_low`` … ``vs_plain_high`` at ``band_level``. Rows
+  of one cohort share its truth (and their as-of dates its data), so they are not independent:
+  the standard error is the cluster-robust (sandwich) one of a ratio estimator with the cohorts as
+  clusters, SE² = m/(m − 1) · Σ_c (d_c − D · a_c)² ÷ (Σ a)² (d_c, a_c: the cohort's summed
+  differences and actuals; Cameron & Miller 2015, *J. Human Resources* 50(2), §II), and the
+  interval uses Student's t on m − 1 degrees of freedom (m cohorts; Cameron & Miller §VI.C, few
+  clusters). With one cohort there is no interval: one cohort cannot tell a method from chance.
+  A horizon where the product's MAPE is above plain chain ladder's is named in a note, with these
+  counts and the interval, and whether chance explains it (the interval holds 0).
+
+:func:`rolling_backtest_summary` is the same summary one row per horizon, as the Excel function
+``=ROLLING_BACKTEST_SUMMARY`` spills it.
 
 **The band.** Mack's standard error of the projection (process + parameter error, formulas in
 :mod:`calc.chainladder`) around the projection, as a lognormal, at ``band_level`` (default 90 %),
@@ -46,8 +64,15 @@ from .messages import Message
 from .query import make_query
 
 ROLLING_COLUMNS = ("as_of", "cohort", "age_at_as_of", "target_age", "horizon", "observed", "projected", "low", "high",
-                   "actual", "plain_chain_ladder", "inside")
+                   "actual", "plain_chain_ladder", "plain_low", "plain_high", "inside", "plain_inside")
 METHODS = ("product", "plain_chain_ladder", "observed_as_final")
+SUMMARY_COLUMNS = ("horizon", "method", "n", "cohorts", "mape", "bias", "coverage", "vs_plain", "vs_plain_low",
+                   "vs_plain_high")
+#: What =ROLLING_BACKTEST_SUMMARY() spills: one row per horizon and a last row over all of them.
+BY_HORIZON_COLUMNS = ("horizon", "compared", "cohorts", "mape", "mape_plain_chain_ladder", "mape_observed_as_final",
+                      "bias", "bias_plain_chain_ladder", "bias_observed_as_final", "band_coverage",
+                      "band_coverage_plain_chain_ladder", "band_level", "mape_vs_plain", "mape_vs_plain_low",
+                      "mape_vs_plain_high", "finding")
 
 
 class RollingOptions(BaseModel):
@@ -117,11 +142,12 @@ def rolling_backtest(data: Dataset, *, period: Any = "month", start: Any = None,
         rows.append(_rows_at(data, frozen, fdev, truth, rolling.band_level))
     out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(ROLLING_COLUMNS))
     out = out[list(ROLLING_COLUMNS)]
-    out.attrs["summary"] = summarise(out)
+    out.attrs["summary"] = summarise(out, level=rolling.band_level)
     out.attrs["band_level"] = rolling.band_level
     out.attrs["period"] = options.period
     if not rows:
         notes.append(Message(f"note.too_little_history.{options.period}", count=rolling.min_periods))
+    notes += _worse_notes(out.attrs["summary"], options.period, rolling.band_level)
     out.attrs["notes"] = list(dict.fromkeys(notes))
     out.attrs["exclusions"] = [str(e) for e in data.exclusions]
     return out
@@ -210,9 +236,9 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
     position = pd.Index(fdev.cohorts).get_indexer(dev.cohorts)
     observed = np.nan_to_num(np.where(anchor >= 0, dev.cumulative("deals")[0][np.arange(len(anchor)),
                                                                                np.maximum(anchor, 0)], 0.0))
-    product_values, product_mse, product_dof = project_every_age(dev, horizon, young_share=settings.bornhuetter_ferguson_below,
-                                                    estimate_from=estimate_from)
-    plain_values, _, _ = project_every_age(dev, horizon, young_share=0.0, estimate_from=estimate_from)
+    product_values, product_mse, product_dof = project_every_age(
+        dev, horizon, young_share=settings.bornhuetter_ferguson_below, estimate_from=estimate_from)
+    plain_values, plain_mse, plain_dof = project_every_age(dev, horizon, young_share=0.0, estimate_from=estimate_from)
     # every target age k = 1 … horizon at once (K × C): where truth exists and the cohort still develops
     targets = np.arange(1, horizon + 1)[:, None]
     inside_truth = targets < truth.shape[1]
@@ -223,28 +249,146 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
         return pd.DataFrame(columns=list(ROLLING_COLUMNS))
     low, high = lognormal_band(product_values, np.sqrt(product_mse), band_level, floor=observed[None, :],
                                dof=product_dof)
+    plain_low, plain_high = lognormal_band(plain_values, np.sqrt(plain_mse), band_level, floor=observed[None, :],
+                                           dof=plain_dof)
     k_i, c_i = np.nonzero(wanted)
     out = pd.DataFrame({
         "as_of": frozen, "cohort": dev.cohorts[c_i], "age_at_as_of": anchor[c_i], "target_age": k_i + 1,
         "horizon": k_i + 1 - anchor[c_i], "observed": observed[c_i], "projected": product_values[k_i, c_i],
         "low": low[k_i, c_i], "high": high[k_i, c_i], "actual": actual[k_i, c_i],
-        "plain_chain_ladder": plain_values[k_i, c_i]}).sort_values(["cohort", "target_age"], ignore_index=True)
+        "plain_chain_ladder": plain_values[k_i, c_i], "plain_low": plain_low[k_i, c_i],
+        "plain_high": plain_high[k_i, c_i]}).sort_values(["cohort", "target_age"], ignore_index=True)
     out["inside"] = (out["actual"] >= out["low"] - 1e-9) & (out["actual"] <= out["high"] + 1e-9)
+    out["plain_inside"] = (out["actual"] >= out["plain_low"] - 1e-9) & (out["actual"] <= out["plain_high"] + 1e-9)
     return out
 
 
-def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    """MAPE, bias and band coverage by horizon (and over all rows) for each method; see the module docstring."""
+def summarise(rows: pd.DataFrame, *, level: float = 0.9) -> pd.DataFrame:
+    """MAPE, bias, band coverage and the paired comparison with plain chain ladder, by horizon and over all
+    rows, for each method (see the module docstring).
+
+    Hand check of the paired comparison: cohorts A (actual 100; the product misses by 2, plain chain
+    ladder by 6) and B (actual 100; misses 4 and 4): D = (−4 + 0) ÷ 200 = −2 %; cluster residuals
+    d_c − D·a_c = −4 + 2 = −2 and 0 + 2 = 2, SE = √(2/1 · 8) ÷ 200 = 2 %; t(0.95, 1) = 6.314 gives
+    −2 % ± 12.6 %.
+
+    >>> rows = pd.DataFrame({"cohort": ["A", "B"], "horizon": [1, 1], "actual": [100.0, 100.0],
+    ...                      "projected": [102.0, 96.0], "plain_chain_ladder": [106.0, 104.0], "observed": [90.0, 90.0],
+    ...                      "inside": [True, False], "plain_inside": [True, True]})
+    >>> s = summarise(rows).set_index(["horizon", "method"])
+    >>> s.loc[(1, "product"), ["n", "cohorts", "mape", "coverage", "vs_plain", "vs_plain_low", "vs_plain_high"]].round(4).tolist()
+    [2.0, 2.0, 0.03, 0.5, -0.02, -0.1463, 0.1063]
+    """
+    from .chainladder import band_quantile
+
     records = []
     groups = [("all", rows)] + [(int(h), g) for h, g in rows.groupby("horizon", sort=True)] if len(rows) else []
     for label, group in groups:
         actual = group["actual"].to_numpy(float)
         total = actual.sum()
-        for method, column in zip(METHODS, ("projected", "plain_chain_ladder", "observed")):
+        cohorts = group["cohort"].to_numpy()
+        n_cohorts = len(pd.unique(cohorts))
+        errors = {}
+        for method, column, inside in zip(METHODS, ("projected", "plain_chain_ladder", "observed"),
+                                          ("inside", "plain_inside", None)):
             guess = group[column].to_numpy(float)
+            errors[method] = np.abs(guess - actual)
             records.append({
-                "horizon": label, "method": method, "n": len(group),
-                "mape": float(np.abs(guess - actual).sum() / total) if total > 0 else np.nan,
+                "horizon": label, "method": method, "n": len(group), "cohorts": n_cohorts,
+                "mape": float(errors[method].sum() / total) if total > 0 else np.nan,
                 "bias": float((guess.sum() - total) / total) if total > 0 else np.nan,
-                "coverage": float(group["inside"].mean()) if method == "product" else np.nan})
-    return pd.DataFrame(records, columns=["horizon", "method", "n", "mape", "bias", "coverage"])
+                "coverage": float(group[inside].mean()) if inside else np.nan})
+        paired = dict(vs_plain=np.nan, vs_plain_low=np.nan, vs_plain_high=np.nan)
+        if total > 0:
+            difference = errors["product"] - errors["plain_chain_ladder"]
+            d = difference.sum() / total
+            paired["vs_plain"] = float(d)
+            if n_cohorts > 1:  # cohorts as clusters: rows of one cohort share its truth
+                by = pd.DataFrame({"c": cohorts, "d": difference, "a": actual}).groupby("c", sort=False).sum()
+                se = np.sqrt(n_cohorts / (n_cohorts - 1) * ((by["d"] - d * by["a"]) ** 2).sum()) / total
+                half = float(band_quantile(level, n_cohorts - 1)) * se
+                paired.update(vs_plain_low=float(d - half), vs_plain_high=float(d + half))
+        records[-3].update(paired)
+    return pd.DataFrame(records, columns=list(SUMMARY_COLUMNS))
+
+
+def _worse_notes(summary: pd.DataFrame, period: str, level: float) -> list[Message]:
+    """A note for each horizon where the product's MAPE is above plain chain ladder's: counts, the paired
+    difference and its interval, and whether chance explains it."""
+    product = summary.loc[(summary["method"] == "product") & (summary["horizon"] != "all")].set_index("horizon")
+    plain = summary.loc[(summary["method"] == "plain_chain_ladder") & (summary["horizon"] != "all")].set_index("horizon")
+    notes = []
+    for horizon, row in product.iterrows():  # a few dozen horizons at most
+        if not row["mape"] > plain.loc[horizon, "mape"]:
+            continue
+        common = dict(horizon=int(horizon), mape=row["mape"], plain=plain.loc[horizon, "mape"], count=int(row["n"]),
+                      cohorts=int(row["cohorts"]), difference=row["vs_plain"])
+        if not np.isfinite(row["vs_plain_low"]):
+            notes.append(Message(f"note.rolling_worse_one_cohort.{period}", **common))
+        else:
+            chance = "chance" if row["vs_plain_low"] <= 0 else "real"
+            notes.append(Message(f"note.rolling_worse_{chance}.{period}", **common, level=level,
+                                 low=row["vs_plain_low"], high=row["vs_plain_high"]))
+    return notes
+
+
+def rolling_backtest_summary(data: Dataset, *, period: Any = "month", start: Any = None, end: Any = None,
+                             filter: Any = None, band_level: Any = None, min_periods: Any = None) -> pd.DataFrame:
+    """How far to trust the projections, one row per horizon (periods ahead) and a last row over all of them:
+    the summary of :func:`rolling_backtest` as ``=ROLLING_BACKTEST_SUMMARY`` spills it.
+
+    Columns: ``horizon`` (the last row's is the label "all"), ``compared`` (rows compared), ``cohorts``;
+    ``mape``, ``bias`` and ``band_coverage`` of the product's projection, each beside plain chain ladder's
+    (``…_plain_chain_ladder``) and reading the observed as final (``…_observed_as_final``; it has no
+    band); ``band_level`` (the bands' level, e.g. 0.9); the paired comparison ``mape_vs_plain`` with its
+    interval ``mape_vs_plain_low`` … ``_high`` (at the band level; empty with one cohort) and ``finding``,
+    a sentence: better than plain chain ladder, or worse and whether chance explains it. The notes
+    (``attrs["notes"]``) are the rolling backtest's.
+
+    >>> from calc import prepare, synthetic
+    >>> s = synthetic.generate(seed=3, daily_spend=600.0)
+    >>> table = rolling_backtest_summary(prepare(s.spend, s.leads, s.deals_all))
+    >>> last = table.iloc[-1]
+    >>> str(last["horizon"]), float(last["band_level"]), bool(last["mape"] < last["mape_plain_chain_ladder"])
+    ('all', 0.9, True)
+    """
+    return by_horizon(rolling_backtest(data, period=period, start=start, end=end, filter=filter,
+                                       band_level=band_level, min_periods=min_periods))
+
+
+def by_horizon(result: pd.DataFrame) -> pd.DataFrame:
+    """:func:`rolling_backtest_summary`'s table from a :func:`rolling_backtest` result already made."""
+    summary, level = result.attrs["summary"], result.attrs["band_level"]
+    if summary.empty:
+        out = pd.DataFrame(columns=list(BY_HORIZON_COLUMNS))
+    else:
+        by = {method: part.set_index("horizon") for method, part in summary.groupby("method", sort=False)}
+        horizons = [h for h in by["product"].index if h != "all"] + ["all"]
+        product, plain, observed = (by[m].reindex(horizons) for m in METHODS)
+        out = pd.DataFrame({
+            "horizon": pd.Series([h if h != "all" else Message("rolling.all_horizons") for h in horizons], dtype=object),
+            "compared": product["n"].to_numpy(), "cohorts": product["cohorts"].to_numpy(),
+            "mape": product["mape"].to_numpy(), "mape_plain_chain_ladder": plain["mape"].to_numpy(),
+            "mape_observed_as_final": observed["mape"].to_numpy(),
+            "bias": product["bias"].to_numpy(), "bias_plain_chain_ladder": plain["bias"].to_numpy(),
+            "bias_observed_as_final": observed["bias"].to_numpy(),
+            "band_coverage": product["coverage"].to_numpy(), "band_coverage_plain_chain_ladder": plain["coverage"].to_numpy(),
+            "band_level": level, "mape_vs_plain": product["vs_plain"].to_numpy(),
+            "mape_vs_plain_low": product["vs_plain_low"].to_numpy(),
+            "mape_vs_plain_high": product["vs_plain_high"].to_numpy(),
+            # sentences as object columns: pandas 3 would make str of them and lose their other languages
+            "finding": pd.Series([_finding(p, q, low) for p, q, low in
+                                  zip(product["mape"], plain["mape"], product["vs_plain_low"])], dtype=object)},
+            columns=list(BY_HORIZON_COLUMNS))
+    out.attrs["notes"] = result.attrs["notes"]
+    out.attrs["exclusions"] = result.attrs["exclusions"]
+    out.attrs["band_level"] = level
+    return out
+
+
+def _finding(mape: float, plain: float, low: float) -> Message:
+    if not mape > plain:
+        return Message("rolling.finding.better")
+    if not np.isfinite(low):
+        return Message("rolling.finding.worse_one_cohort")
+    return Message("rolling.finding.worse_chance" if low <= 0 else "rolling.finding.worse_real")

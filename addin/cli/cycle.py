@@ -11,10 +11,12 @@ import pandas as pd
 import typer
 
 import calc
+from calc.messages import Message, render
+from calc.rolling import by_horizon
 
 from .common import (AsOfOpt, DealsOpt, DealsTableOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, LeadsTableOpt, MapOpt,
-                     SettingOpt, SourceOpt, SpendOpt, SpendTableOpt, ToOpt, app, emit, friendly, jsonable,
-                     load_dataset, print_frame, print_messages, records)
+                     SettingOpt, SourceOpt, SpendOpt, SpendTableOpt, ToOpt, app, emit, friendly, jsonable, language,
+                     load_dataset, print_frame, print_messages, records, render_label)
 
 
 class Period(str, Enum):
@@ -85,8 +87,8 @@ def cohorts(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = No
     if json:
         emit(table, as_json=True)
         return
-    legend = ", † = truncated: began before the Deals export, early deals missing" if table["truncated"].any() else ""
-    print_frame(marked_triangle(table), title=f"Cohorts by {period.value}: {measure.value} (* = projected{legend})")
+    legend = "cli.cohorts_title_truncated" if table["truncated"].any() else "cli.cohorts_title"
+    print_frame(marked_triangle(table), title=render_label(f"{legend}.{period.value}", measure=measure.value))
     print_messages(list(table.attrs["notes"]) + list(table.attrs["exclusions"]))
 
 
@@ -102,8 +104,8 @@ def backtest(as_of: BacktestAsOfOpt = None, spend: SpendOpt = None, leads: Leads
     """Freeze the data at --as-of, project each cohort to age H, compare with what really happened;
     --rolling: freeze it at every period end, and summarise the errors and the band's coverage by horizon."""
     if not rolling and not as_of:
-        raise calc.InputError("options", "--as-of", "is needed for a single backtest",
-                              fix="give --as-of YYYY-MM-DD, or use --rolling to backtest at every period end")
+        raise calc.InputError("options", "--as-of", Message("error.backtest_needs_as_of"),
+                              fix=Message("error.backtest_needs_as_of.fix"))
     data = load_dataset(spend, leads, deals, map, setting,
                         source=(source, spend_table, leads_table, deals_table))  # all the data: the later truth
     if rolling:
@@ -114,35 +116,40 @@ def backtest(as_of: BacktestAsOfOpt = None, spend: SpendOpt = None, leads: Leads
     summary = {k: jsonable(v) for k, v in result.attrs["summary"].items()}
     frame = result[BACKTEST_FIELDS]
     frame.attrs = result.attrs
-    emit(frame, as_json=json, title=f"Backtest as of {summary['as_of']}, projected to age {summary['horizon_periods']}",
-         extra=summary)
+    emit(frame, as_json=json, extra=summary,
+         title=render_label("cli.backtest_title", as_of=pd.Timestamp(summary["as_of"]),
+                            horizon=summary["horizon_periods"]))
 
 
 def _rolling(data: calc.Dataset, *, period: str, start: str | None, filter: str | None, band: float,
              as_json: bool) -> None:
-    """The rolling-origin backtest: summary by horizon and method (terminal), or summary and rows (JSON)."""
+    """The rolling-origin backtest: summary by horizon (terminal), or summary and rows (JSON); labels and notes
+    from the message catalogue in the run's language."""
     result = calc.rolling_backtest(data, period=period, start=start, filter=filter, band_level=band)
     summary = result.attrs["summary"]
-    level = f"{result.attrs['band_level']:.0%}"
     if as_json:
         payload = {"band_level": result.attrs["band_level"], "period": period,
                    "summary": records(summary), "rows": records(result)}
         sys.stdout.write(_json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
     else:
-        wide = summary.pivot(index="horizon", columns="method", values="mape")
+        table = by_horizon(result)
+        level = result.attrs["band_level"]
+        pct = lambda values: [f"{v:.1%}" if v == v else "" for v in values.astype(float)]  # noqa: E731
+        label = render_label
         shown = pd.DataFrame({
-            "horizon": [str(h) for h in wide.index],
-            "compared": summary.loc[summary["method"] == "product"].set_index("horizon")["n"].reindex(wide.index),
-            "MAPE": wide.get("product"), "MAPE plain chain ladder": wide.get("plain_chain_ladder"),
-            "MAPE observed as final": wide.get("observed_as_final"),
-            "bias": summary.loc[summary["method"] == "product"].set_index("horizon")["bias"].reindex(wide.index),
-            f"inside the {level} band": summary.loc[summary["method"] == "product"].set_index("horizon")["coverage"]
-            .reindex(wide.index)})
+            label("col.horizon" if period == "month" else "col.horizon.week"):
+                [render(h, language()) for h in table["horizon"]],
+            label("col.compared"): table["compared"], label("col.cohorts"): table["cohorts"],
+            label("col.mape"): pct(table["mape"]), label("col.mape_plain"): pct(table["mape_plain_chain_ladder"]),
+            label("col.mape_observed"): pct(table["mape_observed_as_final"]), label("col.bias"): pct(table["bias"]),
+            label("cli.inside_band", level=level): pct(table["band_coverage"]),
+            label("cli.inside_plain_band", level=level): pct(table["band_coverage_plain_chain_ladder"]),
+            label("col.mape_vs_plain_with_interval", level=level): [
+                (label("cli.difference_interval", difference=d, low=lo, high=hi) if lo == lo
+                 else label("cli.difference_one_cohort", difference=d)) if d == d else ""
+                for d, lo, hi in zip(table["mape_vs_plain"], table["mape_vs_plain_low"], table["mape_vs_plain_high"])]})
         as_of_dates = result["as_of"].drop_duplicates()
-        span = f"{as_of_dates.min():%Y-%m-%d} – {as_of_dates.max():%Y-%m-%d}" if len(as_of_dates) else "none"
-        for column in shown.columns[2:]:
-            shown[column] = [f"{v:.1%}" if v == v else "" for v in shown[column].astype(float)]
-        print_frame(shown,
-                    title=f"How far to trust the projections: rolling backtest, as of every {period} end {span} "
-                          f"(horizon = {period}s ahead)")
+        title = (render_label(f"rolling.title.{period}", first=as_of_dates.min(), last=as_of_dates.max(),
+                              level=result.attrs["band_level"]) if len(as_of_dates) else render_label("rolling.title.none"))
+        print_frame(shown, title=title)
     print_messages(list(result.attrs["notes"]) + list(result.attrs["exclusions"]))

@@ -96,7 +96,9 @@ def cycle_roi_section(ctx: Context) -> list[Block]:
 
 def trust_blocks(ctx: Context) -> list[Block]:
     """"How far to trust": the rolling backtest by months ahead, beside plain chain ladder and the observed-as-final
-    reading, with the band's coverage (calc.rolling_backtest)."""
+    reading, with the bands' coverage and the paired difference from plain chain ladder (calc.rolling_backtest)."""
+    from calc.rolling import by_horizon
+
     data, L = ctx.data, ctx.labels
     if data.leads is None or data.deals is None:
         return []
@@ -104,26 +106,26 @@ def trust_blocks(ctx: Context) -> list[Block]:
         result = calc.rolling_backtest(data)
     except calc.InputError:
         return []
-    summary = result.attrs["summary"]
-    if summary.empty:
+    table = by_horizon(result)
+    if table.empty:
         return []
-    by = {method: part.set_index("horizon") for method, part in summary.groupby("method")}
-    horizons = list(by["product"].index)
     frame = pd.DataFrame({
-        "horizon": [str(h) if h != "all" else "Σ" for h in horizons],
-        "compared": by["product"]["n"].to_numpy(),
-        "mape": by["product"]["mape"].to_numpy(),
-        "mape_plain": by["plain_chain_ladder"].reindex(horizons)["mape"].to_numpy(),
-        "mape_observed": by["observed_as_final"].reindex(horizons)["mape"].to_numpy(),
-        "bias": by["product"]["bias"].to_numpy(),
-        "band_coverage": by["product"]["coverage"].to_numpy()})
+        "horizon": [L.render(h) if not isinstance(h, (int, float)) else str(h) for h in table["horizon"]],
+        "compared": table["compared"], "cohorts": table["cohorts"], "mape": table["mape"],
+        "mape_plain": table["mape_plain_chain_ladder"], "mape_observed": table["mape_observed_as_final"],
+        "bias": table["bias"], "band_coverage": table["band_coverage"],
+        "band_coverage_plain": table["band_coverage_plain_chain_ladder"], "mape_vs_plain": table["mape_vs_plain"],
+        "finding": [L.render(f) for f in table["finding"]]})
     columns = (Column("horizon", L("col.horizon"), "text"), Column("compared", L("col.compared"), "int"),
-               *(Column(key, L(f"col.{key}"), "pct")
-                 for key in ("mape", "mape_plain", "mape_observed", "bias", "band_coverage")))
+               Column("cohorts", L("col.cohorts"), "int"),
+               *(Column(key, L(f"col.{key}"), "pct") for key in ("mape", "mape_plain", "mape_observed", "bias",
+                                                                 "band_coverage", "band_coverage_plain",
+                                                                 "mape_vs_plain")),
+               Column("finding", L("col.finding"), "text"))
     as_of = result["as_of"]
-    note = L("cycle.trust_note", first=f"{as_of.min():%Y-%m-%d}", last=f"{as_of.max():%Y-%m-%d}", rows=len(result),
-             level=f"{result.attrs['band_level']:.0%}")
-    return [Table("trust", L("cycle.trust"), frame, columns), Notes((note,), L("cycle.trust"))]
+    note = L("cycle.trust_note", first=as_of.min(), last=as_of.max(), rows=len(result), level=result.attrs["band_level"])
+    worse = [n for n in result.attrs["notes"] if getattr(n, "key", "").startswith("note.rolling_worse")]
+    return [Table("trust", L("cycle.trust"), frame, columns), Notes((note, *L.render_all(worse)), L("cycle.trust"))]
 
 
 # --- Stability ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Excel functions for the full cycle: cycle and short-term ROI, cohort triangle, payback, maximum consultation cost."""
+"""Excel functions for the full cycle: cycle and short-term ROI, cohort triangle, payback, maximum consultation cost,
+and how far to trust the projections (the rolling backtest by horizon)."""
 from __future__ import annotations
 
 import calc
@@ -55,3 +56,14 @@ def COHORT_ROI(spend=None, leads=None, deals=None, settings=None, segment_filter
     """Per inquiry cohort (spills): short-term ROI beside cycle ROI, whether it is projected, and payback."""
     return call(calc.cohort_roi, dataset(spend, leads, deals, settings, caller=caller), period=period,
                 filter=segment_filter)
+
+
+@udf(calc.rolling_backtest_summary, example={"period": "month", "band_level": 0.9},
+     band_level="Level of the projection bands and of the paired comparison's interval, e.g. 0.9 = 90 % (default).")
+def ROLLING_BACKTEST_SUMMARY(leads=None, deals=None, settings=None, start_date=None, end_date=None, segment_filter=None,
+                             period="month", band_level=None, caller=None):
+    """How far to trust the projections (spills): rolling backtest by horizon, beside plain chain ladder and the
+    observed read as final — MAPE, bias, band coverage, the band level and the paired difference."""
+    data = dataset(leads=leads, deals=deals, settings=settings, caller=caller, needs=("leads", "deals"))
+    return call(calc.rolling_backtest_summary, data, start=start_date, end=end_date, filter=segment_filter,
+                period=period, band_level=band_level)

@@ -78,3 +78,27 @@ def test_bad_input_becomes_cell_text_not_a_traceback():
 def test_a_bad_date_argument_is_named_as_excel_spells_it():
     text = udfs.CYCLE_ROI(SPEND, LEADS, DEALS, start_date="2024-13-01")
     assert text.startswith("#INPUT! option 'start_date': '2024-13-01' is not a date") and "Fix:" in text
+
+
+def test_rolling_backtest_summary_spills_by_horizon_in_the_workbooks_language(olist_frames):
+    """=ROLLING_BACKTEST_SUMMARY over the Olist export as Excel hands it (header + rows): the calc summary,
+    one row per months-ahead and a last 'all' row, the band level stated, sentences in the Settings' language."""
+    import calc
+    from calc.rolling import BY_HORIZON_COLUMNS
+
+    leads, deals = olist_frames
+    as_rows = lambda frame: [list(frame.columns), *frame.astype(object).where(frame.notna(), None).values.tolist()]  # noqa: E731
+    spilled = udfs.ROLLING_BACKTEST_SUMMARY(as_rows(leads), as_rows(deals), [["setting", "value"], ["language", "zh"]])
+    assert spilled[0] == list(BY_HORIZON_COLUMNS) and excel_safe([v for row in spilled for v in row])
+    expected = calc.rolling_backtest_summary(calc.prepare(leads=leads, deals=deals))
+    assert [row[0] for row in spilled[1:]] == [1, 2, 3, 4, "全部"]  # months ahead, then all of them
+    column = {name: [row[i] for row in spilled[1:]] for i, name in enumerate(spilled[0])}
+    assert column["compared"] == [25, 15, 7, 2, 49] == expected["compared"].tolist()
+    assert column["mape"] == pytest.approx(expected["mape"].tolist())
+    assert set(column["band_level"]) == {0.9}
+    # one cohort behind 4 months ahead: no interval, and the finding says too few to tell (in Chinese)
+    assert column["mape_vs_plain_low"][3] == "" and "只有一个批次" in column["finding"][3]
+    wider = udfs.ROLLING_BACKTEST_SUMMARY(as_rows(leads), as_rows(deals), None, None, None, None, "month", 0.99)
+    assert {row[11] for row in wider[1:]} == {0.99}
+    refused = udfs.ROLLING_BACKTEST_SUMMARY(as_rows(leads), as_rows(deals), None, None, None, None, "month", 1.5)
+    assert refused.startswith("#INPUT! option 'band_level'") and "Fix" in refused
