@@ -20,18 +20,24 @@ Formulas (``docs/methods.md``, "Cohort development and projection"; Mack 1993, *
 * band: a lognormal with the projection's mean and standard error (ultimates cannot be negative),
   never below what has already been observed, at the quantile of **Student's t** on the degrees
   of freedom of the σ²_k it rests on, ν_c = Σ_{k=a_c}^{H−1} (n_k − 1) (at least 1; Satterthwaite's
-  pooling of a sum of variance estimates, taken on its generous side; :func:`mack_dof`), and the
+  pooling of a sum of variance estimates, taken on its generous side — Satterthwaite 1946,
+  *Biometrics Bulletin* 2(6); :func:`mack_dof`), and the
   normal quantile only where nothing is estimated (ν = ∞: nothing left to develop). σ² from a
   handful of cohorts is itself uncertain; the normal quantile treats it as known and made a
   nominal 90 % band hold only 47 % of Olist's actuals on rolling backtests (88 % with t). This one
   quantile (:func:`band_quantile`) serves every band: :func:`chain_ladder`, the rolling backtest
   (:mod:`calc.rolling`) and the full-cycle conversion band behind the conservative maximum
   affordable cost (:func:`calc.roi.conversion_band`, with the total's ν);
-* very young cohorts (developed less than ``Settings.bornhuetter_ferguson_below`` of their final
-  value, i.e. 1/CDF below it): Bornhuetter–Ferguson, Ult = C_obs + (1 − 1/CDF) · prior, with the
-  Cape Cod prior ELR · consultations, ELR = Σ_c C_c / Σ_c (consultations_c / CDF_c). Their MSE uses
-  the same formula with the BF ultimate (an approximation). On backtests this halved the error
-  of the youngest cohorts (synthetic, age 0: mean absolute error 17 % → 10 %).
+* cohorts developed less than ``Settings.bornhuetter_ferguson_below`` of their final value
+  (1/CDF below it; by default 1, every cohort still developing): Bornhuetter–Ferguson (Bornhuetter &
+  Ferguson 1972, "The Actuary and IBNR", *PCAS* 59), Ult = C_obs + (1 − 1/CDF) · prior, with the
+  Cape Cod prior ELR · consultations, ELR = Σ_c C_c / Σ_c (consultations_c / CDF_c) (Stanard 1985,
+  "A simulation test of prediction errors of loss reserve estimation techniques", *PCAS* 72; Bühlmann's
+  method). Their MSE uses the same formula with the BF ultimate (an approximation). On backtests
+  this halved the error of the youngest cohorts (synthetic, age 0: mean absolute error 17 % → 10 %);
+  on rolling backtests it beat plain chain ladder overall on Olist and synthetic seeds 1–5, and a
+  credibility blend of the two (Bühlmann–Straub weights) did not do better (``docs/methods.md``,
+  "How far to trust the projections").
 
 Ages beyond the oldest pair any cohort shows have no factor; they develop by 1.0 and only the tail
 factor stands for them. Cells of a period the as-of date is still inside (a partial diagonal) are
