@@ -252,15 +252,18 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
     plain_low, plain_high = lognormal_band(plain_values, np.sqrt(plain_mse), band_level, floor=observed[None, :],
                                            dof=plain_dof)
     k_i, c_i = np.nonzero(wanted)
-    out = pd.DataFrame({
+    order = np.lexsort((k_i, c_i))  # by cohort, then target age
+    k_i, c_i = k_i[order], c_i[order]
+    pick = lambda array: array[k_i, c_i]  # noqa: E731
+    truth_at, band = pick(actual), {name: pick(v) for name, v in
+                                    (("low", low), ("high", high), ("plain_low", plain_low), ("plain_high", plain_high))}
+    return pd.DataFrame({
         "as_of": frozen, "cohort": dev.cohorts[c_i], "age_at_as_of": anchor[c_i], "target_age": k_i + 1,
-        "horizon": k_i + 1 - anchor[c_i], "observed": observed[c_i], "projected": product_values[k_i, c_i],
-        "low": low[k_i, c_i], "high": high[k_i, c_i], "actual": actual[k_i, c_i],
-        "plain_chain_ladder": plain_values[k_i, c_i], "plain_low": plain_low[k_i, c_i],
-        "plain_high": plain_high[k_i, c_i]}).sort_values(["cohort", "target_age"], ignore_index=True)
-    out["inside"] = (out["actual"] >= out["low"] - 1e-9) & (out["actual"] <= out["high"] + 1e-9)
-    out["plain_inside"] = (out["actual"] >= out["plain_low"] - 1e-9) & (out["actual"] <= out["plain_high"] + 1e-9)
-    return out
+        "horizon": k_i + 1 - anchor[c_i], "observed": observed[c_i], "projected": pick(product_values),
+        "low": band["low"], "high": band["high"], "actual": truth_at, "plain_chain_ladder": pick(plain_values),
+        "plain_low": band["plain_low"], "plain_high": band["plain_high"],
+        "inside": (truth_at >= band["low"] - 1e-9) & (truth_at <= band["high"] + 1e-9),
+        "plain_inside": (truth_at >= band["plain_low"] - 1e-9) & (truth_at <= band["plain_high"] + 1e-9)})
 
 
 def summarise(rows: pd.DataFrame, *, level: float = 0.9) -> pd.DataFrame:
@@ -281,34 +284,46 @@ def summarise(rows: pd.DataFrame, *, level: float = 0.9) -> pd.DataFrame:
     """
     from .chainladder import band_quantile
 
+    if not len(rows):
+        return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
+    actual = rows["actual"].to_numpy(float)
+    columns = {"a": actual, "horizon": rows["horizon"].to_numpy(), "cohort": rows["cohort"].to_numpy()}
+    for method, column, inside in zip(METHODS, ("projected", "plain_chain_ladder", "observed"),
+                                      ("inside", "plain_inside", None)):
+        guess = rows[column].to_numpy(float)
+        columns[f"e_{method}"], columns[f"g_{method}"] = np.abs(guess - actual), guess
+        columns[f"in_{method}"] = rows[inside].to_numpy(float) if inside else np.nan
+    columns["d"] = columns["e_product"] - columns["e_plain_chain_ladder"]
+    frame = pd.DataFrame(columns)
+    # every horizon and "all" at once: the all rows are the same rows under one more label
+    both = pd.concat([frame.assign(horizon="all"), frame], ignore_index=True)
+    both["horizon"] = both["horizon"].astype(object)
+    order = ["all"] + sorted(int(h) for h in frame["horizon"].unique())
+    sums = both.groupby("horizon", sort=False).agg(
+        n=("a", "size"), cohorts=("cohort", "nunique"), a=("a", "sum"), d=("d", "sum"),
+        **{f"{k}_{m}": (f"{k}_{m}", "sum" if k != "in" else "mean") for m in METHODS for k in ("e", "g", "in")}
+    ).reindex(order)
+    total = sums["a"].to_numpy()
+    safe = np.where(total > 0, total, 1.0)
+    # paired comparison, cohorts as clusters (see the module docstring)
+    diff = np.where(total > 0, sums["d"].to_numpy() / safe, np.nan)
+    per_cohort = both.groupby(["horizon", "cohort"], sort=False)[["d", "a"]].sum().reset_index()
+    per_cohort["r2"] = (per_cohort["d"] - per_cohort["horizon"].map(dict(zip(order, diff))) * per_cohort["a"]) ** 2
+    spread = per_cohort.groupby("horizon", sort=False)["r2"].sum().reindex(order).to_numpy()
+    m = sums["cohorts"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(m / (m - 1) * spread) / safe
+    half = np.where(m > 1, band_quantile(level, np.where(m > 1, m - 1, 1.0)) * se, np.nan)
     records = []
-    groups = [("all", rows)] + [(int(h), g) for h, g in rows.groupby("horizon", sort=True)] if len(rows) else []
-    for label, group in groups:
-        actual = group["actual"].to_numpy(float)
-        total = actual.sum()
-        cohorts = group["cohort"].to_numpy()
-        n_cohorts = len(pd.unique(cohorts))
-        errors = {}
-        for method, column, inside in zip(METHODS, ("projected", "plain_chain_ladder", "observed"),
-                                          ("inside", "plain_inside", None)):
-            guess = group[column].to_numpy(float)
-            errors[method] = np.abs(guess - actual)
+    for i, label in enumerate(order):
+        for method in METHODS:
             records.append({
-                "horizon": label, "method": method, "n": len(group), "cohorts": n_cohorts,
-                "mape": float(errors[method].sum() / total) if total > 0 else np.nan,
-                "bias": float((guess.sum() - total) / total) if total > 0 else np.nan,
-                "coverage": float(group[inside].mean()) if inside else np.nan})
-        paired = dict(vs_plain=np.nan, vs_plain_low=np.nan, vs_plain_high=np.nan)
-        if total > 0:
-            difference = errors["product"] - errors["plain_chain_ladder"]
-            d = difference.sum() / total
-            paired["vs_plain"] = float(d)
-            if n_cohorts > 1:  # cohorts as clusters: rows of one cohort share its truth
-                by = pd.DataFrame({"c": cohorts, "d": difference, "a": actual}).groupby("c", sort=False).sum()
-                se = np.sqrt(n_cohorts / (n_cohorts - 1) * ((by["d"] - d * by["a"]) ** 2).sum()) / total
-                half = float(band_quantile(level, n_cohorts - 1)) * se
-                paired.update(vs_plain_low=float(d - half), vs_plain_high=float(d + half))
-        records[-3].update(paired)
+                "horizon": label, "method": method, "n": int(sums["n"].iloc[i]), "cohorts": int(m[i]),
+                "mape": sums[f"e_{method}"].iloc[i] / total[i] if total[i] > 0 else np.nan,
+                "bias": (sums[f"g_{method}"].iloc[i] - total[i]) / total[i] if total[i] > 0 else np.nan,
+                "coverage": sums[f"in_{method}"].iloc[i],
+                **({"vs_plain": diff[i], "vs_plain_low": diff[i] - half[i], "vs_plain_high": diff[i] + half[i]}
+                   if method == "product" else {})})
     return pd.DataFrame(records, columns=list(SUMMARY_COLUMNS))
 
 
