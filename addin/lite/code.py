@@ -35,11 +35,10 @@ ROOT = Path(__file__).resolve().parents[2]
 ENTRY_MODULES = ("addin.udfs",)
 OWN_PACKAGES = ("calc", "addin")
 
-#: Ribbon button id -> (Lite script name, what it does in Lite).
+#: Ribbon button id -> (Lite script name, catalogue id of what it does: its docstring, which Lite's App Mode shows).
 LITE_SCRIPTS = {
-    "refresh_reports": ("refresh_reports", "Enter every Cycle ROI formula again, so Excel recalculates "
-                                           "them with the Lite functions."),
-    "validate_data": ("validate_data", "Check Spend, Leads and Deals and show every problem with its rows and the fix."),
+    "refresh_reports": ("refresh_reports", "lite.script.refresh_reports.doc"),
+    "validate_data": ("validate_data", "lite.script.validate_data.doc"),
 }
 #: Ribbon button id -> why it has no Lite script.
 NOT_IN_LITE = {
@@ -176,33 +175,51 @@ def _table_rows(book, name):
     return None
 
 
+def _language(settings_rows):
+    """The workbook's language setting (its Settings table), else the language this code was made for."""
+    from addin.convert import settings_from_rows
+    from calc.messages import LANGUAGES
+
+    language = settings_from_rows(settings_rows).get("language")
+    return language if language in LANGUAGES else _LANGUAGE
+
+
+def _validation(tables, settings_rows):
+    """What validate_data shows, from the tables as Lite hands them over ({{name: rows, header first}}),
+    in the workbook's language: the rows found and calc's notes, or the problem with its rows and the fix."""
+    from addin.convert import frame_from_rows, settings_from_rows
+    from calc.messages import Message, render, text
+    import calc
+
+    language = _language(settings_rows)
+    try:
+        frames = {{}}
+        for name in ("Spend", "Leads", "Deals"):
+            rows = tables.get(name)
+            has_rows = bool(rows) and len(rows) > 1 and any(v not in (None, "") for row in rows[1:] for v in row)
+            frames[name.lower()] = frame_from_rows(rows, table=name) if has_rows else None
+        if all(f is None for f in frames.values()):
+            raise calc.InputError(None, None, Message("lite.script.no_data"), fix=Message("lite.script.no_data.fix"))
+        data = calc.prepare(**frames, settings=settings_from_rows(settings_rows))
+    except calc.InputError as exc:
+        return text("lite.script.problem", language, problem=render(exc, language))
+    counts = [Message("lite.script.rows", table=n, count=len(f)) for n, f in
+              (("Spend", data.spend), ("Leads", data.leads), ("Deals", data.deals)) if f is not None]
+    return "\\n".join([text("lite.script.usable", language, counts=counts)] + data.messages(language))
+
+
 @script({validate_options})
 def validate_data(book: xw.Book):
     {validate_doc!r}
-    from addin.convert import frame_from_rows, settings_from_rows
-    import calc
-
-    frames = {{}}
-    for name in ("Spend", "Leads", "Deals"):
-        rows = _table_rows(book, name)
-        has_rows = bool(rows) and len(rows) > 1 and any(v not in (None, "") for row in rows[1:] for v in row)
-        frames[name.lower()] = frame_from_rows(rows, table=name) if has_rows else None
-    try:
-        if all(f is None for f in frames.values()):
-            raise calc.InputError(None, None, "no data: the Spend, Leads and Deals tables are empty or missing",
-                                  fix="paste your exports into the Spend, Leads and Deals sheets")
-        data = calc.prepare(**frames, settings=settings_from_rows(_table_rows(book, "Settings")))
-    except calc.InputError as exc:
-        _message(book, f"Problem: {{exc}}")
-        return
-    counts = ", ".join(f"{{n}} {{len(f):,}} rows" for n, f in
-                       (("Spend", data.spend), ("Leads", data.leads), ("Deals", data.deals)) if f is not None)
-    _message(book, "\\n".join([f"Data is usable: {{counts}}."] + data.messages()))
+    tables = {{name: _table_rows(book, name) for name in ("Spend", "Leads", "Deals")}}
+    _message(book, _validation(tables, _table_rows(book, "Settings")))
 
 
 @script({refresh_options})
 async def refresh_reports(book: xw.Book):
     {refresh_doc!r}
+    from calc.messages import text
+
     names = "|".join(_FUNCTIONS)
     ours = re.compile(r"(?i)(?:_xldudf_)?\\b(" + names + r")\\(")
     entered = 0
@@ -214,7 +231,7 @@ async def refresh_reports(book: xw.Book):
                 if isinstance(formula, str) and formula.startswith("=") and ours.search(formula):
                     used[i, j].formula = ours.sub(lambda m: m.group(1).upper() + "(", formula)
                     entered += 1
-    _message(book, f"Cycle ROI: {{entered}} formulas entered again and recalculated.")
+    _message(book, text("lite.script.refreshed", _language(_table_rows(book, "Settings")), count=entered))
 '''
 
 
@@ -263,6 +280,7 @@ _BUNDLE = (
 ''' + "".join(f'    "{line}"\n' for line in lines) + f''')
 _BUNDLE_ID = "{digest}"
 _FUNCTIONS = {tuple(functions)!r}
+_LANGUAGE = {language!r}  # the workbook's language when this code was made; its Settings table's language wins
 
 
 def _unpack():
@@ -287,7 +305,8 @@ def _call(name, *args):
 '''
     body = "\n\n".join(_function_source(UDFS[name]) for name in functions)
     scripts = SCRIPT_SOURCE.format(
-        validate_doc=LITE_SCRIPTS["validate_data"][1], refresh_doc=LITE_SCRIPTS["refresh_reports"][1],
+        validate_doc=text(LITE_SCRIPTS["validate_data"][1], language),
+        refresh_doc=text(LITE_SCRIPTS["refresh_reports"][1], language),
         validate_options=script_options("validate_data", start_sheet),
         refresh_options=script_options("refresh_reports", start_sheet))
     return header + "\n" + body + "\n" + scripts

@@ -235,3 +235,57 @@ def test_a_windows_workbook_shared_with_lite_gets_code_naming_its_own_start_shee
     copy, _ = share_file(path, tmp_path / "finance.xlsx", lite=True)
     main = parts.read_files(copy)["main.py"]
     assert f"]{Labels('ko')('sheet.start')}!" in main and main == main_py("ko")
+
+
+# --- what the scripts say, in the workbook's language -----------------------------------------------
+
+VALIDATION_RUNNER = r'''
+import json, sys, tempfile
+sys.path.insert(0, sys.argv[1])
+import main
+import calc
+assert calc.__file__.startswith(tempfile.gettempdir()), calc.__file__  # calc came out of main.py's bundle
+cases = json.load(open(sys.argv[2], encoding="utf-8"))
+json.dump([main._validation(tables, settings) for tables, settings in cases], open(sys.argv[3], "w", encoding="utf-8"))
+'''
+
+
+def test_validate_data_speaks_the_workbooks_language(books, tmp_path):
+    """main.py's own validation (what the button writes into B1), run by a separate CPython on tables as
+    Office.js hands them over (dates as serial numbers), in the language of the Settings table or, without
+    one, of the workbook the code was made for; compared with calc and the catalogue."""
+    import json
+    import sys
+
+    import calc
+    from calc.messages import Message, render, text
+
+    from tests.addin.test_lite import excel_rows
+
+    tables = sample_tables(until="2025-01-31")
+    rows = {name: excel_rows(frame, serial_dates=True) for name, frame in tables.items()}
+    bad = {**rows, "Leads": [["lead_id", "date"], ["L1", "not a date"], ["L2", "not a date"]]}
+    cases = [(rows, [["setting", "value"], ["language", "ko"]]),   # the Settings table's language wins
+             (rows, None),                                          # no Settings table: the workbook's (zh)
+             ({"Spend": None, "Leads": [["lead_id", "date"]], "Deals": None}, None),
+             (bad, [["setting", "value"], ["language", "id"]])]
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / "main.py").write_text(parts.read_files(books["zh"])["main.py"], encoding="utf-8")
+    (folder / "cases.json").write_text(json.dumps(cases, default=float), encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(folder), "HOME": str(folder)}
+    done = subprocess.run([sys.executable, "-c", VALIDATION_RUNNER, str(folder), str(folder / "cases.json"),
+                           str(folder / "out.json")], cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads((folder / "out.json").read_text(encoding="utf-8"))
+
+    data = calc.prepare(spend=tables["Spend"], leads=tables["Leads"], deals=tables["Deals"])
+    for out, language in ((got[0], "ko"), (got[1], "zh")):
+        counts = [Message("lite.script.rows", table=n, count=len(f)) for n, f in
+                  (("Spend", data.spend), ("Leads", data.leads), ("Deals", data.deals))]
+        assert out.split("\n")[0] == text("lite.script.usable", language, counts=counts)
+        assert out.split("\n")[1:] == data.messages(language)
+    no_data = calc.InputError(None, None, Message("lite.script.no_data"), fix=Message("lite.script.no_data.fix"))
+    assert got[2] == text("lite.script.problem", "zh", problem=render(no_data, "zh"))
+    assert got[3].startswith(text("lite.script.problem", "id", problem="")) and "Leads" in got[3]
+    assert "Problem" not in got[0] + got[1] + got[2] + got[3]  # no English frame left in ko, zh or id
