@@ -208,14 +208,14 @@ def _validation(tables, settings_rows):
     return "\\n".join([text("lite.script.usable", language, counts=counts)] + data.messages(language))
 
 
-@script({validate_options})
+@script{validate_options}
 def validate_data(book: xw.Book):
     {validate_doc!r}
     tables = {{name: _table_rows(book, name) for name in ("Spend", "Leads", "Deals")}}
     _message(book, _validation(tables, _table_rows(book, "Settings")))
 
 
-@script({refresh_options})
+@script{refresh_options}
 async def refresh_reports(book: xw.Book):
     {refresh_doc!r}
     from calc.messages import text
@@ -235,21 +235,25 @@ async def refresh_reports(book: xw.Book):
 '''
 
 
-def script_options(button_id: str, start_sheet: str) -> str:
+def script_options(button_id: str, start_sheet: str | None) -> str:
     """The ``@script(...)`` arguments of a Lite script: its button on the Start sheet (``addin.lite.buttons``),
-    and the task pane shown when the button runs it, where Lite prints what the script did."""
+    and the task pane shown when the button runs it, where Lite prints what the script did. None for a
+    workbook without the Start sheet's buttons (the self-test workbook): a bare ``@script``."""
     from .buttons import button_ref
 
-    return f"button={button_ref(start_sheet, button_id)!r}, show_taskpane=True"
+    if start_sheet is None:
+        return ""
+    return f"(button={button_ref(start_sheet, button_id)!r}, show_taskpane=True)"
 
 
-def main_py(language: str = "en") -> str:
+def main_py(language: str = "en", *, buttons: bool = True) -> str:
     """The text of Lite's ``main.py``: the bundled package, then one Lite function per registry entry.
 
-    ``language``: the workbook's, whose Start sheet name the scripts' sheet buttons refer to."""
+    ``language``: the workbook's, whose Start sheet name the scripts' sheet buttons refer to; ``buttons``:
+    False for a workbook that has no Start sheet with the buttons (the scripts then run from the task pane)."""
     from calc.messages import text
 
-    start_sheet = text("sheet.start", language)
+    start_sheet = text("sheet.start", language) if buttons else None
     import addin.udfs  # noqa: F401  (registers every function)
     from addin.udfs.registry import UDFS
 
@@ -402,6 +406,7 @@ def write_code(folder: str | Path, *, language: str = "en") -> list[Path]:
     return written
 
 
-def lite_files(language: str = "en") -> dict[str, str]:
-    """main.py and requirements.txt for a workbook in ``language`` (its Start sheet holds the buttons)."""
-    return {"main.py": main_py(language), "requirements.txt": requirements_txt()}
+def lite_files(language: str = "en", *, buttons: bool = True) -> dict[str, str]:
+    """main.py and requirements.txt for a workbook in ``language`` (its Start sheet holds the buttons, unless
+    ``buttons`` is False)."""
+    return {"main.py": main_py(language, buttons=buttons), "requirements.txt": requirements_txt()}

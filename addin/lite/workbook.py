@@ -44,11 +44,13 @@ def lite_formulas(xml: bytes, names: Iterable[str]) -> bytes:
     return _FORMULA.sub(one, xml)
 
 
-def add_lite(path: str | os.PathLike, *, formulas: bool = True, language: str = "en") -> Path:
+def add_lite(path: str | os.PathLike, *, formulas: bool = True, language: str = "en",
+             with_buttons: bool = True) -> Path:
     """Give the workbook at ``path`` the Lite code (and, with ``formulas``, Lite's on-disk formula form).
 
     ``language``: the workbook's (the scripts' sheet buttons refer to its Start sheet by name); the
-    buttons drawn by the template get their names here (:func:`addin.lite.buttons.name_shapes`)."""
+    buttons drawn by the template get their names here (:func:`addin.lite.buttons.name_shapes`).
+    ``with_buttons`` False: a workbook without that Start sheet, whose scripts name no button."""
     names = function_names()
 
     def rewrite(name: str, data: bytes) -> bytes:
@@ -58,7 +60,7 @@ def add_lite(path: str | os.PathLike, *, formulas: bool = True, language: str = 
             return buttons.name_shapes(data)
         return data
 
-    return parts.inject(path, lite_files(language), rewrite=rewrite)
+    return parts.inject(path, lite_files(language, buttons=with_buttons), rewrite=rewrite)
 
 
 def build_lite_workbook(target: str | os.PathLike, *, language: str = "en", tables=None) -> Path:
@@ -81,5 +83,5 @@ def build_lite_selftest(target: str | os.PathLike) -> Path:
 
     with atomic_write(target) as (tmp, final):
         build_selftest(tmp)
-        add_lite(tmp)
+        add_lite(tmp, with_buttons=False)  # no Start sheet there: its scripts run from Lite's task pane
     return final

@@ -289,3 +289,18 @@ def test_validate_data_speaks_the_workbooks_language(books, tmp_path):
     assert got[2] == text("lite.script.problem", "zh", problem=render(no_data, "zh"))
     assert got[3].startswith(text("lite.script.problem", "id", problem="")) and "Leads" in got[3]
     assert "Problem" not in got[0] + got[1] + got[2] + got[3]  # no English frame left in ko, zh or id
+
+
+def test_the_selftest_workbook_binds_no_button_it_does_not_have(tmp_path):
+    """The self-test workbook has no Start sheet: its scripts run from the task pane and name no sheet button
+    (a button reference to a sheet that does not exist is left for Lite to stumble on nowhere)."""
+    from addin.lite.workbook import build_lite_selftest
+
+    path = build_lite_selftest(tmp_path / "selftest.xlsx")
+    main = parts.read_files(path)["main.py"]
+    assert main == main_py(buttons=False) and "button=" not in main
+    tree = ast.parse(main)
+    scripts = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and any(getattr(d, "id", "") == "script" for d in n.decorator_list)]
+    assert sorted(n.name for n in scripts) == ["refresh_reports", "validate_data"]
+    assert buttons.sheet_buttons(path) == {}
