@@ -36,6 +36,7 @@ import pandas as pd
 
 from .dataset import (DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, WEIGHT, Dataset, _categorical, day_numbers, weights_of)
 from .errors import Exclusion, InputError
+from .messages import Message
 from .settings import Settings
 
 #: Money and counts summed over the rows an aggregate row stands for.
@@ -118,17 +119,17 @@ def _dates(days: np.ndarray) -> np.ndarray:
 def _require(table: str, frame: pd.DataFrame, columns: list[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InputError(table, missing[0], f"is missing from the aggregated {table} table "
-                         f"(have: {', '.join(map(str, frame.columns))})",
-                         fix=f"aggregate {table} with the columns calc.aggregates describes")
+        raise InputError(table, missing[0], Message("error.aggregate_column_missing", table=table,
+                                                    have=", ".join(map(str, frame.columns))),
+                         fix=Message("error.aggregate_column_missing.fix", table=table))
 
 
 def _day_column(table: str, frame: pd.DataFrame, column: str, *, missing_ok: bool = False) -> np.ndarray:
     values = pd.to_datetime(frame[column])
     if values.isna().any() and not missing_ok:
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise InputError(table, column, f"is blank in aggregate row {row + 1}",
-                         fix="aggregate only rows with a date (count the others as an exclusion)")
+        raise InputError(table, column, Message("error.aggregate_blank_date", row=str(row + 1)),
+                         fix=Message("error.aggregate_blank_date.fix"))
     return day_numbers(values.dt.tz_localize(None) if values.dt.tz is not None else values)
 
 
@@ -136,8 +137,9 @@ def _counts(table: str, frame: pd.DataFrame) -> np.ndarray:
     counts = pd.to_numeric(frame[WEIGHT], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(counts) | (counts < 0) | (counts != np.round(counts)))
     if len(bad):
-        raise InputError(table, WEIGHT, f"holds {frame[WEIGHT].iloc[bad[0]]!r} in aggregate row {bad[0] + 1}",
-                         fix="give the number of rows each aggregate row stands for (a whole number)")
+        raise InputError(table, WEIGHT, Message("error.aggregate_count", value=repr(frame[WEIGHT].iloc[bad[0]]),
+                                                row=str(bad[0] + 1)),
+                         fix=Message("error.aggregate_count.fix"))
     return counts
 
 
@@ -153,8 +155,8 @@ def from_aggregates(aggregates: Aggregates, *, settings: Any = None) -> Dataset:
     aggregates have revenue but no gross profit (a sum times a margin is the margin of the sum).
     """
     if not isinstance(aggregates, Aggregates):
-        raise InputError(None, None, f"expected calc.Aggregates, got {type(aggregates).__name__}",
-                         fix="build it with calc.aggregate(data) or from a source (addin.sources)")
+        raise InputError(None, None, Message("error.not_aggregates", got=type(aggregates).__name__),
+                         fix=Message("error.not_aggregates.fix"))
     settings = Settings.parse(settings)
     margin = settings.gross_margin
     spend = leads = deals = None

@@ -452,8 +452,7 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
                                    min_deals=settings.min_deals_per_factor,
                                    min_consultations=settings.min_consultations, estimate_from=estimate_from)
         projections = {m: outcome[m] for m in measures}
-        notes.append("Opportunities carry a status: each cohort's open opportunities are projected at the rate "
-                     "open ones of that age have gone on to win; lost ones never convert")
+        notes.append(Message("note.outcomes_projected"))
     else:
         projections = {m: project_development(dev, m, horizon=horizon, tail_factor=settings.tail_factor,
                                               min_deals=settings.min_deals_per_factor,

@@ -38,6 +38,7 @@ import pandas as pd
 from .chainladder import SegmentProjections
 from .dataset import DAY, Dataset
 from .errors import InputError
+from .messages import Message
 from .query import make_query, select
 from .survival import MIN_AT_RISK, _days, kaplan_meier
 
@@ -69,8 +70,8 @@ def aalen_johansen(durations: Any, outcomes: Any) -> pd.DataFrame:
         days, codes = np.array([np.nan]), np.array([-1])
     if (days.shape != codes.shape or np.isnan(days).any() or (days < 0).any()
             or not np.isin(codes, (OPEN, WON, LOST)).all()):
-        raise InputError("durations", None, "must be non-negative numbers of days, one outcome (0 open, 1 won, "
-                                            "2 lost) per duration", fix="give as many outcomes as durations, none missing")
+        raise InputError("durations", None, Message("error.durations_outcomes"),
+                         fix=Message("error.durations_outcomes.fix"))
     times, index = np.unique(days, return_inverse=True)
     count = lambda mask: np.bincount(index[mask], minlength=len(times))  # noqa: E731
     won, lost, censored = count(codes == WON), count(codes == LOST), count(codes == OPEN)
@@ -150,14 +151,12 @@ def time_to_outcome(data: Dataset, *, by: Any = None, start: Any = None, end: An
     if isinstance(min_at_risk, float) and min_at_risk.is_integer():
         min_at_risk = int(min_at_risk)
     if not isinstance(min_at_risk, (int, np.integer)) or isinstance(min_at_risk, bool) or min_at_risk < 1:
-        raise InputError("options", "min_at_risk", f"{min_at_risk!r} is not a whole number of 1 or more",
-                         fix="give the fewest consultations still watched, e.g. 10")
+        raise InputError("options", "min_at_risk", Message("error.min_at_risk", value=repr(min_at_risk)),
+                         fix=Message("error.min_at_risk.fix"))
     sel = select(data, query)
     if sel.leads is None or sel.deals is None:
-        raise InputError("Leads" if sel.leads is None else "Deals", None,
-                         "is needed to measure the time from consultation to a won or lost outcome",
-                         fix="add the Leads table (lead_id, date) and the Deals table (lead_id, date, status), "
-                             "or one Pipeline table")
+        raise InputError("Leads" if sel.leads is None else "Deals", None, Message("error.outcomes_need_tables"),
+                         fix=Message("error.outcomes_need_tables.fix"))
     leads = sel.leads
     duration, outcome = lead_outcomes(data, leads)
     groups = leads.groupby(list(sel.by), observed=True, sort=True).indices if sel.by else {(): np.arange(len(leads))}
@@ -184,10 +183,9 @@ def time_to_outcome(data: Dataset, *, by: Any = None, start: Any = None, end: An
         out[b] = out[b].astype(str)
     notes = [*data.notes, *sel.notes]
     if not data.has_outcomes:
-        notes.append("Deals carry no status column, so no opportunity is known to be lost: the lost share is 0 "
-                     "and the won share equals Kaplan–Meier")
+        notes.append(Message("note.no_status"))
     if out["won_share"].isna().any():
-        notes.append(f"Days that fewer than {min_at_risk} consultations have been watched for are left empty")
+        notes.append(Message("note.outcome_days_empty", watched=min_at_risk))
     out.attrs["notes"] = list(dict.fromkeys(notes))
     out.attrs["exclusions"] = [str(e) for e in data.exclusions]
     return out
@@ -332,8 +330,8 @@ def outcome_segments(data: Dataset, *, by: Any, start: Any = None, end: Any = No
     2      B    1     3       0.75                  3.0                  True
     """
     if not make_query(by=by).by:
-        raise InputError("options", "by", "is empty: won, lost and open per segment need at least one dimension",
-                         fix="give by, e.g. sales_agent or product")
+        raise InputError("options", "by", Message("error.outcome_segments_no_by"),
+                         fix=Message("error.outcome_segments_no_by.fix"))
     whole = time_to_outcome(data, start=start, end=end, filter=filter, days=[0], min_at_risk=min_at_risk)
     parts = time_to_outcome(data, by=by, start=start, end=end, filter=filter, days=[0], min_at_risk=min_at_risk)
     dims = [c for c in parts.columns if c not in OUTCOME_COLUMNS]
@@ -366,9 +364,8 @@ def outcome_segments(data: Dataset, *, by: Any, start: Any = None, end: Any = No
     flagged = ["/".join(map(str, r)) for r in out.loc[out["loses_fast_and_often"], dims].itertuples(index=False)]
     notes = list(parts.attrs.get("notes", []))
     if flagged:
-        notes.append(f"Lose fast and often (loss rate ≥ {settings.diagnosis_high_loss_ratio:g} × the business's, "
-                     f"half lost within {settings.diagnosis_fast_loss_ratio * overall_days:g} days): "
-                     f"{', '.join(flagged)} — a sales and service link to work on")
+        notes.append(Message("note.fast_losers", ratio=settings.diagnosis_high_loss_ratio,
+                             days=settings.diagnosis_fast_loss_ratio * overall_days, segments=", ".join(flagged)))
     out.attrs["notes"] = list(dict.fromkeys(notes))
     out.attrs["exclusions"] = parts.attrs.get("exclusions", [])
     out.attrs["fast_losers"] = flagged

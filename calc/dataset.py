@@ -184,9 +184,8 @@ def _keep_segments_apart(table: str, frame: pd.DataFrame, log: "_Collector") -> 
              (fold(c) in _RESERVED_FOLDED or str(c).startswith("_"))}
     if not clash:
         return frame
-    log.notes.append(f"{table}: column{'s' if len(clash) > 1 else ''} "
-                     f"{', '.join(repr(c) for c in clash)} kept as segment{'s' if len(clash) > 1 else ''} "
-                     f"{', '.join(repr(v) for v in clash.values())}: the name is one Cycle ROI uses for its own figures")
+    log.notes.append(Message("note.segment_renamed", table=table, count=len(clash),
+                             columns=", ".join(repr(c) for c in clash), renamed=", ".join(repr(v) for v in clash.values())))
     return frame.rename(columns=clash)
 
 
@@ -324,9 +323,8 @@ def _ids(values: pd.Series, table: str = "Leads") -> pd.Series:
         present = ~np.isnan(array)
         inexact = np.flatnonzero(present & ~(np.abs(array) < _EXACT_FLOAT))
         if len(inexact):
-            raise InputError(table, "lead_id", f"holds ids stored as numbers too long to be exact ({array[inexact[0]]:.0f}: "
-                             "a spreadsheet keeps 15 digits)", rows=sheet_rows(inexact[:5]),
-                             fix="format the id column as Text before pasting, or export the ids as text")
+            raise InputError(table, "lead_id", Message("error.id_too_long", example=f"{array[inexact[0]]:.0f}"),
+                             rows=sheet_rows(inexact[:5]), fix=Message("error.id_too_long.fix"))
         if (array[present] == np.round(array[present])).all():
             return values
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -558,8 +556,7 @@ def _prepare_deals(raw: pd.DataFrame, mapping, settings: Settings, log: _Collect
         outcome = classify_status(frame["status"], table="Deals", won=settings.won_status,
                                   lost=settings.lost_status, open=settings.open_status)
         frame = with_columns(frame.drop(columns="status"), {OUTCOME: outcome}).loc[outcome != OPEN]
-        frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Deals", "won or lost with no close date",
-                            "fill in the date each opportunity was won or lost")
+        frame = log.exclude(frame, frame["date"].isna().to_numpy(), "Deals", "outcome_no_date")
         won = frame[OUTCOME].to_numpy() == WON
         repeated = np.zeros(len(frame), dtype=bool)
         repeated[won] = _repeated_deals(frame.loc[won])
@@ -638,9 +635,8 @@ def prepare(spend: pd.DataFrame | None = None, leads: pd.DataFrame | None = None
     if pipeline is None and same_table(leads, deals, pipeline_map):
         pipeline, leads, deals = leads, None, None
     if pipeline is not None and (leads is not None or deals is not None):
-        raise InputError("Pipeline", None, "was given together with Leads or Deals",
-                         fix="give the opportunity export once, as Pipeline (or as both Leads and Deals), "
-                             "or give separate Leads and Deals tables without it")
+        raise InputError("Pipeline", None, Message("error.pipeline_and_tables"),
+                         fix=Message("error.pipeline_and_tables.fix"))
     frames = {"Spend": _frame("Spend", spend), "Leads": _frame("Leads", leads), "Deals": _frame("Deals", deals)}
     if pipeline is not None:
         # its own header first (id, inquiry and close dates, status), then Leads and Deals with canonical names;
@@ -909,20 +905,17 @@ def _link_lost(leads: pd.DataFrame, lost: pd.DataFrame, log: _Collector) -> dict
     quote beside the signed one): such losses are counted in a note and left out.
     """
     position = _positions(leads["lead_id"], lost["lead_id"])
-    lost = log.exclude(lost, position < 0, "Deals", "lost, whose lead_id is not in Leads",
-                       "add the missing consultations to Leads, or correct the ids")
+    lost = log.exclude(lost, position < 0, "Deals", "lost_unknown_lead")
     position = position[position >= 0]
     lead_day = leads[DAY].to_numpy()
     days = (lost[DAY].to_numpy() - lead_day[position]).astype(np.int64)
     early = days < 0
-    log.exclude(lost, early, "Deals", "lost before their consultation came in",
-                "check the close date and the lead's inquiry date")
+    log.exclude(lost, early, "Deals", "lost_before_inquiry")
     position, days = position[~early], days[~early]
     won = leads["won_date"].notna().to_numpy() if "won_date" in leads.columns else np.zeros(len(leads), bool)
     decided = won[position]
     if decided.any():
-        log.notes.append(f"Deals: {int(decided.sum())} lost rows belong to consultations that also won; "
-                         f"they count as won")
+        log.notes.append(Message("note.lost_and_won", rows=int(decided.sum())))
     position, days = position[~decided], days[~decided]
     first = np.full(len(leads), np.iinfo(np.int64).max)
     np.minimum.at(first, position, days)  # the earliest loss of each lead (lost rows are few)

@@ -143,10 +143,9 @@ def parse_dates(values: pd.Series, *, table: str, column: str, ambiguous: str = 
             example = uniques[serials[0]]
             as_excel = _serial_to_date(float(example))
             as_unix = dt.date(1970, 1, 1) + dt.timedelta(days=int(float(example)))
-            raise InputError(table, column, f"reads two ways: the number {example} is {as_excel} as an Excel date "
-                             f"or {as_unix} as days since 1970", rows=_positions(codes, serials[:1]),
-                             fix="turn the numbers into dates before pasting (Excel: =DATE(1970,1,1)+A2 for days "
-                                 "since 1970) or write them as 2024-03-01")
+            raise InputError(table, column, Message("error.serial_two_ways", example=str(example),
+                                                    as_excel=str(as_excel), as_unix=str(as_unix)),
+                             rows=_positions(codes, serials[:1]), fix=Message("error.serial_two_ways.fix"))
 
     note = None
     if ab_y:
@@ -208,9 +207,6 @@ _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
 LARGEST_NUMBER = 1e15
 #: How the decimal mark of a column was settled (for notes and messages).
 DOT, COMMA = "dot", "comma"
-NUMBER_FIX = "put plain numbers here (1234.5); delete totals or notes rows"
-
-
 def _clean_number_text(text: str) -> tuple[str, bool, bool, str | None]:
     """(digits and separators only, negative in parentheses, ends in %, what its currency says) of one
     cell's text; the currency says 'rupiah' (no cents: 1.500 is 1500) or 'dot' (¥1,000 is 1000)."""
@@ -299,10 +295,9 @@ class _TextNumbers:
         """'dot' or 'comma' when some value settles the column's decimal mark; an error when values disagree."""
         dot, comma = self.first(DOT), self.first(COMMA)
         if dot is not None and comma is not None:
-            raise InputError(table, column, "reads two ways: "
-                             f"'{self.uniques[dot]}' has a decimal point and '{self.uniques[comma]}' a decimal comma",
-                             rows=_positions(self.codes, [dot, comma]),
-                             fix="write every number of the column the same way, e.g. 1234.5 (or 1234,5 throughout)")
+            raise InputError(table, column, Message("error.decimal_marks_differ", dot=str(self.uniques[dot]),
+                                                    comma=str(self.uniques[comma])),
+                             rows=_positions(self.codes, [dot, comma]), fix=Message("error.decimal_marks_differ.fix"))
         return DOT if dot is not None else COMMA if comma is not None else None
 
 
@@ -350,18 +345,17 @@ def parse_numbers(values: pd.Series, *, table: str, column: str, percent: bool =
     read = read or _TextNumbers(values)
     codes, uniques, numbers = read.codes, read.uniques, read.numbers
     if read.errors:
-        raise InputError(table, column, f"holds Excel error values ({', '.join(sorted({str(uniques[i]) for i in read.errors}))})",
-                         rows=_positions(codes, read.errors),
-                         fix="fix the formulas that give these errors, or clear those cells")
+        raise InputError(table, column, Message("error.excel_errors",
+                                                found=", ".join(sorted({str(uniques[i]) for i in read.errors}))),
+                         rows=_positions(codes, read.errors), fix=Message("error.excel_errors.fix"))
     if read.percents and not percent:
         example = ", ".join(f"'{uniques[i]}'" for i in read.percents[:3])
-        raise InputError(table, column, f"holds percentages ({example}), not amounts or counts",
-                         rows=_positions(codes, read.percents),
-                         fix="put the amount or count itself here (e.g. 1500), not a share")
+        raise InputError(table, column, Message("error.percentages", examples=example),
+                         rows=_positions(codes, read.percents), fix=Message("error.percentages.fix"))
     if read.bad:
         example = ", ".join(f"'{uniques[i]}'" for i in read.bad[:3])
-        raise InputError(table, column, f"holds text that is not a number: {example}",
-                         rows=_positions(codes, read.bad), fix=NUMBER_FIX)
+        raise InputError(table, column, Message("error.not_a_number", examples=example),
+                         rows=_positions(codes, read.bad), fix=Message("error.not_a_number.fix"))
     either = np.flatnonzero(read.kinds == "either")
     if len(either) and not whole:
         mark = read.proof(table, column) or decimal_mark
@@ -369,12 +363,11 @@ def parse_numbers(values: pd.Series, *, table: str, column: str, percent: bool =
             example = uniques[either[0]]
             core = _clean_number_text(str(example))[0]
             as_decimal = float(core.replace(",", "."))  # one separator: 1.500 or 1,500
-            raise InputError(table, column, f"reads two ways: '{example}' is {as_decimal:g} with a decimal "
-                             f"{'comma' if ',' in core else 'point'} or {numbers[either[0]]:,.0f} with "
-                             f"{'a comma' if ',' in core else 'a dot'} between thousands",
-                             rows=_positions(codes, [int(either[0])]),
-                             fix="set the decimal_mark setting to dot (1,234.5) or comma (1.234,5), "
-                                 "or write the amounts without thousands separators")
+            # the two readings written as Python writes them: the message is about the marks themselves
+            raise InputError(table, column, Message("error.number_two_ways.comma" if "," in core
+                                                    else "error.number_two_ways.dot", example=str(example),
+                                                    decimal=f"{as_decimal:g}", thousands=f"{numbers[either[0]]:,.0f}"),
+                             rows=_positions(codes, [int(either[0])]), fix=Message("error.number_two_ways.fix"))
         for i in either:
             core, negative, percent_sign, _ = _clean_number_text(str(uniques[i]))
             separator = "," if "," in core else "."
@@ -403,5 +396,5 @@ def _check_size(numbers: np.ndarray, values: pd.Series | None, table: str, colum
     else:
         rows = sheet_rows(huge[:5])
         example = values.iloc[huge[0]]
-    raise InputError(table, column, f"holds a number too large to be an amount or a count ('{example}')",
-                     rows=rows, fix="replace it with the real amount; check for a formula error or a pasted id")
+    raise InputError(table, column, Message("error.number_too_large", example=str(example)),
+                     rows=rows, fix=Message("error.number_too_large.fix"))

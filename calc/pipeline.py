@@ -19,6 +19,7 @@ from typing import Mapping
 import pandas as pd
 
 from .errors import InputError
+from .messages import Message
 from .schema import TABLES, missing_required, resolve_columns
 
 #: Pipeline columns that belong to Deals; every other non-canonical column is a segment of Leads.
@@ -71,16 +72,16 @@ def split_pipeline(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None
     missing = missing_required("Pipeline", set(frame.columns))
     if missing:
         col = missing[0]
-        raise InputError("Pipeline", col.name, f"not found (have: {', '.join(map(str, renames))})",
-                         fix=f"rename the column holding {col.meaning} to '{col.name}', or map it "
-                             f"(pipeline.{col.name}=<your header>)")
+        raise InputError("Pipeline", col.name, Message("error.column_not_found", have=", ".join(map(str, renames))),
+                         fix=Message("error.column_not_found.fix", meaning=Message(f"meaning.Pipeline.{col.name}"),
+                                     column=col.name, mapping=f"pipeline.{col.name}"))
     canonical = {c.name for c in TABLES["Pipeline"]}
     segments = [c for c in frame.columns if c not in canonical]
     leads = frame[["lead_id", "date", *segments]]
     if "close_date" not in frame.columns:
-        raise InputError("Pipeline", "close_date", f"not found (have: {', '.join(map(str, renames))})",
-                         fix="rename the column holding the day each opportunity was won or lost to 'close_date', "
-                             "or map it (pipeline.close_date=<your header>)")
+        raise InputError("Pipeline", "close_date", Message("error.column_not_found", have=", ".join(map(str, renames))),
+                         fix=Message("error.column_not_found.fix", meaning=Message("meaning.Pipeline.close_date"),
+                                     column="close_date", mapping="pipeline.close_date"))
     dated = frame["date"].notna().to_numpy()
     if frame["date"].dtype == object:
         dated &= frame["date"].astype(str).str.strip().ne("").to_numpy()

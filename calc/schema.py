@@ -151,10 +151,10 @@ def resolve_columns(table: str, headers: list[object], mapping: dict[str, str] |
                                    if result[h] == h and h not in taken.values()))
         if len(found) > 1:  # e.g. 'Amount spent (USD)' and 'Spent': taking either one silently may be wrong
             found.sort(key=lambda h: list(by_fold.values()).index(h))
-            raise InputError(table, column.name, f"more than one column could be '{column.name}': "
-                             f"{', '.join(found)}",
-                             fix=f"map '{column.name}' to the one you mean ({table.lower()}.{column.name}=<header>), "
-                                 f"or delete or rename the other")
+            raise InputError(table, column.name, Message("error.column_ambiguous", column=column.name,
+                                                         found=", ".join(map(str, found))),
+                             fix=Message("error.column_ambiguous.fix", column=column.name,
+                                         mapping=f"{table.lower()}.{column.name}"))
         if found:
             result[found[0]] = column.name
             taken[column.name] = found[0]

@@ -50,8 +50,8 @@ def kaplan_meier(durations: Any, closed: Any, *, confidence: float = 0.95, weigh
     except (TypeError, ValueError):
         days, events = np.array([np.nan]), np.array([], dtype=bool)
     if days.shape != events.shape or np.isnan(days).any() or (days < 0).any():
-        raise InputError("durations", None, "must be non-negative numbers of days, one per closed flag",
-                         fix="give as many durations as closed flags, none missing or negative")
+        raise InputError("durations", None, Message("error.durations_closed"),
+                         fix=Message("error.durations_closed.fix"))
     # weights: how many consultations each duration stands for (the aggregated form); None: one each
     counts = None if weights is None else np.asarray(weights, dtype="float64")
     whole = np.floor(days).astype("int64")

@@ -97,7 +97,8 @@ def test_unknown_language_is_refused():
 
 
 def test_calc_writes_no_sentence_outside_the_catalogue():
-    # every problem, fix and note calc raises or returns is a catalogue Message, never a literal English text
+    # every problem, fix, note and exclusion reason calc raises or returns is a catalogue Message, never a
+    # literal English text (an f-string or a plain string in the call)
     import ast
     from pathlib import Path
 
@@ -113,13 +114,50 @@ def test_calc_writes_no_sentence_outside_the_catalogue():
             texts = []
             if name == "InputError":
                 texts = node.args[2:3] + [k.value for k in node.keywords if k.arg == "fix"]
+            elif name == "Exclusion":
+                texts = node.args[1:2] + node.args[4:5] + [k.value for k in node.keywords if k.arg in ("reason", "fix")]
+            elif name == "exclude":  # the collector's exclude(frame, mask, table, reason id, fix): both Messages
+                texts = node.args[4:5] + [k.value for k in node.keywords if k.arg == "fix"]
+                texts += [r for r in node.args[3:4] if isinstance(r, ast.Constant) and not _exclusion_id(r.value)]
             elif name == "append" and getattr(node.func.value, "id", getattr(node.func.value, "attr", "")).endswith("notes"):
                 texts = node.args[:1]
             for text in texts:
                 if isinstance(text, literal) and not (isinstance(text, ast.Constant) and not text.value):
                     found.append(f"{path.name}:{node.lineno}")
-    # sentences that landed on main (hostile inputs, aggregated data) while the catalogue was being built,
-    # still to move into it; the list may only shrink
-    pending = {"aggregates.py", "cohorts.py", "competing.py", "dataset.py", "parsing.py", "pipeline.py", "schema.py", "survival.py"}
-    assert [f for f in found if f.split(":")[0] not in pending] == []
-    assert len(found) <= 48  # (problem, fix) pairs counted apart
+    assert found == []
+
+
+def _exclusion_id(reason) -> bool:
+    """A reason given to the collector's exclude() as a catalogue id (``exclusion.<id>`` in every language)."""
+    return isinstance(reason, str) and f"exclusion.{reason}" in catalogue("en")
+
+
+def test_hostile_input_refusals_and_outcome_notes_render_without_english():
+    # the hostile-input checks and the won/lost notes were English-only until they moved into the catalogue:
+    # rendered in zh/ko they keep only the table, column, the user's own values and setting names
+    import pandas as pd
+
+    import calc
+    from calc.parsing import parse_numbers
+
+    refusals = []
+    for values in (["1.500", "2.000"], ["1e308", "5"], ["15%", "5"], ["twelve", "5"]):
+        with pytest.raises(InputError) as caught:
+            parse_numbers(pd.Series(values), table="Spend", column="cost", percent=False)
+        refusals.append(caught.value)
+    with pytest.raises(InputError) as caught:
+        calc.prepare(spend=pd.DataFrame({"date": ["2024-03-01"], "Amount spent (USD)": [1.0], "Spent": [2.0]}))
+    refusals.append(caught.value)
+    leads = pd.DataFrame({"lead_id": ["a", "b"], "date": ["2024-01-01", "2024-01-02"]})
+    deals = pd.DataFrame({"lead_id": ["a", "a", "z"], "date": ["2024-01-05", "2024-01-06", "2024-01-07"],
+                          "status": ["Won", "Lost", "Lost"]})
+    data = calc.prepare(leads=leads, deals=deals, settings={"as_of": "2024-01-31"})
+    notes = [n for n in data.notes if isinstance(n, Message) and n.key == "note.lost_and_won"]
+    assert notes and [e.reason for e in data.exclusions] == [Message("exclusion.lost_unknown_lead")]
+    # words the user or the settings wrote, and names of tables and columns, may stay as they are
+    kept = {"Spend", "Deals", "cost", "decimal_mark", "dot", "comma", "twelve", "Amount", "spent", "USD", "Spent", "lead_id",
+            "Leads", "id", "e", "spend"}  # spend.cost=: the mapping setting's name
+    for language in ("zh", "ko"):
+        for item in [*refusals, *notes, *data.exclusions]:
+            words = set(re.findall(r"[A-Za-z_]+", render(item, language))) - kept
+            assert words == set(), (language, render(item, language))
