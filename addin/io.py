@@ -33,9 +33,14 @@ _FAMILIES = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "hz": 
              "cp949": "cp949", "euc_kr": "cp949", "johab": "cp949",
              "cp932": "cp932", "shift_jis": "cp932", "euc_jp": "cp932",
              "cp1252": "cp1252", "latin_1": "cp1252", "iso8859_15": "cp1252", "cp874": "cp874", "tis_620": "cp874"}
-_ENCODING_FIX = "save it again as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)"
+_ENCODING_FIX = Message("io.encoding_save.fix")
 #: Least share of rows whose encoding must be known before a mixed file is told apart.
 _MIXED_LINES = 1
+
+
+def file_label(table: str, name: str) -> Message:
+    """How a message names an input file: "Spend file spend.csv" in the reader's language."""
+    return Message("io.file_label", table=table, file=name)
 
 
 def _decode(raw: bytes, label: str) -> str:
@@ -59,18 +64,17 @@ def _decode(raw: bytes, label: str) -> str:
 
     results = list(from_bytes(raw))
     if not results:
-        raise InputError(label, None, "is not readable text in any common encoding", fix=_ENCODING_FIX)
+        raise InputError(label, None, Message("io.unreadable_text"), fix=_ENCODING_FIX)
     encoding = _pick_encoding(results)
     if encoding is None:
         names = ", ".join(dict.fromkeys(_FAMILIES.get(r.encoding, r.encoding) for r in results[:4]))
-        raise InputError(label, None, f"is not UTF-8, and its encoding cannot be told for sure (it reads as "
-                         f"{names})", fix=_ENCODING_FIX)
+        raise InputError(label, None, Message("io.encoding_unsure", names=names), fix=_ENCODING_FIX)
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         row = raw[:exc.start].count(b"\n") + 1
-        raise InputError(label, None, f"reads as {encoding} up to row {row}, where it holds bytes that are not "
-                         f"{encoding}", fix=_ENCODING_FIX) from None
+        raise InputError(label, None, Message("io.encoding_breaks", encoding=encoding, row=str(row)),
+                         fix=_ENCODING_FIX) from None
 
 
 def _pick_encoding(results: list) -> str | None:
@@ -130,9 +134,8 @@ def _refuse_mixed_utf8(raw: bytes, label: str) -> None:
         except UnicodeDecodeError:
             other_row = other_row or number
         if utf8_row and other_row:
-            raise InputError(label, None, f"mixes two text encodings: row {utf8_row} is UTF-8, row {other_row} is "
-                             f"not (rows from two exports pasted together?)", rows=[],
-                             fix="save each export as CSV UTF-8 before combining them, then combine again")
+            raise InputError(label, None, Message("io.mixed_encodings", utf8_row=str(utf8_row), other_row=str(other_row)),
+                             rows=[], fix=Message("io.mixed_encodings.fix"))
 
 
 def _has_header(first_row: list[str]) -> bool:
@@ -148,19 +151,19 @@ MAX_COLUMNS = 16_384
 def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -> pd.DataFrame:
     """A CSV as text columns: calc decides each column's dates and decimal mark from all its values
     (pandas would read 1.500 as 1.5 before anything could look at the column)."""
-    label = f"{table} file {path.name}"
+    label = file_label(table, path.name)
     raw = path.read_bytes()
     text = _decode(raw, label)
     if not text.strip():
-        raise InputError(label, None, "is empty", fix=f"export {table} again with its header row")
+        raise InputError(label, None, Message("io.empty"), fix=Message("io.empty.fix", table=table))
     if "\r" in text and re.search("\r(?!\n)", text):  # old Mac line ends (CR only), alone or mixed in
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     sample = text[:20000]
     end = text.find("\n")
     first_line = text[:end] if end >= 0 else text
     if max(first_line.count(d) for d in ",;\t|") >= MAX_COLUMNS:
-        raise InputError(label, None, f"has more than {MAX_COLUMNS:,} columns in its first row (Excel's limit)",
-                         fix=f"export only the {table} columns; check that the file is a table with a header row")
+        raise InputError(label, None, Message("io.too_many_columns", limit=MAX_COLUMNS),
+                         fix=Message("io.too_many_columns.fix", table=table))
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
@@ -172,8 +175,8 @@ def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -
         for name in first:
             key = fold(name)
             if key and key in seen:
-                raise InputError(table, name.strip(), f"appears twice in the header of {path.name} "
-                                 f"(also as '{seen[key]}')", fix="rename or delete one of the two columns")
+                raise InputError(table, name.strip(), Message("io.header_twice", file=path.name, other=seen[key]),
+                                 fix=Message("error.header_twice.fix"))
             seen[key] = name.strip()
     names = first if header else [f"column{j + 1}" for j in range(len(first))]
     try:
@@ -181,8 +184,8 @@ def read_csv(path: Path, *, table: str, mapping: dict[str, str] | None = None) -
                             dtype=str, skipinitialspace=True,
                             keep_default_na=False, na_values=["", "NA", "N/A", "NULL", "null", "nan", "NaN"])
     except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(label, None, f"cannot be read as CSV ({str(exc).splitlines()[0]})",
-                         fix="check that every row has the same number of separators") from None
+        raise InputError(label, None, Message("io.not_csv", detail=str(exc).splitlines()[0]),
+                         fix=Message("io.not_csv.fix")) from None
     _refuse_delimiter_change(frame, delimiter, label)
     _refuse_long_cells(frame, raw, label)
     if not header:
@@ -207,9 +210,9 @@ def _refuse_long_cells(frame: pd.DataFrame, raw: bytes, label: str) -> None:
         lengths = frame[column].str.len().to_numpy(dtype=float, na_value=0)
         long = np.flatnonzero(lengths > MAX_CELL_CHARS)
         if len(long):
-            raise InputError(label, str(column), f"holds a text of {int(lengths[long[0]]):,} characters, longer "
-                             f"than {MAX_CELL_CHARS:,} (what one Excel cell holds)", rows=(long[:5] + 2).tolist(),
-                             fix="shorten or delete that text; a segment name or id is a few words at most")
+            raise InputError(label, str(column), Message("io.long_text", length=int(lengths[long[0]]),
+                                                         limit=MAX_CELL_CHARS), rows=(long[:5] + 2).tolist(),
+                             fix=Message("io.long_text.fix"))
 
 
 def _refuse_delimiter_change(frame: pd.DataFrame, delimiter: str, label: str) -> None:
@@ -227,10 +230,10 @@ def _refuse_delimiter_change(frame: pd.DataFrame, delimiter: str, label: str) ->
         wrong = rest_blank & (first.str.count(re.escape(other)).fillna(0).to_numpy() >= frame.shape[1] - 1)
         if wrong.any():
             rows = np.flatnonzero(wrong) + 2
-            names = {c: "tab" if c == "\t" else f"'{c}'" for c in (other, delimiter)}
-            raise InputError(label, None, f"changes its separator: {int(wrong.sum())} rows are separated by "
-                             f"{names[other]}, the header by {names[delimiter]}", rows=rows[:5].tolist(),
-                             fix="save the whole table again with one separator (two exports pasted together?)")
+            names = {c: Message("io.tab") if c == "\t" else f"'{c}'" for c in (other, delimiter)}
+            raise InputError(label, None, Message("io.separator_changes", count=int(wrong.sum()), other=names[other],
+                                                  header=names[delimiter]), rows=rows[:5].tolist(),
+                             fix=Message("io.separator_changes.fix"))
 
 
 def _calamine(label: str, action, *args):
@@ -241,8 +244,8 @@ def _calamine(label: str, action, *args):
         raise
     except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise InputError(label, None, f"is not a readable Excel workbook ({detail})",
-                         fix="open it in Excel and save it again as .xlsx") from None
+        raise InputError(label, None, Message("io.not_workbook", detail=detail),
+                         fix=Message("io.resave_xlsx.fix")) from None
 
 
 def _rows_below(rows: list[list[Any]], first: int, columns: slice) -> int:
@@ -256,10 +259,8 @@ def _rows_below(rows: list[list[Any]], first: int, columns: slice) -> int:
 def rows_below_table(table: str, where: str, first_row: int, count: int) -> InputError:
     """The one message for rows pasted under an Excel Table's range (file and workbook readers alike)."""
     rows = list(range(first_row, first_row + min(count, 5)))
-    return InputError(table, None, f"{count} filled row{'s' if count > 1 else ''} right below the Excel Table "
-                      f"'{table}' in {where} {'are' if count > 1 else 'is'} not part of the table",
-                      rows=rows, fix="resize the table to take them in (Table Design > Resize Table), "
-                                     "or delete them; both readings would otherwise differ")
+    return InputError(table, None, Message("io.rows_below", count=count, table=table, where=where),
+                      rows=rows, fix=Message("io.rows_below.fix"))
 
 
 def read_xlsx(path: Path, *, table: str) -> pd.DataFrame:
@@ -267,7 +268,7 @@ def read_xlsx(path: Path, *, table: str) -> pd.DataFrame:
     first visible sheet. Hidden sheets (often stale copies) are never read unless named after the table."""
     from python_calamine import CalamineWorkbook
 
-    label = f"{table} file {path.name}"
+    label = file_label(table, path.name)
     # zip and XML entity bombs, lying sizes and counts are refused before calamine unpacks anything
     checked = check_workbook(path, label=label)
     book = _calamine(label, lambda: CalamineWorkbook.from_path(str(path), load_tables=True))
@@ -286,24 +287,25 @@ def read_xlsx(path: Path, *, table: str) -> pd.DataFrame:
         grid = _calamine(label, lambda: whole.to_python(skip_empty_area=False))
         below = _rows_below(grid, found.end[0] + 1, slice(found.start[1], found.end[1] + 1))
         if below:
-            raise rows_below_table(table, f"sheet '{sheet}' of {path.name}", found.end[0] + 2, below)
+            raise rows_below_table(table, Message("io.sheet_of_file", sheet=sheet, file=path.name),
+                                   found.end[0] + 2, below)
     else:
         meta = _calamine(label, lambda: book.sheets_metadata)
         visible = [m.name for m in meta if str(m.visible).endswith("Visible")]
         sheet = next((n for n in visible if fold(n) == fold(table)), None) or \
             next((m.name for m in meta if fold(m.name) == fold(table)), None) or (visible[0] if visible else None)
         if sheet is None:
-            raise InputError(label, None, "has no visible sheet", fix=f"put {table} in a visible sheet")
+            raise InputError(label, None, Message("io.no_visible_sheet"), fix=Message("io.no_visible_sheet.fix", table=table))
         skipped = [m.name for m in meta if m.name != sheet and not str(m.visible).endswith("Visible")]
         if skipped and sheet in visible:
-            notes.append(f"{label}: sheet '{sheet}' was read; hidden sheet(s) {', '.join(skipped)} were not")
+            notes.append(Message("io.hidden_sheets", label=label, sheet=sheet, skipped=", ".join(skipped)))
         _refuse_uncached(checked, sheet, label)
         rows = _calamine(label, lambda: book.get_sheet_by_name(sheet).to_python(skip_empty_area=True))
     if not rows:
         raise InputError(label, None, Message("io.sheet_empty", sheet=sheet), fix=Message("io.sheet_empty.fix", table=table))
     frame = frame_from_rows(rows, table=table)
     if notes:
-        frame.attrs["note"] = "; ".join(notes)
+        frame.attrs["note"] = notes[0] if len(notes) == 1 else Message("io.notes", parts=notes)
     return frame
 
 
@@ -316,9 +318,8 @@ def _refuse_uncached(checked: Any, sheet: str, label: str) -> None:
 
 def formulas_without_results(label: str, sheet: str, count: int, cell: str) -> InputError:
     """The one message for formula cells saved without their results (file and workbook readers alike)."""
-    return InputError(label, None, f"sheet '{sheet}' has {count} formula{'s' if count > 1 else ''} without a saved "
-                      f"result (first at {cell}), which would read as empty cells", rows=[],
-                      fix="open the file in Excel and save it (Excel stores each result), or export values (CSV)")
+    return InputError(label, None, Message("io.uncached", sheet=sheet, count=count, cell=cell), rows=[],
+                      fix=Message("io.uncached.fix"))
 
 
 def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None = None) -> pd.DataFrame:
@@ -326,14 +327,13 @@ def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None =
     if table not in TABLES:
         raise ValueError(table)
     path = Path(path)
-    label = f"{table} file {path}"
+    label = file_label(table, str(path))
     if not path.exists():
         raise InputError(label, None, Message("io.missing"), fix=Message("io.missing.fix"))
     if path.is_dir():
-        raise InputError(label, None, "is a folder, not a file", fix="give the file's path")
+        raise InputError(label, None, Message("io.folder"), fix=Message("io.folder.fix"))
     if not stat.S_ISREG(path.stat().st_mode):  # a pipe or a device would block or never end
-        raise InputError(label, None, "is not a regular file (a pipe, socket or device)",
-                         fix="save the data to a file and give that file's path")
+        raise InputError(label, None, Message("io.special_file"), fix=Message("io.special_file.fix"))
     with path.open("rb") as handle:
         head = handle.read(4096)
     magic = head[:4]
@@ -353,14 +353,15 @@ def read_table(path: str | Path, *, table: str, mapping: dict[str, str] | None =
             schema = pq.read_schema(path)
             nested = [f.name for f in schema if pa.types.is_nested(f.type)]
             if nested:  # a list, struct or map per cell is no date, amount, id or segment
-                raise InputError(table, nested[0], f"holds lists or records ({schema.field(nested[0]).type}) in "
-                                 f"{path.name}, not single values", fix="drop or flatten that column before export")
+                raise InputError(table, nested[0], Message("io.nested", type=str(schema.field(nested[0]).type),
+                                                           file=path.name), fix=Message("io.nested.fix"))
             text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
             frame = pq.read_table(path, read_dictionary=text).to_pandas(date_as_object=False)
         except InputError:
             raise
         except Exception as exc:  # pyarrow's error types vary by version
-            raise InputError(label, None, f"is not a readable Parquet file ({exc})", fix="export it again") from None
+            raise InputError(label, None, Message("io.not_parquet", detail=str(exc)),
+                             fix=Message("io.not_parquet.fix")) from None
         for column in frame.columns:  # ids above 2^63 would wrap around when calc makes them int64: keep them text
             if frame[column].dtype == np.uint64 and len(frame) and frame[column].max() > np.iinfo(np.int64).max:
                 frame[column] = frame[column].astype(str)

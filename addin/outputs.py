@@ -36,7 +36,9 @@ import sys
 import zipfile
 from xml.etree import ElementTree
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
+
+from calc.messages import Message, render
 
 #: Custom document property that marks a file as written by Cycle ROI; its value is the kind.
 MARK_PROPERTY = "CycleROI"
@@ -56,7 +58,11 @@ NAME_MAX = 255
 
 
 class OutputError(OSError):
-    """The output path cannot be written as asked; the message names the path and the fix."""
+    """The output path cannot be written as asked; the message (a catalogue :class:`~calc.messages.Message`)
+    names the path and the fix. ``str()`` is the English text; :meth:`render` writes it in any language."""
+
+    def render(self, language: str = "en") -> str:
+        return render(self.args[0], language) if self.args else ""
 
 
 class TargetLockedError(OutputError):
@@ -67,7 +73,7 @@ class NeedsConsent(OutputError):
     """The target exists and holds something the product did not write: replacing it needs consent
     (``--force`` in the CLI, a Yes in Excel). ``question`` is the sentence to ask."""
 
-    def __init__(self, message: str, *, path: Path, question: str) -> None:
+    def __init__(self, message: Any, *, path: Path, question: Any) -> None:
         super().__init__(message)
         self.path, self.question = path, question
 
@@ -87,46 +93,40 @@ def check_output(target: str | os.PathLike, *, inputs: Iterable[str | os.PathLik
     """
     raw = os.fspath(target)
     if not raw.strip():
-        raise OutputError(f"{option} is empty: give the name of the file to write, e.g. {option} report.xlsx")
+        raise OutputError(Message("output.empty", option=option))
     path = Path(raw).expanduser()
     shown = raw
     if path.name in ("", ".", ".."):
-        raise OutputError(f"{shown} is a folder: give a file name inside it, e.g. {option} {path / 'report.xlsx'}")
+        raise OutputError(Message("output.folder", path=shown, option=option, example=str(path / "report.xlsx")))
     _check_name(path, shown, option)
     folder = _check_folder(path, shown)
     if path.is_symlink() and not path.exists():
-        raise OutputError(f"{shown} is a link to {os.readlink(path)}, which does not exist: "
-                          f"choose another output file ({option})")
+        raise OutputError(Message("output.dangling_link", path=shown, target=os.readlink(path), option=option))
     final = path.resolve()
     if path.exists():
         mode = os.stat(path).st_mode
         if stat.S_ISDIR(mode):
-            raise OutputError(f"{shown} is a folder: give a file name inside it, e.g. "
-                              f"{option} {path / 'report.xlsx'}")
+            raise OutputError(Message("output.folder", path=shown, option=option, example=str(path / "report.xlsx")))
         if not stat.S_ISREG(mode):
-            raise OutputError(f"{shown} is {_special_kind(mode)}, not a regular file; writing would replace it: "
-                              f"choose a file name for {option}")
+            raise OutputError(Message("output.special", path=shown, kind=_special_kind(mode), option=option))
     if suffixes and path.suffix.lower() not in suffixes:
-        raise OutputError(f"{shown}: this command writes {' or '.join(suffixes)} files, so the name must end in "
-                          f"{' or '.join(suffixes)} (e.g. {path.with_suffix(suffixes[0]).name})")
+        raise OutputError(Message("output.suffix" if len(suffixes) == 1 else "output.suffixes", path=shown,
+                                  first=suffixes[0], second=suffixes[-1], example=path.with_suffix(suffixes[0]).name))
     if not in_place:
         for source in inputs:
             if source is not None and same_file(path, source):
-                fix = same_as_input_fix or f"give {option} a new file name; nothing was written"
-                raise OutputError(f"{shown} is the input file {os.fspath(source)} (same file): writing there "
-                                  f"would destroy it. {fix[:1].upper()}{fix[1:]}")
+                raise OutputError(Message("output.is_input", path=shown, source=os.fspath(source),
+                                          fix=same_as_input_fix or Message("output.is_input.fix", option=option)))
     check_writable(final, option=option)
     _check_folder_writable(folder, shown, option)
     if path.exists() and not in_place and not force:
         reason = why_not_replaceable(final)
         if reason:
-            raise NeedsConsent(
-                f"{shown} already exists and {reason}. Add --force to replace it, or choose another name "
-                f"for {option}; nothing was written",
-                path=final, question=f"{final.name} already exists and {reason}. Replace it?")
+            raise NeedsConsent(Message("output.exists", path=shown, reason=reason, option=option),
+                               path=final, question=Message("output.exists.question", name=final.name, reason=reason))
     for removed in clean_unfinished(final.parent):
         if notes is not None:
-            notes.append(f"removed {removed.name}, an unfinished file left by an interrupted save")
+            notes.append(Message("output.removed_unfinished", name=removed.name))
     return final
 
 
@@ -153,8 +153,8 @@ def _check_name(path: Path, shown: str, option: str) -> None:
         pass
     size = len(path.name.encode(sys.getfilesystemencoding(), "surrogateescape"))
     if size > limit:
-        raise OutputError(f"the file name {path.name[:40]}… is {size} bytes long; this file system allows at most "
-                          f"{limit}: choose a shorter name for {option}")
+        raise OutputError(Message("output.name_too_long", name=path.name[:40], size=str(size), limit=str(limit),
+                                  option=option))
 
 
 def _check_folder(path: Path, shown: str) -> Path:
@@ -164,10 +164,9 @@ def _check_folder(path: Path, shown: str) -> Path:
         missing = folder
         while not missing.parent.exists() and missing.parent != missing:
             missing = missing.parent
-        raise OutputError(f"the folder {folder} does not exist ({missing} is missing): create it first "
-                          f"(mkdir -p {folder}) or write somewhere else")
+        raise OutputError(Message("output.no_folder", folder=str(folder), missing=str(missing)))
     if not folder.is_dir():
-        raise OutputError(f"{shown}: {folder} is a file, not a folder: choose an output path inside a folder")
+        raise OutputError(Message("output.folder_is_file", path=shown, folder=str(folder)))
     return folder
 
 
@@ -175,28 +174,28 @@ def _check_folder_writable(folder: Path, shown: str, option: str) -> None:
     """Refuse a folder without write permission (its write bits, as for files: an administrator may
     write anything, but a read-only folder is meant to stay), then prove it by creating a temp file."""
     if not os.stat(folder).st_mode & 0o222 or not os.access(folder, os.W_OK | os.X_OK):
-        raise TargetLockedError(f"the folder {folder.resolve()} is read-only, so {shown} cannot be written there: "
-                                f"choose another folder for {option}")
+        raise TargetLockedError(Message("output.folder_read_only", folder=str(folder.resolve()), path=shown,
+                                        option=option))
     probe = temp_path(folder / "probe")
     try:
         with open(probe, "xb"):
             pass
     except OSError as exc:
-        raise TargetLockedError(f"cannot create files in {folder.resolve()} ({exc.strerror or exc}): "
-                                f"choose another folder for {option}") from None
+        raise TargetLockedError(Message("output.cannot_create", folder=str(folder.resolve()),
+                                        detail=str(exc.strerror or exc), option=option)) from None
     finally:
         if probe.exists():
             probe.unlink()
 
 
-def _special_kind(mode: int) -> str:
+def _special_kind(mode: int) -> Message:
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
+        return Message("output.kind.fifo")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+        return Message("output.kind.device")
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
+        return Message("output.kind.socket")
+    return Message("output.kind.special")
 
 
 def check_writable(final: str | os.PathLike, *, option: str = "-o") -> None:
@@ -204,11 +203,10 @@ def check_writable(final: str | os.PathLike, *, option: str = "-o") -> None:
     final = Path(final)
     for lock in (final.with_name(f"~${final.name}"), final.with_name(f".~lock.{final.name}#")):
         if lock.exists():  # Excel/WPS (~$) and LibreOffice (.~lock) mark files they have open
-            raise TargetLockedError(f"{final} is open in another program ({lock.name} exists): close it and try "
-                                    f"again, or choose another output file ({option})")
+            raise TargetLockedError(Message("output.open_elsewhere", path=str(final), lock=lock.name, option=option))
     # the write bits, not os.access: an administrator may write anything, but a read-only file is meant to stay
     if final.exists() and not final.stat().st_mode & 0o222:
-        raise TargetLockedError(f"{final} is read-only: make it writable or choose another output file ({option})")
+        raise TargetLockedError(Message("output.read_only", path=str(final), option=option))
 
 
 # --- the product's mark -------------------------------------------------------------------------
@@ -247,14 +245,14 @@ def _marked_kind(custom_xml: bytes) -> str | None:
     return None
 
 
-def why_not_replaceable(path: Path) -> str | None:
+def why_not_replaceable(path: Path) -> Message | None:
     """Why replacing the existing file ``path`` needs consent, or None when the product wrote it
     and it holds nothing of the user's."""
     kind = product_kind(path)
     if kind is None:
-        return "was not written by Cycle ROI"
+        return Message("output.reason.not_ours")
     if kind == "template" and _holds_input_rows(path):
-        return "is a Cycle ROI workbook holding your own Spend/Leads/Deals rows"
+        return Message("output.reason.holds_rows")
     return None
 
 

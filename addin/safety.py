@@ -179,8 +179,8 @@ def check_workbook(path: str | Path, *, label: str) -> WorkbookCheck:
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputError(label, None, f"is a damaged zip, not a readable workbook ({exc})",
-                         fix="open it in Excel and save it again as .xlsx") from None
+        raise InputError(label, None, Message("safety.damaged_zip", detail=str(exc)),
+                         fix=Message("io.resave_xlsx.fix")) from None
     with book:
         infos = book.infolist()
         _check_directory(infos, label)
@@ -225,26 +225,24 @@ def _unescape(text: str) -> str:
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], label: str) -> None:
-    fix = "this is not an ordinary workbook; ask the sender for a plain export (CSV or a freshly saved .xlsx)"
+    fix = Message("safety.not_ordinary.fix")
     if len(infos) > MAX_ENTRIES:
-        raise InputError(label, None, f"has {len(infos):,} parts inside (a workbook has at most a few hundred); "
-                         f"refused as a possible zip bomb", fix=fix)
+        raise InputError(label, None, Message("safety.too_many_parts", count=len(infos)), fix=fix)
     # two parts under one name: each reader may take another one, so what is read depends on the reader
     counts = Counter(i.filename for i in infos)
     twice = sorted(n for n, c in counts.items() if c > 1)
     if twice:
-        raise InputError(label, None, f"holds part {twice[0]} twice (a damaged or tampered file: which copy is "
-                         f"read depends on the program)", fix="open it in Excel and save it again as .xlsx")
+        raise InputError(label, None, Message("safety.part_twice", part=twice[0]), fix=Message("io.resave_xlsx.fix"))
     total = sum(i.file_size for i in infos)
     if total > MAX_TOTAL_BYTES:
-        raise InputError(label, None, f"would unpack to {total / 1024**3:.1f} GiB (limit "
-                         f"{MAX_TOTAL_BYTES / 1024**3:.0f} GiB); refused before unpacking",
-                         fix="split the data into smaller files, or export it as CSV or Parquet")
+        raise InputError(label, None, Message("safety.too_big", size=f"{total / 1024**3:.1f}",
+                                              limit=f"{MAX_TOTAL_BYTES / 1024**3:.0f}"),
+                         fix=Message("safety.too_big.fix"))
     for info in infos:
         if info.file_size >= RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             ratio = info.file_size / max(info.compress_size, 1)
-            raise InputError(label, None, f"part {info.filename} inflates {ratio:,.0f} times (limit {MAX_RATIO}); "
-                             f"refused as a possible zip bomb", fix=fix)
+            raise InputError(label, None, Message("safety.inflates", part=info.filename, ratio=f"{ratio:,.0f}",
+                                                  limit=str(MAX_RATIO)), fix=fix)
 
 
 def _check_required(infos: list[zipfile.ZipInfo], label: str) -> None:
@@ -255,30 +253,30 @@ def _check_required(infos: list[zipfile.ZipInfo], label: str) -> None:
         missing = [n for n in ("[Content_Types].xml", "xl/workbook.xml") if n not in counts
                    and not (n == "xl/workbook.xml" and "xl/workbook.bin" in counts)]
         if missing:
-            raise InputError(label, None, f"lacks its part {missing[0]} (a damaged or incomplete file)",
-                             fix="open it in Excel and save it again as .xlsx")
+            raise InputError(label, None, Message("safety.lacks_part", part=missing[0]),
+                             fix=Message("io.resave_xlsx.fix"))
 
 
 def _check_claims(head: bytes, info: zipfile.ZipInfo, label: str, sheet_bytes: int) -> None:
     """Sizes a part claims up front and readers allocate for before reading on: a sheet's dimension
     (A1:XFD1048576 is 17 billion cells) and the shared-strings counts. A claim far beyond what the part's
     bytes can hold is refused: a reader trusting it would ask for hundreds of GB and abort."""
-    fix = "open it in Excel and save it again as .xlsx, or export the data as CSV"
+    fix = Message("safety.claims.fix")
     if _SHEET_PART.match(info.filename):
         found = _DIMENSION.search(head)
         if found:
             area = _cells(found[1].decode("ascii", "replace"))
             if area > max(MAX_CLAIMED_CELLS, info.file_size):
-                raise InputError(label, None, f"sheet part {info.filename} claims a range of {area:,} cells "
-                                 f"({found[1].decode('ascii', 'replace')}) but holds {info.file_size:,} bytes; "
-                                 f"refused before reading", fix=fix)
+                raise InputError(label, None, Message("safety.claims_cells", part=info.filename, cells=f"{area:,}",
+                                                      range=found[1].decode("ascii", "replace"),
+                                                      size=f"{info.file_size:,}"), fix=fix)
     elif info.filename.lower() == "xl/sharedstrings.xml":
         for attribute, limit in ((b"uniqueCount", info.file_size // 8 + 16),
                                  (b"count", max(MAX_CLAIMED_CELLS, sheet_bytes // 8))):
             found = re.search(rb"<(?:\w+:)?sst\b[^>]*?\s" + attribute + rb'="(\d+)"', head)
             if found and int(found[1]) > limit:
-                raise InputError(label, None, f"part {info.filename} claims {int(found[1]):,} texts but holds "
-                                 f"{info.file_size:,} bytes; refused before reading", fix=fix)
+                raise InputError(label, None, Message("safety.claims_texts", part=info.filename,
+                                                      texts=f"{int(found[1]):,}", size=f"{info.file_size:,}"), fix=fix)
 
 
 def _cells(ref: str) -> int:
@@ -314,9 +312,9 @@ def _scan_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, *, shee
                     break
                 seen += len(chunk)
                 if seen > info.file_size:
-                    raise InputError(label, None, f"part {info.filename} holds more than its declared "
-                                     f"{info.file_size:,} bytes; refused as a possible zip bomb",
-                                     fix="ask the sender for a plain export (CSV or a freshly saved .xlsx)")
+                    raise InputError(label, None, Message("safety.more_than_declared", part=info.filename,
+                                                          size=f"{info.file_size:,}"),
+                                     fix=Message("safety.plain_export.fix"))
                 if utf16 is None:
                     utf16 = chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or looks_utf16(chunk[:512])
                     _check_claims(chunk[:65536], info, label, sheet_bytes)
@@ -326,17 +324,16 @@ def _scan_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, *, shee
                         uncached += 1
                         first_uncached = first_uncached or found[1].decode("ascii", "replace")
                 if _DTD.search(tail + text):
-                    raise InputError(label, None, f"part {info.filename} declares a DOCTYPE or ENTITY, which no "
-                                     f"real workbook does (an XML entity bomb or an external-entity attack); refused",
-                                     fix="ask the sender for a plain export (CSV or a freshly saved .xlsx)")
+                    raise InputError(label, None, Message("safety.doctype", part=info.filename),
+                                     fix=Message("safety.plain_export.fix"))
                 tail = text[-16:]
         return uncached, first_uncached
     except InputError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
         # zipfile checks CRCs and sizes as it reads: a lying or damaged part ends up here
-        raise InputError(label, None, f"part {info.filename} is damaged ({exc})",
-                         fix="open it in Excel and save it again as .xlsx") from None
+        raise InputError(label, None, Message("safety.part_damaged", part=info.filename, detail=str(exc)),
+                         fix=Message("io.resave_xlsx.fix")) from None
 
 
 def _notes(infos: list[zipfile.ZipInfo], label: str) -> tuple[str, ...]:

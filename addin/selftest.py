@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from calc.messages import Message
+
 from .udfs.registry import HANDLE_PREFIX, TABLE_ARGS, UDFS, udf_formula
 
 #: Where each table argument comes from in the self-test workbook.
@@ -88,7 +90,7 @@ def checks(rows: dict[str, list], *, data_handle: bool = True) -> tuple[list[Che
         call = udf_formula(name, {t: REFS[t] for t in tables}, **spec.example)
         result = spec.adapter(**{t: rows[t.capitalize()] for t in tables}, **spec.example)
         if isinstance(result, str) and result.startswith("#"):
-            raise RuntimeError(f"{name} fails on the sample data: {result}")
+            raise RuntimeError(Message("selftest.fails", name=name, result=result))
         if isinstance(result, list):
             row = 1 if len(result) > 1 else 0
             col = _first_number(result[row])

@@ -81,7 +81,7 @@ class InputError(ValueError):
             named = self.column if self.column.startswith("--") else f"'{self.column}'"
             where = text(f"error.named_{_NAMED_BY_KIND[self.table]}", language, name=named)
         else:
-            where = text("error.separator", language).join(p for p in (self.table, column) if p)
+            where = text("error.separator", language).join(_text(p, language) for p in (self.table, column) if p)
         problem = _text(self.problem, language)
         out = f"{where}{text('error.separator', language)}{problem}" if where else problem
         if self.rows:

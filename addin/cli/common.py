@@ -41,7 +41,8 @@ def use_language(value: str | None, *, explicit: bool = True) -> None:
     if value is None or (not explicit and _language.get("explicit")):
         return
     if value not in LANGUAGES:
-        raise InputError("--language", None, f"'{value}' is not available", fix=f"use one of {', '.join(LANGUAGES)}")
+        raise InputError("--language", None, Message("cli.language_unavailable", value=value),
+                         fix=Message("cli.language_unavailable.fix", languages=", ".join(LANGUAGES)))
     _language.update(value=value, explicit=explicit)
 
 
@@ -50,8 +51,9 @@ def _global_options(language_option: Annotated[Optional[str], typer.Option(
         "--language", help="Language of messages and reports: en, zh, ko or id.")] = None) -> None:
     """Cycle ROI: consultation volume, consultation cost, inquiry conversion and full-cycle ROI."""
     if language_option is not None and language_option not in LANGUAGES:
-        err.print(f"[red]error:[/red] --language {language_option} is not available; use one of "
-                  f"{', '.join(LANGUAGES)}", highlight=False)
+        err.print(f"[red]{render_label('cli.error')}[/red] "
+                  f"{render_label('cli.language_option_unavailable', value=language_option, languages=', '.join(LANGUAGES))}",
+                  highlight=False)
         raise typer.Exit(2)
     _language.update(value=None, explicit=False)  # tests run many commands in one process
     use_language(language_option)
@@ -87,11 +89,10 @@ def parse_mapping(items: list[str] | None) -> dict[str, dict[str, str]]:
         target, sep, source = item.partition("=")
         table, dot, column = target.partition(".")
         if not sep or not dot or not column.strip() or not source.strip():
-            raise InputError("--map", None, f"'{item}' is not TABLE.CANONICAL=SOURCE",
-                             fix="write it like leads.date=first_contact_date")
+            raise InputError("--map", None, Message("cli.map_syntax", item=item), fix=Message("cli.map_syntax.fix"))
         name = {"spend": "Spend", "leads": "Leads", "deals": "Deals", "pipeline": "Pipeline"}.get(table.strip().lower())
         if name is None:
-            raise InputError("--map", None, f"'{table}' is not a table", fix="use spend, leads, deals or pipeline")
+            raise InputError("--map", None, Message("cli.map_table", table=table), fix=Message("cli.map_table.fix"))
         mapping.setdefault(name, {})[column.strip()] = source.strip()
     return mapping
 
@@ -101,7 +102,8 @@ def parse_settings(items: list[str] | None, as_of: str | None = None) -> dict[st
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InputError("--setting", None, f"'{item}' is not KEY=VALUE", fix="write it like gross_margin=0.35")
+            raise InputError("--setting", None, Message("cli.setting_syntax", item=item),
+                             fix=Message("cli.setting_syntax.fix"))
         settings[key.strip()] = value.strip()
     if as_of:
         settings["as_of"] = as_of
@@ -276,8 +278,8 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
             err.print(f"[red]{render_label('cli.error')}[/red] {render(shown, language())}", highlight=False)
             raise typer.Exit(2) from None
         except PermissionError as exc:
-            err.print(f"[red]error:[/red] cannot open {exc.filename}: permission denied "
-                      "(is it open in Excel, or read-only?)", highlight=False)
+            err.print(f"[red]{render_label('cli.error')}[/red] {render_label('cli.permission_denied', path=str(exc.filename))}",
+                      highlight=False)
             raise typer.Exit(2) from None
 
     return run

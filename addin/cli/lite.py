@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..report import TargetLockedError
-from .common import ForceOpt, app, friendly, out, output_path
+from calc.messages import Message
+
+from .common import ForceOpt, app, friendly, out, output_path, render_label
 from .workbook import LanguageOpt, check_language, fail
 
 
@@ -26,7 +28,7 @@ def lite(output: Annotated[Optional[Path], typer.Option(
     Open the workbook in Excel with the free xlwings Lite add-in: the functions are there, nothing to paste.
     """
     if (output is None) == (code is None):
-        fail("give either -o FILE.xlsx (the workbook) or --code DIR (main.py and requirements.txt)")
+        fail(Message("cli.lite_output_or_code"))
     check_language(language)
     if output is not None:
         output = output_path(output, force=force)  # the one output-path guard (addin/outputs.py)
@@ -35,16 +37,15 @@ def lite(output: Annotated[Optional[Path], typer.Option(
         try:
             path = build_lite_selftest(output) if selftest else build_lite_workbook(output, language=language or "en")
         except TargetLockedError as exc:
-            fail(str(exc))
-        out.print(f"Lite workbook written to {path}: open it in Excel with the xlwings Lite add-in")
+            fail(exc)
+        out.print(render_label("cli.lite_written", path=str(path)))
         return
     if selftest:
-        fail("--selftest goes with -o FILE.xlsx (the self-test workbook with the Lite code)")
+        fail(Message("cli.selftest_needs_output"))
     from ..lite.code import CodeFolderError, write_code
 
     try:
         written = write_code(code, language=language or "en")  # the buttons name the Start sheet in it
     except CodeFolderError as exc:
-        fail(str(exc))
-    out.print(f"Written {', '.join(str(p) for p in written)}: paste each into the tab of the same name in "
-              f"xlwings Lite's editor")
+        fail(exc)
+    out.print(render_label("cli.lite_code_written", paths=", ".join(str(p) for p in written)))

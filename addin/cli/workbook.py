@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from calc.messages import Message, render
 
 from ..report import SECTIONS, TargetLockedError, write_report
 from ..report.labels import LANGUAGES
 from .common import (AsOfOpt, DealsOpt, DealsTableOpt, ForceOpt, LeadsOpt, LeadsTableOpt, MapOpt, SettingOpt, SourceOpt,
                      SpendOpt, SpendTableOpt, app, err, friendly, load_dataset, out, output_path, print_messages,
-                     render_label)
+                     render_label, use_language)
+from .common import language as current_language
+
+
+def book_language(language: str | None) -> None:
+    """The workbook's own language setting speaks for the run unless --language was given."""
+    use_language(language if language in LANGUAGES else None, explicit=False)
 
 OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Workbook to write (.xlsx).")]
 LanguageOpt = Annotated[Optional[str], typer.Option(
@@ -28,23 +36,25 @@ def progress_bar(total: int, description: str) -> Iterator[callable]:
         task = bar.add_task(description, total=total)
         seen = [0]
 
-        def step(label: str) -> None:
+        def step(label: Any) -> None:  # a report section's key, or a step already in words
             if seen[0]:
                 bar.advance(task)
             seen[0] += 1
-            bar.update(task, description=f"{description}: {label}")
+            shown = render_label(f"sheet.{label}") if label in SECTIONS else render(label, current_language())
+            bar.update(task, description=f"{description}: {shown}")
 
         yield step
-        bar.update(task, completed=total, description=f"{description}: done")
+        bar.update(task, completed=total, description=f"{description}: {render_label('cli.progress.done')}")
 
 
 def check_language(language: str | None) -> None:
     if language is not None and language not in LANGUAGES:
-        fail(f"--language {language} is not available; use one of {', '.join(LANGUAGES)}")
+        fail(Message("cli.language_option_unavailable", value=language, languages=", ".join(LANGUAGES)))
 
 
-def fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+def fail(message: Any) -> None:
+    """End the command with ``message`` (a catalogue Message, or an error carrying one) in the run's language."""
+    err.print(f"[red]{render_label('cli.error')}[/red] {render(message, current_language())}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -64,12 +74,12 @@ def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, de
     output = output_path(output, inputs=(spend, leads, deals), force=force)
     data = load_dataset(spend, leads, deals, map, setting, as_of,
                         source=(source, spend_table, leads_table, deals_table))
-    with progress_bar(len(SECTIONS) + 1, "Building report") as step:
+    with progress_bar(len(SECTIONS) + 1, render_label("cli.progress.building")) as step:
         try:
             path = write_report(data, output, language=language, progress=step)
         except TargetLockedError as exc:
-            fail(str(exc))
-        step("saved")
+            fail(exc)
+        step(render_label("cli.progress.saved"))
     print_messages([*data.notes, *data.exclusions])  # what was left out or assumed, as on the sheets
     out.print(render_label("cli.report_written", path=str(path)))
 
@@ -85,7 +95,7 @@ def template(output: OutputOpt, language: LanguageOpt = None, force: ForceOpt = 
     try:
         path = build_template(output, language=language or "en")
     except TargetLockedError as exc:
-        fail(str(exc))
+        fail(exc)
     out.print(render_label("cli.template_written", path=str(path)))
 
 
@@ -105,14 +115,13 @@ def refresh(book: BookArg, output: NewOutputOpt = None, force: ForceOpt = False)
     from ..workbook import WorkbookError, refresh_file
 
     notes: list[str] = []
-    with progress_bar(len(SECTIONS) * 2 + 1, "Refreshing") as step:
+    with progress_bar(len(SECTIONS) * 2 + 1, render_label("cli.progress.refreshing")) as step:
         try:
-            path, lost = refresh_file(book, output, progress=step, force=force, notes=notes)
+            path, lost = refresh_file(book, output, progress=step, force=force, notes=notes,
+                                      on_language=book_language)
         except (WorkbookError, TargetLockedError) as exc:
-            fail(str(exc))
-    print_messages(notes)
-    for what in lost:
-        err.print(f"[yellow]note:[/yellow] the copy does not carry {what}; {book} itself is unchanged", highlight=False)
+            fail(exc)
+    print_messages([*notes, *(Message("cli.copy_lacks", what=what, book=str(book)) for what in lost)])
     out.print(render_label("cli.refreshed", path=str(path)))
 
 
@@ -130,13 +139,13 @@ def share(book: BookArg, output: OutputOpt,
     formulas of your own sheets (those show #NAME? where xlwings Lite is not installed)."""
     from ..workbook import WorkbookError, share_file
 
-    with progress_bar(len(SECTIONS) * 2 + 2, "Sharing") as step:
+    with progress_bar(len(SECTIONS) * 2 + 2, render_label("cli.progress.sharing")) as step:
         try:
-            path, notes = share_file(book, output, include_inputs=inputs, progress=step, force=force, lite=lite)
+            path, notes = share_file(book, output, include_inputs=inputs, progress=step, force=force, lite=lite,
+                                     on_language=book_language)
         except (WorkbookError, TargetLockedError) as exc:
-            fail(str(exc))
-    for note in notes:
-        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+            fail(exc)
+    print_messages(notes)
     out.print(render_label("cli.shared", path=str(path)))
 
 
@@ -153,7 +162,7 @@ def addin_install() -> None:
     try:
         message = installer.install()
     except RuntimeError as exc:
-        fail(str(exc))
+        fail(exc)
     out.print(message, highlight=False)
 
 
@@ -186,8 +195,8 @@ def addin_build(output: OutputOpt, force: ForceOpt = False) -> None:
     try:
         path = build_xlam(output)
     except TargetLockedError as exc:
-        fail(str(exc))
-    out.print(f"Add-in written to {path} (its ribbon callbacks are imported by 'cycle-roi addin install' on Windows)")
+        fail(exc)
+    out.print(render_label("cli.addin_written", path=str(path)))
 
 
 @app.command()
@@ -200,6 +209,5 @@ def selftest(output: OutputOpt, force: ForceOpt = False) -> None:
     try:
         path = build_selftest(output)
     except TargetLockedError as exc:
-        fail(str(exc))
-    out.print(f"Self-test written to {path}. Open it in Excel after 'cycle-roi addin install': the cell B2 says "
-              f"PASS when every function registered, spilled and agreed (docs/windows_smoke.md).")
+        fail(exc)
+    out.print(render_label("cli.selftest_written", path=str(path)))

@@ -24,6 +24,8 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+from calc.messages import Message
+
 #: Lines Lite itself requires in requirements.txt, as Lite 1.0.0.0-18 saved them (Pyodide 0.27.5), except
 #: xlwings: 0.37.0 or later, because ``refresh_reports`` reads formulas with ``Range.get_formula()`` (xlwings
 #: 0.37.0; before it Lite could not read formulas at all) and xlwings 0.35.1 fixed Lite on newer Pyodide. A range,
@@ -386,15 +388,14 @@ def write_code(folder: str | Path, *, language: str = "en") -> list[Path]:
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise CodeFolderError(f"{folder} is a file, not a folder: give --code a folder")
+        raise CodeFolderError(Message("lite.code_folder_is_file", folder=str(folder)))
     files = lite_files(language)
     existing = folder / "main.py"
     ours = not existing.exists() or GENERATED_MARK in existing.read_text(encoding="utf-8", errors="replace")[:2000]
     for name, text in files.items():
         path = folder / name
         if path.exists() and not ours and path.read_text(encoding="utf-8", errors="replace") != text:
-            raise CodeFolderError(f"{path} exists and was not written by cycle-roi lite, so it was left as it is: "
-                                  f"choose an empty folder for --code")
+            raise CodeFolderError(Message("lite.code_not_ours", path=str(path)))
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in files.items():

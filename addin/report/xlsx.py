@@ -18,6 +18,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from addin.outputs import MARK_PROPERTY, SHEET_MARK, TargetLockedError, check_writable, temp_path
+from calc.messages import Message
 
 from .blocks import FORMATS
 from .layout import CHART_ROWS, ChartPlan, SheetPlan, chart_rows
@@ -218,5 +219,4 @@ def replace_file(tmp: Path, final: Path) -> None:
     try:
         os.replace(tmp, final)
     except PermissionError as exc:
-        raise TargetLockedError(f"{final} is open in another program (Excel/WPS) or locked: close it and try "
-                                f"again, or choose another output file (-o)") from exc
+        raise TargetLockedError(Message("output.locked", path=str(final))) from exc

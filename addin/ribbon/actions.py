@@ -14,47 +14,51 @@ from typing import Callable
 import calc
 from addin.io import read_table
 from addin.outputs import NeedsConsent, check_output
+from calc.messages import Message, render
 from addin.workbook.port import WorkbookPort, has_data
 from addin.workbook.refresh import read_dataset, refresh_port
 
-DOCS_URL = "docs/troubleshooting.md and docs/windows_smoke.md in the Cycle ROI folder"
+
+# Every action returns a catalogue Message (or lines of them); ``addin.ribbon.dispatch`` writes it in the
+# workbook's language setting.
 
 
-def refresh_reports(port: WorkbookPort, progress: Callable[[str], None] | None = None) -> str:
+def refresh_reports(port: WorkbookPort, progress: Callable[[str], None] | None = None) -> Message:
     data = refresh_port(port, progress=progress)
-    return f"Reports refreshed (data up to {data.as_of:%Y-%m-%d})." if data.as_of is not None else "Reports refreshed."
+    return Message("ribbon.refreshed_as_of", as_of=data.as_of) if data.as_of is not None else Message("ribbon.refreshed")
 
 
-def validate_data(port: WorkbookPort) -> str:
+def validate_data(port: WorkbookPort) -> list:
     """Prepare the tables as a refresh would and list what calc noticed; an InputError is the answer too."""
     try:
         data = read_dataset(port)
     except calc.InputError as exc:
-        return f"Problem: {exc}"
-    counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in
-                       (("Spend", data.spend), ("Leads", data.leads), ("Deals", data.deals)) if frame is not None)
-    lines = [f"Data is usable: {counts}."] + data.messages()
-    return "\n".join(lines)
+        return [Message("ribbon.problem", problem=exc)]
+    counts = [Message("ribbon.table_rows", table=name, count=len(frame)) for name, frame in
+              (("Spend", data.spend), ("Leads", data.leads), ("Deals", data.deals)) if frame is not None]
+    return [Message("ribbon.usable", counts=counts), *data.notes, *data.exclusions]
 
 
 Confirm = Callable[[str], bool]
 
 
-def import_table(port: WorkbookPort, table: str, path: str | Path, *, confirm: Confirm | None = None) -> str:
+def import_table(port: WorkbookPort, table: str, path: str | Path, *, confirm: Confirm | None = None,
+                 language: str = "en") -> Message:
     """Replace the rows of the Excel table ``table`` with a CSV/XLSX/Parquet export (asking first
     when the table holds rows)."""
     frame = read_table(path, table=table)
     rows = port.read_table(table)
     if has_data(rows):
-        question = (f"Replace the {len(rows) - 1:,} rows of the {table} table with the {len(frame):,} rows of "
-                    f"{Path(path).name}?")
-        if not (confirm and confirm(question)):
-            return f"Import cancelled: the {table} table is unchanged."
+        question = Message("ribbon.replace_rows", rows=len(rows) - 1, table=table, count=len(frame),
+                           file=Path(path).name)
+        if not (confirm and confirm(render(question, language))):
+            return Message("ribbon.import_cancelled_unchanged", table=table)
     port.write_table(table, frame)
-    return f"{table}: {len(frame):,} rows imported from {Path(path).name}. Click Refresh reports next."
+    return Message("ribbon.imported", table=table, count=len(frame), file=Path(path).name)
 
 
-def share_with_finance(source: str | Path, target: str | Path, *, confirm: Confirm | None = None) -> str:
+def share_with_finance(source: str | Path, target: str | Path, *, confirm: Confirm | None = None,
+                       language: str = "en") -> list:
     """The finance copy at ``target``; an existing file there that Cycle ROI did not write is replaced
     only after a Yes (the checks of ``addin.outputs.check_output``, as in the CLI)."""
     from addin.workbook.refresh import share_file
@@ -63,14 +67,13 @@ def share_with_finance(source: str | Path, target: str | Path, *, confirm: Confi
     try:
         check_output(target, inputs=[source], suffixes=(".xlsx",))
     except NeedsConsent as exc:
-        if not (confirm and confirm(exc.question)):
-            return f"Share cancelled: {exc.path.name} was not replaced."
+        if not (confirm and confirm(render(exc.question, language))):
+            return [Message("ribbon.share_cancelled_kept", name=exc.path.name)]
         force = True
     path, notes = share_file(source, target, include_inputs=False, force=force)
-    return "\n".join([f"Finance copy saved: {path}", *notes])
+    return [Message("ribbon.shared", path=str(path)), *notes]
 
 
-def settings_help(port: WorkbookPort) -> str:
+def settings_help(port: WorkbookPort) -> Message:
     port.activate("Settings")
-    return ("Fill in gross margin, target ROI, currency and report language on the Settings sheet. "
-            f"Help: {DOCS_URL}.")
+    return Message("ribbon.settings_help")

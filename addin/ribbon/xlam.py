@@ -19,6 +19,8 @@ import os
 import zipfile
 from pathlib import Path
 
+from calc.messages import Message
+
 from .customui import customui_xml
 
 CUSTOMUI_PART = "customUI/customUI.xml"
@@ -69,11 +71,13 @@ def build_xlam(target: str | os.PathLike, config: dict[str, object] | None = Non
         with zipfile.ZipFile(xlwings_template()) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
             names = src.namelist()
             if CUSTOMUI_PART not in names:
-                raise RuntimeError(f"{xlwings_template()} has no {CUSTOMUI_PART}: this xlwings version is not supported")
+                raise RuntimeError(Message("addin.xlwings_unsupported", template=str(xlwings_template()),
+                                           part=CUSTOMUI_PART))
             workbook_xml = src.read("xl/workbook.xml")
             sheet_part = _conf_sheet_part(workbook_xml, src.read("xl/_rels/workbook.xml.rels"), f"_{CONF_SHEET}")
             if sheet_part is None:
-                raise RuntimeError(f"{xlwings_template()} has no sheet _{CONF_SHEET}: this xlwings version is not supported")
+                raise RuntimeError(Message("addin.xlwings_unsupported", template=str(xlwings_template()),
+                                           part=f"_{CONF_SHEET}"))
             replaced = {
                 CUSTOMUI_PART: customui_xml().encode("utf-8"),
                 "xl/workbook.xml": workbook_xml.replace(f'name="_{CONF_SHEET}"'.encode(), f'name="{CONF_SHEET}"'.encode()),

@@ -288,8 +288,7 @@ def dataset(spend: Any = None, leads: Any = None, deals: Any = None, settings: A
         return _cache[key][0]
     frames = {k: (frame_from_rows(v, table=k.capitalize()) if v is not None else None) for k, v in tables.items()}
     if all(v is None for v in frames.values()):
-        raise InputError(None, None, "no data: this workbook has no Spend, Leads or Deals table",
-                         fix="pass the tables, e.g. =CONSULT_COST(Spend[#All],Leads[#All]), or use the Cycle ROI template")
+        raise InputError(None, None, Message("udf.no_data"), fix=Message("udf.no_data.fix"))
     data = calc.prepare(**frames, settings=chosen)
     _remember(key, data)
     return data
@@ -387,8 +386,7 @@ def data_of_handle(handle: str, caller: Any) -> calc.Dataset:
         return _handles[key]
     tables = _tables_behind(where, caller)
     if tables is None:
-        raise InputError(None, None, f"the data of {handle} is no longer in memory and its CYCLE_DATA cell "
-                                     f"could not be read", fix="recalculate everything with Ctrl+Alt+F9")
+        raise InputError(None, None, Message("udf.handle_lost", handle=handle), fix=Message("udf.handle_lost.fix"))
     return _keep(*tables, caller=caller)[1]
 
 

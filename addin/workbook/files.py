@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
 from addin.outputs import MARK_PROPERTY, SHEET_MARK
+from calc.messages import Message
 from addin.report.blocks import FORMATS
 from addin.lite import buttons as lite_buttons
 from addin.lite import parts as lite
@@ -111,7 +112,8 @@ class FilePort:
         while any(ws.cell(last_row + below + 1, c).value not in (None, "") for c in range(first_col, last_col + 1)):
             below += 1
         if below:
-            raise rows_below_table(name, f"sheet '{ws.title}' of {self.path.name}", last_row + 1, below)
+            raise rows_below_table(name, Message("io.sheet_of_file", sheet=ws.title, file=self.path.name),
+                                   last_row + 1, below)
         formulas = [(i, j) for i, row in enumerate(rows) for j, v in enumerate(row)
                     if isinstance(v, str) and v.startswith("=") and ws.cell(first_row + i, first_col + j).data_type == "f"]
         if formulas:
@@ -179,7 +181,7 @@ class FilePort:
         old = [ws for ws in self.book.worksheets if ws.title in names]
         foreign = [ws.title for ws in old if ws.title not in self.owned_sheets()]
         if foreign:  # the last line of defence: a report never replaces a sheet it did not write
-            raise ValueError(f"sheet {foreign[0]!r} is not a Cycle ROI report sheet; it cannot be replaced")
+            raise ValueError(Message("workbook.foreign_sheet", sheet=repr(foreign[0])))
         index = self.book.worksheets.index(old[0]) if old else self._report_index()
         for ws in old:
             self.book.remove(ws)

@@ -14,6 +14,7 @@ from typing import Any
 from addin.report.layout import ChartPlan, SheetPlan, xl_cell
 from addin.report.xlsx import STYLE
 from addin.outputs import SHEET_MARK
+from calc.messages import Message
 from addin.safety import safe_cell_text
 
 # Excel constants (XlChartType, XlAxisGroup) so no win32 type library is needed
@@ -73,7 +74,7 @@ class XlwingsPort:
         old = [sheet for sheet in self.book.sheets if sheet.name in names]
         foreign = [sheet.name for sheet in old if sheet.name not in self.owned_sheets()]
         if foreign:  # the last line of defence: a report never replaces a sheet it did not write
-            raise ValueError(f"sheet {foreign[0]!r} is not a Cycle ROI report sheet; it cannot be replaced")
+            raise ValueError(Message("workbook.foreign_sheet", sheet=repr(foreign[0])))
         if old:
             sheet = self.book.sheets.add(before=old[0])
             for stale in old:

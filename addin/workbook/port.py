@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from addin.report.layout import SheetPlan
+from calc.messages import Message
 
 
 class WorkbookPort(Protocol):
@@ -60,20 +61,20 @@ def has_data(rows: list[list[Any]] | None) -> bool:
 
 #: (zip part pattern, what it is) for parts openpyxl does not carry through a load/save.
 DROPPED_PARTS = (
-    (re.compile(r"^customUI/"), "a custom ribbon (customUI)"),
-    (re.compile(r"vbaProject\.bin$"), "VBA macros"),
-    (re.compile(r"^xl/pivotTables/"), "pivot tables"),
-    (re.compile(r"^xl/slicers/|^xl/slicerCaches/"), "slicers"),
-    (re.compile(r"^xl/timelines/"), "timelines"),
-    (re.compile(r"^xl/ctrlProps/|^xl/activeX/"), "form or ActiveX controls"),
-    (re.compile(r"^xl/media/"), "pictures"),
-    (re.compile(r"^xl/model/|^xl/connections\.xml$|^customXml/.*item\d+\.xml$"), "data model or query connections"),
+    (re.compile(r"^customUI/"), "workbook.lost.ribbon"),
+    (re.compile(r"vbaProject\.bin$"), "workbook.lost.macros"),
+    (re.compile(r"^xl/pivotTables/"), "workbook.lost.pivots"),
+    (re.compile(r"^xl/slicers/|^xl/slicerCaches/"), "workbook.lost.slicers"),
+    (re.compile(r"^xl/timelines/"), "workbook.lost.timelines"),
+    (re.compile(r"^xl/ctrlProps/|^xl/activeX/"), "workbook.lost.controls"),
+    (re.compile(r"^xl/media/"), "workbook.lost.pictures"),
+    (re.compile(r"^xl/model/|^xl/connections\.xml$|^customXml/.*item\d+\.xml$"), "workbook.lost.connections"),
 )
 SHEET_FEATURES = (
-    (re.compile(rb'<c [^>]*\bcm="'), "dynamic-array (spilling) formulas"),
-    (re.compile(rb"<x14:conditionalFormatting"), "Excel 2010+ conditional formats (data bars, icon sets)"),
-    (re.compile(rb"<x14:dataValidation"), "Excel 2010+ data validation lists"),
-    (re.compile(rb"<x14:sparklineGroup"), "sparklines"),
+    (re.compile(rb'<c [^>]*\bcm="'), "workbook.lost.spilling"),
+    (re.compile(rb"<x14:conditionalFormatting"), "workbook.lost.conditional_formats"),
+    (re.compile(rb"<x14:dataValidation"), "workbook.lost.validation"),
+    (re.compile(rb"<x14:sparklineGroup"), "workbook.lost.sparklines"),
 )
 
 
@@ -114,33 +115,33 @@ def owned_sheet_names(path: str | Path) -> set[str]:
     return marked - with_tables
 
 
-def unkeepable(path: str | Path, *, replaced_sheets: set[str] = frozenset()) -> list[str]:
+def unkeepable(path: str | Path, *, replaced_sheets: set[str] = frozenset()) -> list[Message]:
     """What an openpyxl load/save of ``path`` would lose, ignoring sheets that are replaced anyway.
 
-    Returns sentences such as "VBA macros (xl/vbaProject.bin)"; empty if nothing would be lost.
+    Returns catalogue Messages such as "VBA macros (xl/vbaProject.bin)"; empty if nothing would be lost.
     """
-    found: list[str] = []
+    found: list[Message] = []
     with zipfile.ZipFile(path) as book:
         names = book.namelist()
         for pattern, what in DROPPED_PARTS:
             hits = [n for n in names if pattern.search(n)]
             if hits:
-                found.append(f"{what} ({hits[0]})")
+                found.append(Message("workbook.lost.part", what=Message(what), part=hits[0]))
         if "customUI" in book.read("_rels/.rels").decode("utf-8", "replace") and not any("customUI" in f for f in found):
-            found.append("a custom ribbon (customUI relationship)")
+            found.append(Message("workbook.lost.ribbon_relationship"))
         for part, sheet in _sheet_parts(book).items():
             if sheet in replaced_sheets or part not in names:
                 continue
             xml = book.read(part)
             for pattern, what in SHEET_FEATURES:
                 if pattern.search(xml):
-                    found.append(f"{what} on sheet '{sheet}'")
+                    found.append(Message("workbook.lost.on_sheet", what=Message(what), sheet=sheet))
             # Excel 2013+ saves a style and a colour part per chart; openpyxl drops them (the chart stays,
             # its look changes). Only charts on sheets that are kept matter: report sheets are redrawn.
             for drawing in _related(book, part, "/drawing"):
                 for chart in _related(book, drawing, "/chart"):
                     if any(_related(book, chart, kind) for kind in ("/chartStyle", "/chartColorStyle")):
-                        found.append(f"chart styles and colours on sheet '{sheet}'")
+                        found.append(Message("workbook.lost.chart_styles", sheet=sheet))
                         break
     return list(dict.fromkeys(found))
 

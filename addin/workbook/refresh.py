@@ -33,6 +33,7 @@ from addin.report.sections import COST_FORMULA, empty_sheets
 from addin.report.template import DATA_HANDLE_UNCALCULATED
 
 from addin.outputs import check_output
+from calc.messages import Message, render, text
 from addin.safety import set_text_cell
 
 from .files import FilePort
@@ -42,7 +43,20 @@ INPUTS = ("Spend", "Leads", "Deals")
 
 
 class WorkbookError(ValueError):
-    """The workbook cannot be refreshed or shared as asked; the message says why and what to do."""
+    """The workbook cannot be refreshed or shared as asked; the message (a catalogue Message) says why and
+    what to do. ``str()`` is the English text; :meth:`render` writes it in any language."""
+
+    def render(self, language: str = "en") -> str:
+        return render(self.args[0], language) if self.args else ""
+
+
+def book_language(port: WorkbookPort) -> str | None:
+    """The workbook's ``language`` setting (Settings sheet), or None when it has none or an unknown one."""
+    try:
+        language = settings_from_rows(port.read_table("Settings")).get("language")
+    except calc.InputError:  # a damaged Settings table is reported where the settings are read for the figures
+        return None
+    return language if language in LANGUAGES else None
 
 
 def report_sheet_names() -> set[str]:
@@ -60,8 +74,7 @@ def read_dataset(port: WorkbookPort, *, settings: dict[str, Any] | None = None) 
         rows = port.read_table("Pipeline")
         frames["pipeline"] = frame_from_rows(rows, table="Pipeline") if has_data(rows) else None
     if all(f is None for f in frames.values()):
-        raise calc.InputError(None, None, "no data: the Spend, Leads and Deals tables are empty or missing",
-                              fix="paste your exports into the Spend, Leads and Deals sheets (see the Start sheet)")
+        raise calc.InputError(None, None, Message("workbook.no_data"), fix=Message("workbook.no_data.fix"))
     from_sheet = settings_from_rows(port.read_table("Settings"))
     return calc.prepare(**frames, settings={**from_sheet, **(settings or {})})
 
@@ -124,12 +137,15 @@ def refresh_port(port: WorkbookPort, *, progress: Callable[[str], None] | None =
     user's with a report sheet's name stays exactly as it is and the report goes to another name,
     which the report's notes (and ``notes``) say. ``written`` gets the names of the sheets written.
     """
-    def step(label: str) -> None:
-        port.set_status(f"Cycle ROI: {label}…")
-        if progress:
-            progress(label)
+    language = book_language(port) or "en"
 
-    step("reading tables")
+    def step(label: Any) -> None:  # a section key (the report's progress) or a Message, shown in the book's language
+        shown = text(f"sheet.{label}", language) if label in SECTIONS else render(label, language)
+        port.set_status(text("workbook.status", language, step=shown))
+        if progress:
+            progress(shown)
+
+    step(Message("workbook.progress.reading"))
     data = read_dataset(port, settings=settings)
     labels = Labels(data.settings.language)
     placed, renamed = sheet_names_for({key: labels(f"sheet.{key}") for key in SECTIONS}, port.owned_sheets(),
@@ -141,36 +157,38 @@ def refresh_port(port: WorkbookPort, *, progress: Callable[[str], None] | None =
     plans = build_plans(data, progress=step)
     for plan in plans:
         name, old = placed[plan.key]
-        step(f"writing {name}")
+        step(Message("workbook.progress.writing", sheet=name))
         port.write_sheet(dataclasses.replace(plan, name=name), values_only=values_only,
                          replaces={old} if old else set())
         if written is not None:
             written.append(name)
-    port.set_status("Cycle ROI: reports refreshed")
+    port.set_status(text("workbook.status", language, step=text("workbook.progress.refreshed", language)))
     return data
 
 
 def refresh_file(source: str | os.PathLike, target: str | os.PathLike | None = None, *,
                  progress: Callable[[str], None] | None = None, force: bool = False,
-                 notes: list[str] | None = None) -> tuple[Path, list[str]]:
+                 notes: list[str] | None = None,
+                 on_language: Callable[[str | None], None] | None = None) -> tuple[Path, list[str]]:
     """Refresh a workbook file; returns (written path, what the new file could not keep).
 
     In place (no ``target``) it refuses when anything would be lost. A ``target`` must be a new
     file (``addin.outputs.check_output``): naming the workbook itself there is refused, and an
-    existing file the product did not write is replaced only with ``force``.
+    existing file the product did not write is replaced only with ``force``. ``on_language`` is told the
+    workbook's language setting as soon as it is read, so the caller's messages speak it.
     """
     source = Path(source)
     _check_source(source)
     in_place = target is None
     final = check_output(source if in_place else target, inputs=[source], in_place=in_place, force=force,
                          suffixes=(".xlsx", ".xlsm") if in_place else (".xlsx",), notes=notes,
-                         same_as_input_fix="leave out -o to refresh it in place, or give -o a new file name")
+                         same_as_input_fix=Message("workbook.refresh_same_file.fix"))
+    port = FilePort(source)
+    if on_language is not None:
+        on_language(book_language(port))
     lost = unkeepable(source, replaced_sheets=owned_sheet_names(source))
     if lost and in_place:
-        raise WorkbookError(
-            f"{source.name} holds {'; '.join(lost)}, which the file writer (openpyxl) cannot keep, so it was "
-            f"not changed. Refresh in Excel with the Cycle ROI ribbon, or write a refreshed copy with -o NEW.xlsx")
-    port = FilePort(source)
+        raise WorkbookError(Message("workbook.cannot_keep", name=source.name, lost=lost))
     data = refresh_port(port, progress=progress, notes=notes)
     if notes is not None:  # the data notes and exclusions, for the caller to show (the CLI: on stderr)
         notes.extend([*data.notes, *data.exclusions])
@@ -179,7 +197,7 @@ def refresh_file(source: str | os.PathLike, target: str | os.PathLike | None = N
 
 def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_inputs: bool = True,
                progress: Callable[[str], None] | None = None, force: bool = False,
-               lite: bool = False) -> tuple[Path, list[str]]:
+               lite: bool = False, on_language: Callable[[str | None], None] | None = None) -> tuple[Path, list[str]]:
     """The finance copy: values only, charts and formatting kept, opens anywhere without the add-in.
 
     Returns (written path, notes). Refuses (WorkbookError) when a formula outside the report
@@ -193,23 +211,23 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
     source = Path(source)
     _check_source(source)
     if lite and not include_inputs:
-        raise WorkbookError("--lite keeps the Spend, Leads and Deals tables (the Lite functions compute from them): "
-                            "leave out --no-inputs, or leave out --lite for a values-only copy")
+        raise WorkbookError(Message("workbook.lite_needs_inputs"))
     cleaned: list[str] = []
     target = check_output(target, inputs=[source], force=force, suffixes=(".xlsx",), notes=cleaned,
-                          same_as_input_fix="the finance copy must be a new file: give -o a different name")
-    notes = cleaned + [f"not carried into the copy: {what}"
-                       for what in unkeepable(source, replaced_sheets=owned_sheet_names(source))]
+                          same_as_input_fix=Message("workbook.share_same_file.fix"))
     port = FilePort(source)
+    if on_language is not None:
+        on_language(book_language(port))
+    notes = cleaned + [Message("workbook.not_carried", what=what)
+                       for what in unkeepable(source, replaced_sheets=owned_sheet_names(source))]
     live_call = _lite_call_pattern() if lite else None
     if lite:
         from addin.lite.code import lite_files
         from addin.lite.parts import lite_parts
 
         if not port.lite_parts:  # a Windows workbook: fresh code, its buttons naming the workbook's Start sheet
-            language = settings_from_rows(port.read_table("Settings")).get("language") or "en"
-            port.lite_parts = lite_parts(lite_files(language if language in LANGUAGES else "en"))
-        notes.append("the copy carries the xlwings Lite code: Cycle ROI formulas on your own sheets stay live")
+            port.lite_parts = lite_parts(lite_files(book_language(port) or "en"))
+        notes.append(Message("workbook.lite_carried"))
     else:
         port.lite_parts = {}  # values only: no code travels with the finance copy,
         port.sheet_buttons = {}  # nor the buttons that would run it
@@ -217,9 +235,9 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
     if any(has_data(port.read_table(name)) for name in INPUTS):
         refresh_port(port, progress=progress, values_only=True, written=recomputed, notes=notes)
     elif progress:
-        progress("no input tables: using the stored results")
+        progress(Message("workbook.progress.stored_results"))
     if progress:
-        progress("replacing formulas by values")
+        progress(Message("workbook.progress.values"))
     formulas = [(ws.title, cell) for ws in port.book.worksheets if ws.title not in recomputed
                 for row in ws.iter_rows() for cell in row
                 if cell.data_type == "f" or hasattr(cell.value, "text")]  # text that starts with "=" is no formula
@@ -249,22 +267,22 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
     # results: the copy says which tables are missing instead, as a report built without them does
     blank = {ref.split("!")[0] for ref in unknown} & report_sheet_names()
     if blank:
-        language = settings_from_rows(port.read_table("Settings")).get("language") or "en"
-        for key, plan in zip(SECTIONS, empty_plans(language if language in LANGUAGES else "en")):
+        language = book_language(port) or "en"
+        for key, plan in zip(SECTIONS, empty_plans(language)):
             if all_sheet_names(key) & blank:
                 port.write_sheet(plan, values_only=True, replaces=all_sheet_names(key))
-        notes.append("no data in the Spend, Leads and Deals tables: the report sheets say which tables to add")
+        notes.append(Message("workbook.empty_reports"))
         unknown = [ref for ref in unknown if ref.split("!")[0] not in blank]
     if unknown:
-        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-        raise WorkbookError(f"{len(unknown)} formula(s) have no stored result ({shown}), so their values are not "
-                            f"known outside Excel. Open the workbook in Excel, let it calculate, save it, and share again")
+        shown = ", ".join(unknown[:5])
+        raise WorkbookError(Message("workbook.uncached_more" if len(unknown) > 5 else "workbook.uncached",
+                                    count=len(unknown), cells=shown, more=len(unknown) - 5))
     if not include_inputs:
         for name in INPUTS:
             ws, _ = port.find_table(name)
             if ws is not None:
                 port.book.remove(ws)
-        notes.append("the Spend, Leads and Deals sheets were left out")
+        notes.append(Message("workbook.inputs_left_out"))
     port.mark("finance copy")
     return port.save(target), notes
 
@@ -318,8 +336,8 @@ def own_formula_value(formula: Any, sheet) -> Any:
 
 def _check_source(source: Path) -> None:
     if not source.exists():
-        raise WorkbookError(f"{source} does not exist: check the path")
+        raise WorkbookError(Message("workbook.missing", path=str(source)))
     if not source.is_file():  # a folder, or a FIFO that would block the read forever
-        raise WorkbookError(f"{source} is not a workbook file but a folder or special file: give the .xlsx file")
+        raise WorkbookError(Message("workbook.not_a_file", path=str(source)))
     if source.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise WorkbookError(f"{source.name} is not an .xlsx workbook: save it as Excel Workbook (.xlsx) first")
+        raise WorkbookError(Message("workbook.not_xlsx", name=source.name))

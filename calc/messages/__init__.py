@@ -171,9 +171,12 @@ class Message(str):
 
 
 def render(item: Any, language: str = "en") -> str:
-    """Anything calc hands to a user, in ``language``: a Message, an InputError, an Exclusion, or plain text."""
+    """Anything calc hands to a user, in ``language``: a Message, an InputError, an Exclusion, an error raised
+    with a Message, or plain text."""
     if hasattr(item, "render") and callable(item.render):
         return item.render(language)
+    if isinstance(item, BaseException) and len(item.args) == 1 and isinstance(item.args[0], Message):
+        return item.args[0].render(language)  # an error raised with a catalogue Message
     return str(item)
 
 

@@ -310,3 +310,45 @@ def test_the_mark_is_read_however_the_xml_spells_it(custom_xml, tmp_path):
     with zipfile.ZipFile(book, "w") as out:
         out.writestr("docProps/custom.xml", custom_xml)
     assert product_kind(book) == "template"
+
+
+#: Words a translated refusal may keep: the product, programs, options and commands the user types.
+KEPT_WORDS = {"Cycle", "ROI", "Excel", "WPS", "FIFO", "mkdir", "force", "o", "p", "xlsx", "xlam", "csv", "Spend",
+              "Leads", "Deals", "language"}
+
+
+def english_words(output: str, paths: list[Path]) -> set[str]:
+    """The Latin-letter words of ``output`` once the paths and file names it names are taken out."""
+    import re
+
+    text = " ".join(output.split())
+    names = {s for p in paths for s in (str(p), p.name, p.name[:40], *map(str, p.parents))}  # [:40]: a long name is cut
+    for path in sorted(names, key=len, reverse=True):
+        if path not in ("", "."):
+            text = text.replace(path, " ")
+    text = re.sub(r"[\w/.~-]*\.(?:xlsx|xlam|xlsm|csv|txt)\b", " ", text)  # example file names (report.xlsx)
+    return set(re.findall(r"[A-Za-z]+", text)) - KEPT_WORDS
+
+
+@pytest.mark.parametrize("command", ["report", "template", "refresh", "share", "addin build", "selftest", "lite"])
+def test_output_path_refusals_in_chinese_hold_no_english_sentence(command, inputs, tmp_path):
+    # the same refusals as above, run with --language zh: the whole message comes from the catalogue
+    shutil.copytree(inputs, tmp_path / "inputs_copy")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    args, sources, suffix = writers(tmp_path / "inputs_copy")[command]
+    targets = {case: target for case, (target, _) in bad_targets(folder, suffix).items()}
+    theirs = tmp_path / f"theirs{suffix}"
+    openpyxl.Workbook().save(theirs)  # exists and not written by Cycle ROI: needs --force
+    targets.update({"not ours": theirs, "wrong suffix": tmp_path / "t.txt"})
+    if sources:
+        targets["an input"] = sources[0]
+    try:
+        for case, target in targets.items():
+            result = runner.invoke(app, ["--language", "zh", *args, "-o", str(target) if case != "empty" else ""])
+            assert result.exit_code == 2 and "Traceback" not in result.output, (case, result.output)
+            assert "错误" in result.output, (case, result.output)
+            assert english_words(result.output, [target, *sources, tmp_path]) == set(), (case, result.output)
+    finally:
+        (folder / "readonly").chmod(0o755)
+        shutil.rmtree(targets["socket"].parent, ignore_errors=True)

@@ -18,6 +18,7 @@ from addin.ribbon.registry import BUTTONS, BY_ID, VBA_MODULE
 from addin.ribbon.xlam import CUSTOMUI_PART, RIBBON_REL_TYPE, build_xlam
 from addin.outputs import OutputError, product_kind
 from addin.workbook import FilePort, cell_fingerprint
+from calc.messages import Message
 
 NS = {"ui": "http://schemas.microsoft.com/office/2009/07/customui"}
 runner = CliRunner()
@@ -174,3 +175,36 @@ def test_excel_ribbon_asks_with_a_yes_no_box(demo, tmp_path, monkeypatch):
     assert alerts == [("budget.xlsx already exists and was not written by Cycle ROI. Replace it?", "yes_no"),
                       ("Share cancelled: budget.xlsx was not replaced.", "ok")]
     assert theirs.read_bytes() == original
+
+
+def test_the_ribbon_answers_in_the_workbooks_language(tmp_path):
+    # a workbook whose language setting is zh: titles, questions and answers come from the catalogue in zh
+    book = build_template(tmp_path / "zh.xlsx", language="zh", tables=sample_tables(until="2025-01-31"))
+    titles, questions = [], []
+
+    def ask(title):
+        titles.append(title)
+        return None
+
+    assert dispatch("validate_data", FilePort(book), ask_path=ask).startswith("数据可用：")
+    assert dispatch("import_leads", FilePort(book), ask_path=ask) == "已取消导入。"
+    assert titles == ["选择 Leads 的导出文件（CSV 或 XLSX）"]
+    theirs = tmp_path / "theirs.xlsx"
+    openpyxl.Workbook().save(theirs)
+    answer = dispatch("share_with_finance", FilePort(book), ask_path=lambda t: str(theirs), book_path=str(book),
+                      confirm=lambda q: questions.append(q) or False)
+    assert answer == "已取消共享：未替换 theirs.xlsx。"
+    assert questions == ["theirs.xlsx 已存在，且不是由 Cycle ROI 写入的。要替换它吗？"]
+    assert re.fullmatch(r"报告已刷新（数据截至 2025年\d+月\d+日）。", dispatch("refresh_reports", FilePort(book), ask_path=ask))
+    # an error of a click is said in the workbook's language too
+    from addin.ribbon import could_not_finish
+    from addin.workbook import WorkbookError
+
+    assert could_not_finish("share_with_finance", WorkbookError(Message("workbook.missing", path="x.xlsx")), "zh") == \
+        "Cycle ROI 未能完成“与财务共享”：x.xlsx 不存在：请检查路径"
+
+
+def test_every_button_has_its_name_in_the_catalogue():
+    from calc.messages import catalogue
+
+    assert all(catalogue("en")[f"ribbon.button.{b.id}"] == b.label for b in BUTTONS)

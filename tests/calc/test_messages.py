@@ -49,8 +49,8 @@ def test_zh_and_ko_translate_every_text_that_has_words():
         assert [k for k in same if k not in ALLOWED_SAME] == [], (language, same)
 
 
-#: texts that are the same in every language (punctuation, "ROI", "XmR")
-ALLOWED_SAME = {"sentence.gap", "stability.verdict", "test.formats", "error.column", "error.separator", "error.full_stop", "error.rows_in_brackets", "error.notes"}
+#: texts that are the same in every language (punctuation, "ROI", "XmR", the product name)
+ALLOWED_SAME = {"sentence.gap", "stability.verdict", "test.formats", "error.column", "error.separator", "error.full_stop", "error.rows_in_brackets", "error.notes", "workbook.status"}
 
 
 def test_files_are_plain_json_objects_in_utf8():
@@ -161,3 +161,53 @@ def test_hostile_input_refusals_and_outcome_notes_render_without_english():
         for item in [*refusals, *notes, *data.exclusions]:
             words = set(re.findall(r"[A-Za-z_]+", render(item, language))) - kept
             assert words == set(), (language, render(item, language))
+
+
+#: addin/sources.py is being moved into the catalogue by issue 18's engineer; it joins the scan when that lands.
+ADDIN_NOT_YET_SCANNED = {"sources.py"}
+
+
+def test_addin_writes_no_sentence_outside_the_catalogue():
+    # the add-in's errors (bad files, output paths, refresh/share refusals), CLI lines, notes and ribbon
+    # answers are catalogue Messages rendered in the run's or the workbook's language, never literal English.
+    # Read as source text (calc's tests do not import addin): a literal with two or more words in such a call fails.
+    import ast
+    from pathlib import Path
+
+    import calc
+
+    addin = Path(calc.__file__).parent.parent / "addin"
+    errors = {"OutputError", "TargetLockedError", "NeedsConsent", "WorkbookError", "CodeFolderError", "RuntimeError"}
+    says = {"print", "echo", "secho", "fail", "alert", "set_status"}
+    markup = re.compile(r"\[/?[a-z ]+\]")  # rich's [red]…[/red]
+
+    def sentence(node) -> bool:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            parts = [node.value]
+        elif isinstance(node, ast.JoinedStr):
+            parts = [v.value for v in node.values if isinstance(v, ast.Constant)]
+        else:
+            return False
+        return len(re.findall(r"[A-Za-z]{2,}", markup.sub(" ", " ".join(parts)))) >= 2
+
+    found = []
+    for path in sorted(addin.rglob("*.py")):
+        if path.name in ADDIN_NOT_YET_SCANNED:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            texts = []
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name == "InputError":
+                    texts = node.args[2:3] + [k.value for k in node.keywords if k.arg == "fix"]
+                elif name in errors:
+                    texts = node.args[:1] + [k.value for k in node.keywords if k.arg == "question"]
+                elif name in says:
+                    texts = node.args[:1]
+                elif name in ("append", "extend") and getattr(node.func.value, "id", getattr(
+                        node.func.value, "attr", "")).endswith(("notes", "messages")):
+                    texts = node.args[:1]
+            elif isinstance(node, ast.Return) and "ribbon" in path.parts and node.value is not None:
+                texts = [node.value]  # a ribbon action's answer is the message box
+            found += [f"{path.relative_to(addin)}:{t.lineno}" for t in texts if sentence(t)]
+    assert found == []
