@@ -134,7 +134,7 @@ def test_cli_report_builds_the_sample_report_with_a_progress_bar(tmp_path):
     result = runner.invoke(app, ["report", "--spend", paths["spend"], "--leads", paths["leads"], "--deals",
                                  paths["deals"], "-o", str(target), "--language", "ko"])
     assert result.exit_code == 0, result.output
-    assert "Building report" in result.output and "done" in result.output
+    assert "보고서 만드는 중" in result.output and "완료" in result.output  # --language ko: the progress bar too
     assert openpyxl.load_workbook(target).sheetnames[0] == "대시보드"
 
 
