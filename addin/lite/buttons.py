@@ -117,6 +117,13 @@ def shape_names(path: str | os.PathLike) -> dict[str, list[str]]:
 
 # --- carrying the buttons through an openpyxl re-save ---------------------------------------------
 
+def carried_through_refresh(drawing_xml: bytes) -> bool:
+    """Whether a refresh puts this drawing back whole: it holds Cycle ROI buttons and no chart or picture
+    (those openpyxl keeps itself, in a drawing of its own that the buttons cannot be merged into)."""
+    text = drawing_xml.decode("utf-8", "replace")
+    return f'name="{SHAPE_PREFIX}' in text and "<xdr:graphicFrame" not in text and "<xdr:pic" not in text
+
+
 def sheet_buttons(path: str | os.PathLike) -> dict[str, tuple[bytes, bytes | None]]:
     """{sheet name: (drawing XML, its relationships XML)} for each sheet whose drawing holds Cycle ROI
     buttons and nothing else (no chart or picture, which openpyxl keeps itself) — what a re-save loses."""
@@ -128,8 +135,7 @@ def sheet_buttons(path: str | os.PathLike) -> dict[str, tuple[bytes, bytes | Non
             if drawing is None:
                 continue
             xml = book.read(drawing)
-            text = xml.decode("utf-8")
-            if f'name="{SHAPE_PREFIX}' not in text or "<xdr:graphicFrame" in text or "<xdr:pic" in text:
+            if not carried_through_refresh(xml):
                 continue
             rels = _rels_name(drawing)
             out[sheet] = (xml, book.read(rels) if rels in names else None)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import pandas as pd
 
+from addin.lite import buttons as lite_buttons
 from addin.report.layout import SheetPlan
 from calc.messages import Message
 
@@ -139,11 +140,26 @@ def unkeepable(path: str | Path, *, replaced_sheets: set[str] = frozenset()) -> 
             # Excel 2013+ saves a style and a colour part per chart; openpyxl drops them (the chart stays,
             # its look changes). Only charts on sheets that are kept matter: report sheets are redrawn.
             for drawing in _related(book, part, "/drawing"):
+                # openpyxl reads charts and pictures from a drawing, not shapes or text boxes: shapes would
+                # vanish, unless the drawing is the Lite buttons' own, which the refresh puts back whole
+                xml = book.read(drawing)
+                shapes = [] if lite_buttons.carried_through_refresh(xml) else _shape_names(xml)
+                if shapes:
+                    found.append(Message("workbook.lost.shapes", sheet=sheet, names=", ".join(shapes)))
                 for chart in _related(book, drawing, "/chart"):
                     if any(_related(book, chart, kind) for kind in ("/chartStyle", "/chartColorStyle")):
                         found.append(Message("workbook.lost.chart_styles", sheet=sheet))
                         break
     return list(dict.fromkeys(found))
+
+
+#: a shape, text box, connector or group in a drawing part, and the name Excel gives it (cNvPr)
+_SHAPE = re.compile(rb"<(?:\w+:)?(?:sp|cxnSp|grpSp)\b.*?<(?:\w+:)?cNvPr\b[^>]*?\bname=\"([^\"]*)\"", re.S)
+
+
+def _shape_names(drawing_xml: bytes) -> list[str]:
+    """Names of the shapes in a drawing part ("TextBox 1", "Rectangle 3"), in order, once each."""
+    return list(dict.fromkeys(_unescape(m.group(1).decode("utf-8", "replace")) for m in _SHAPE.finditer(drawing_xml)))
 
 
 def _related(book: zipfile.ZipFile, part: str, type_suffix: str) -> list[str]:

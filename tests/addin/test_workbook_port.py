@@ -251,3 +251,38 @@ def test_excel_chart_styles_only_matter_on_sheets_that_are_kept(tmp_path, demo):
     # chart1 is on the Dashboard, which a refresh redraws: nothing is lost
     assert unkeepable(styled, replaced_sheets=report_sheet_names()) == []
     assert unkeepable(styled) == ["chart styles and colours on sheet 'Dashboard'"]
+
+
+def test_shapes_a_user_drew_are_named_before_a_save_would_drop_them(tmp_path):
+    # the premise, from openpyxl itself: a load/save keeps no shape or text box
+    drawn = tmp_path / "drawn.xlsx"
+    book = xlsxwriter.Workbook(drawn)
+    book.add_worksheet("Notes").insert_textbox("B2", "ask finance about March")
+    book.close()
+    resaved = tmp_path / "resaved.xlsx"
+    openpyxl.load_workbook(drawn).save(resaved)
+    with zipfile.ZipFile(resaved) as zf:
+        assert not any(b"<xdr:sp" in zf.read(n) for n in zf.namelist() if n.startswith("xl/drawings/"))
+    assert unkeepable(drawn) == ["shapes or text boxes (TextBox 1) on sheet 'Notes'"]
+    assert unkeepable(drawn, replaced_sheets={"Notes"}) == []
+
+
+def test_refresh_keeps_the_lite_buttons_but_refuses_over_a_users_shapes(tmp_path, small_tables):
+    from addin.lite.workbook import build_lite_workbook
+    from addin.workbook.refresh import report_sheet_names
+
+    lite = build_lite_workbook(tmp_path / "lite.xlsx", tables=small_tables)
+    # the Start sheet's buttons are ours: the refresh puts them back (report sheets are redrawn anyway)
+    assert unkeepable(lite, replaced_sheets=report_sheet_names()) == []
+    # the same drawing with shapes of the user's (renamed, so not ours): an in-place refresh would drop them
+    mine = tmp_path / "mine.xlsx"
+    with zipfile.ZipFile(lite) as src, zipfile.ZipFile(mine, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/drawings/drawing"):
+                data = data.replace(b'name="cycle_roi_', b'name="My arrow ')
+            dst.writestr(item, data)
+    before = mine.read_bytes()
+    with pytest.raises(WorkbookError, match="shapes or text boxes .*My arrow"):
+        refresh_file(mine)
+    assert mine.read_bytes() == before
