@@ -36,7 +36,8 @@ DATA_HANDLE_ROW = 12
 DATA_HANDLE_NAME = "CycleData"
 DATA_HANDLE_FORMULA = "=CYCLE_DATA(Spend[#All],Leads[#All],Deals[#All],Settings[#All])"
 #: The handle cell's stored result until Excel calculates it (what a copy without the add-in shows).
-DATA_HANDLE_UNCALCULATED = "(Cycle ROI data handle: calculated by the add-in in Excel)"
+#: the data handle's stored result outside Excel (a catalogue id): it means nothing until the add-in computes it
+DATA_HANDLE_UNCALCULATED = "start.data_handle.uncalculated"
 #: Rows the validation rules cover below an empty table (Excel extends tables as users paste).
 VALIDATION_ROWS = 100_000
 DATE_COLUMNS = {"date"}
@@ -132,7 +133,7 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
         # the data handle: the one cell that receives the tables; every report formula reads CycleData
         start.set_row(DATA_HANDLE_ROW - 1, 32)
         start.write(DATA_HANDLE_ROW - 1, 0, L("start.data"), wrapped)
-        start.write_formula(DATA_HANDLE_ROW, 0, DATA_HANDLE_FORMULA, None, DATA_HANDLE_UNCALCULATED)
+        start.write_formula(DATA_HANDLE_ROW, 0, DATA_HANDLE_FORMULA, None, L(DATA_HANDLE_UNCALCULATED))
         workbook.define_name(DATA_HANDLE_NAME, f"='{L('sheet.start')}'!$A${DATA_HANDLE_ROW + 1}")
 
         for sheet in template_sheets(language):

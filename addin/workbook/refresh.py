@@ -257,7 +257,7 @@ def share_file(source: str | os.PathLike, target: str | os.PathLike, *, include_
             result = cached[title][cell.coordinate].value
             # the handle, bare or in the Lite workbook's stored form (=_xldudf_CYCLE_DATA(…))
             if result is None and re.match(r"=(?:_xldudf_)?CYCLE_DATA\(", str(cell.value), re.I):
-                result = DATA_HANDLE_UNCALCULATED  # the data handle means nothing outside Excel: no value to lose
+                result = text(DATA_HANDLE_UNCALCULATED, book_language(port) or "en")  # the data handle means nothing outside Excel: no value to lose
             if result is None:  # an empty-text result reads as None; the product's own formulas are computed
                 result = own_formula_value(cell.value, cached[title])
             if result is None:

@@ -180,3 +180,17 @@ def test_one_full_recalculation_hands_each_input_cell_to_python_about_once(fille
     # ("channel", 90, ...), at most a few per call
     assert input_cells <= recalculation.cells_to_python <= input_cells + 4 * recalculation.calls
     assert recalculation.cells_to_python / input_cells <= 1.1
+
+
+@pytest.mark.parametrize("language", ["zh", "ko", "id"])
+def test_the_data_handles_placeholder_speaks_the_workbooks_language(tmp_path, language):
+    from python_calamine import CalamineWorkbook
+
+    from addin.report.template import DATA_HANDLE_ROW, DATA_HANDLE_UNCALCULATED
+    from calc.messages import text
+
+    path = build_template(tmp_path / f"t_{language}.xlsx", language=language)
+    book = CalamineWorkbook.from_path(str(path))
+    start = book.get_sheet_by_name(book.sheet_names[0]).to_python()
+    shown = start[DATA_HANDLE_ROW][0]
+    assert shown == text(DATA_HANDLE_UNCALCULATED, language) != text(DATA_HANDLE_UNCALCULATED, "en")
