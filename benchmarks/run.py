@@ -28,9 +28,9 @@ sys.path.insert(0, str(HERE))
 import workload  # noqa: E402  (benchmarks/workload.py)
 from engine import median_seconds  # noqa: E402  (benchmarks/engine.py)
 
-TARGETS = {  # issue 6: the ratio each figure must stay within
-    "calc_vs_polars": 1.5, "growth_5m_vs_1m": 5.5, "peak_memory_mib_1m": 1024,
-    "udf_warm_vs_cold": 0.10, "xlsx_read_vs_calamine": 1.5, "report_process_vs_polars": 8.0,
+TARGETS = {  # issue 6: the ratio each figure must stay within; issue 18 raised calc to 1.0 and the report to 5
+    "calc_vs_polars": 1.0, "growth_5m_vs_1m": 5.5, "peak_memory_mib_1m": 1024,
+    "udf_warm_vs_cold": 0.10, "xlsx_read_vs_calamine": 1.5, "report_process_vs_polars": 5.0,
 }
 
 
@@ -155,6 +155,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="polars/Cycle ROI process pairs per size")
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("BENCH_DATA", REPO / "bench-data")))
     parser.add_argument("--extras-at", type=int, default=1_000_000, help="size for the Excel-side measurements")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="only calc and the report process against polars (the Excel-side figures take minutes)")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     ensure_data(args.data, args.sizes)
@@ -181,11 +183,13 @@ def main() -> None:
         summary["growth_5m_vs_1m"] = by_n[5_000_000]["calc_s"] / by_n[1_000_000]["calc_s"]
     if 1_000_000 in by_n:
         summary["peak_memory_mib_1m"] = by_n[1_000_000]["peak_memory_mib"]
-    n = args.extras_at
-    ensure_data(args.data, [n, 100_000])
-    summary["excel_lists_to_calc_s"] = median_seconds(functools.partial(lists_to_calc, excel_lists(args.data, n)), 1)
-    summary.update(udf_cold_warm(args.data))
-    summary.update(xlsx_read(args.data, n))
+    if not args.no_extras:
+        n = args.extras_at
+        ensure_data(args.data, [n, 100_000])
+        summary["excel_lists_to_calc_s"] = median_seconds(functools.partial(lists_to_calc, excel_lists(args.data, n)), 1)
+        summary.update(udf_cold_warm(args.data))
+        summary.update(xlsx_read(args.data, n))
+    summary["load_average"] = os.getloadavg()  # 1, 5 and 15 minutes at the end: how busy the shared machine was
     result = {"date": dt.date.today().isoformat(), "python": platform.python_version(),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores", "sizes": rows, "summary": summary,
               "targets": TARGETS}
