@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from calc.messages import LANGUAGES, catalogue, render, render_all, text
+from calc.filters import BLANK
+from calc.messages import LANGUAGES, catalogue, render, text
 
 __all__ = ["LANGUAGES", "Labels", "all_sheet_names", "load"]
 
@@ -40,16 +41,21 @@ class Labels:
         return text(f"col.{name}", self.language) if f"col.{name}" in self.table else str(name)
 
     def code(self, column: str, value: Any) -> Any:
-        """A code calc puts in a table cell (``no_clear_problem``) as words; other values unchanged."""
+        """A code calc puts in a table cell (``no_clear_problem``) as words, and the segment of blank
+        values (``(blank)``) in this language; other values unchanged."""
+        if value == BLANK:
+            return text("segment.blank", self.language)
         key = f"code.{column}.{value}"
         return text(key, self.language) if isinstance(value, str) and key in self.table else value
 
     def render(self, item: Any) -> str:
-        """A sentence calc returned (Message, InputError, Exclusion or text) in this language."""
-        return render(item, self.language)
+        """A sentence calc returned (Message, InputError, Exclusion or text) in this language; a segment
+        of blank values it names (``(blank)``) is named in this language too."""
+        said = render(item, self.language)
+        return said.replace(BLANK, text("segment.blank", self.language)) if self.language != "en" else said
 
     def render_all(self, items) -> tuple[str, ...]:
-        return render_all(items, self.language)
+        return tuple(dict.fromkeys(self.render(item) for item in items))
 
 
 def all_sheet_names(key: str) -> set[str]:

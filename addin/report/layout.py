@@ -7,6 +7,10 @@ and tests can check positions and values without opening a workbook.
 Blocks go top to bottom in column A onwards, one blank row between blocks; a chart takes
 ``CHART_ROWS`` rows below the table it draws. Values are made Excel-safe here (NaN -> empty cell,
 numpy scalars -> Python numbers, timestamps -> naive datetimes).
+
+The plan also says how the sheet prints (:func:`paginate`): A4 landscape at one print scale that fits
+the widest row on the page, with a row page break before any chart that would otherwise be cut by the
+end of a page, so every chart prints whole on one page.
 """
 from __future__ import annotations
 
@@ -26,6 +30,18 @@ CARDS_PER_ROW = 5
 NOTE_COLS = 8
 DEFAULT_WIDTH = 8.43
 LINE_POINTS = 15.0
+#: The printed page: A4 landscape, in points, and the margins (inches) every writer sets.
+PAGE_POINTS = (842.0, 595.0)
+MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}
+#: A chart's printed width in points: the wider of the two writers' charts (openpyxl's 24 cm;
+#: xlsxwriter's 480 px × 1.6 = 768 px = 576 pt).
+CHART_POINTS_WIDE = 24 / 2.54 * 72
+#: Points per character of column width. Excel draws 7 px (5.25 pt) per character of Calibri 11 plus
+#: 5 px of padding; LibreOffice with Carlito (Calibri's metrics) about 7.4 px: the wider one, so a sheet
+#: never spills onto a second page across.
+POINTS_PER_CHAR, COLUMN_PADDING = 7.4 * 0.75, 5 * 0.75
+#: Share of the page height the pagination fills, for the writers' rounding of row heights.
+PAGE_FILL = 0.96
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,9 @@ class SheetPlan:
     cond_formats: list[CondFormatPlan] = field(default_factory=list)
     tables: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # key -> header row, first col, last row, last col
     heights: dict[int, float] = field(default_factory=dict)  # row -> height in points (wrapped notes)
+    print_scale: int = 100             # percent; see paginate()
+    row_breaks: list[int] = field(default_factory=list)  # 0-based rows that start a new printed page
+    print_area: tuple[int, int] = (0, 0)  # last row and last column printed (0-based)
 
     def cell(self, row: int, col: int) -> CellPlan | None:
         return next((c for c in self.cells if c.row == row and c.col == col), None)
@@ -279,4 +298,64 @@ def plan_sheet(sheet: Sheet) -> SheetPlan:
         if cell.merge_to is not None:
             lines = max(1, math.ceil(_width(cell.value) * 1.1 / span))  # 10 % slack for proportional fonts
             plan.heights[cell.row] = LINE_POINTS * lines
+    paginate(plan)
+    return plan
+
+
+def _column_points(width: float) -> float:
+    return width * POINTS_PER_CHAR + COLUMN_PADDING
+
+
+def paginate(plan: SheetPlan) -> SheetPlan:
+    """Set how ``plan`` prints: the print area, one print scale and the row page breaks.
+
+    The scale fits the widest row on an A4 landscape page — the columns, text running on past its
+    column, a chart — and the tallest chart on one page's height. Rows then fill pages top to bottom;
+    a chart that would cross the end of a page starts the next one instead, and a heading (title,
+    section, tile label) stays with the row below it. Every break is written as a manual break, so
+    the spreadsheet cuts the pages where this plan does; a fixed scale rather than "fit to one page
+    wide", because Excel's "fit to" scaling ignores manual page breaks.
+
+    >>> from addin.report.blocks import Title
+    >>> plan = plan_sheet(Sheet("t", "T", (Title("T"),)))
+    >>> plan.print_scale, plan.row_breaks, plan.print_area
+    (100, [], (0, 0))
+    """
+    width = lambda col: plan.widths.get(col, DEFAULT_WIDTH)  # noqa: E731
+    last_col = max([c.col if c.merge_to is None else c.merge_to for c in plan.cells] + list(plan.widths) + [0])
+    for cell in plan.cells:  # a text wider than its column runs on over the next ones, and is printed there
+        if isinstance(cell.value, str) and cell.merge_to is None:
+            need, col = _width(cell.value) * 1.1 + 1, cell.col
+            while need > width(col):
+                need, col = need - width(col), col + 1
+            last_col = max(last_col, col)
+    wide = sum(_column_points(width(c)) for c in range(last_col + 1))
+    if plan.charts:
+        wide = max(wide, CHART_POINTS_WIDE + 2)
+        while sum(_column_points(width(c)) for c in range(last_col + 1)) < CHART_POINTS_WIDE:
+            last_col += 1  # the print area covers the whole chart
+    usable_wide = PAGE_POINTS[0] - 72 * (MARGINS["left"] + MARGINS["right"])
+    usable_tall = PAGE_POINTS[1] - 72 * (MARGINS["top"] + MARGINS["bottom"])
+    last_row = max([c.row for c in plan.cells] + [ch.row + chart_rows(ch) - 1 for ch in plan.charts] + [0])
+    heights = [plan.heights.get(r, LINE_POINTS) for r in range(last_row + 1)]
+    tallest = max([sum(heights[ch.row:ch.row + chart_rows(ch)]) for ch in plan.charts] + [1.0])
+    scale = math.floor(min(100, 100 * usable_wide / wide, 100 * usable_tall * PAGE_FILL / tallest))
+    page = usable_tall * PAGE_FILL * 100 / scale  # sheet points one page holds
+    breakable = [True] * (last_row + 1)
+    for chart in plan.charts:
+        # a page starts at the blank row above a chart, never at its top edge: a spreadsheet prints an
+        # object that touches a page's edge on that page too (clipped away, but there)
+        for r in range(max(chart.row, 1), min(chart.row + chart_rows(chart), last_row + 1)):
+            breakable[r] = False
+    for cell in plan.cells:
+        if cell.style in ("title", "subtitle", "section", "card_label") and cell.row < last_row:
+            breakable[cell.row + 1] = False
+    breaks, start, filled = [], 0, 0.0
+    for r, height in enumerate(heights):
+        if filled + height > page and r > start:
+            at = next((b for b in range(r, start, -1) if breakable[b]), r)
+            breaks.append(at)
+            start, filled = at, sum(heights[at:r])
+        filled += height
+    plan.print_scale, plan.row_breaks, plan.print_area = max(10, scale), breaks, (last_row, last_col)
     return plan

@@ -131,7 +131,8 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
 
             add_start_buttons(start, L("sheet.start"), L)
         # the data handle: the one cell that receives the tables; every report formula reads CycleData
-        start.set_row(DATA_HANDLE_ROW - 1, 32)
+        start.set_row(DATA_HANDLE_ROW - 1, 15 * max(2, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1
+                                                                   for ch in L("start.data")) * 1.1 / 100)))
         start.write(DATA_HANDLE_ROW - 1, 0, L("start.data"), wrapped)
         start.write_formula(DATA_HANDLE_ROW, 0, DATA_HANDLE_FORMULA, None, L(DATA_HANDLE_UNCALCULATED))
         workbook.define_name(DATA_HANDLE_NAME, f"='{L('sheet.start')}'!$A${DATA_HANDLE_ROW + 1}")

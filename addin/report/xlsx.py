@@ -21,7 +21,7 @@ from addin.outputs import MARK_PROPERTY, SHEET_MARK, TargetLockedError, check_wr
 from calc.messages import Message
 
 from .blocks import FORMATS
-from .layout import CHART_ROWS, ChartPlan, SheetPlan, chart_rows
+from .layout import CHART_ROWS, MARGINS, ChartPlan, SheetPlan, chart_rows
 
 #: Fixed creation date so the same inputs give byte-comparable files.
 FIXED_DATE = dt.datetime(2024, 1, 1)
@@ -75,10 +75,15 @@ class XlsxReportWriter:
         # (xlsxwriter strips the outer quotes and looks the rest up as is: no doubling of inner quotes)
         if self.workbook.define_name(f"'{plan.name}'!{SHEET_MARK}", f'="{plan.key}"') != 0:
             raise ValueError(f"report sheet name {plan.name!r} cannot carry the report mark (a '!' in it?)")
-        # print/PDF: landscape, one page wide, so a sheet renders (and exports) as one readable column
+        # print/PDF: A4 landscape at the plan's scale, broken into pages where the plan says (no chart cut)
         ws.set_landscape()
         ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
+        ws.set_margins(**{k: v for k, v in MARGINS.items() if k not in ("header", "footer")})
+        ws.set_header("", {"margin": MARGINS["header"]})
+        ws.set_footer("", {"margin": MARGINS["footer"]})
+        ws.set_print_scale(plan.print_scale)
+        ws.set_h_pagebreaks(plan.row_breaks)
+        ws.print_area(0, 0, *plan.print_area)
         ws.hide_gridlines(2)
         for col, width in sorted(plan.widths.items()):
             ws.set_column(col, col, width)

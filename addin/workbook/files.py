@@ -22,6 +22,8 @@ from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 
 from addin.outputs import MARK_PROPERTY, SHEET_MARK
 from calc.messages import Message
@@ -29,7 +31,7 @@ from addin.report.blocks import FORMATS
 from addin.lite import buttons as lite_buttons
 from addin.lite import parts as lite
 from addin.safety import check_workbook, set_text_cell
-from addin.report.layout import CHART_ROWS, ChartPlan, SheetPlan, chart_rows, xl_cell
+from addin.report.layout import CHART_ROWS, MARGINS, ChartPlan, SheetPlan, chart_rows, xl_cell
 from addin.report.xlsx import FONT, STYLE, TONE_FILL, atomic_write
 
 
@@ -188,10 +190,15 @@ class FilePort:
         ws = self.book.create_sheet(plan.name, index)
         ws.defined_names.add(DefinedName(SHEET_MARK, attr_text=f'"{plan.key}"'))  # found by this, not its name
         ws.sheet_view.showGridLines = False
+        # print/PDF as the new-file writer does: A4 landscape, the plan's scale and page breaks
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.scale = plan.print_scale
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_margins = PageMargins(**MARGINS)
+        for row in plan.row_breaks:
+            ws.row_breaks.append(Break(id=row))  # after sheet row ``row`` (1-based): before 0-based ``row``
+        ws.print_area = f"A1:{xl_cell(*plan.print_area)}"
         for col, width in plan.widths.items():
             ws.column_dimensions[get_column_letter(col + 1)].width = width
         for row, height in plan.heights.items():
