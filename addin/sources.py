@@ -47,8 +47,8 @@ def _ibis():
     try:
         import ibis
     except ImportError:  # pragma: no cover - a core dependency; said plainly if an install lost it
-        raise InputError("--source", None, "needs the Ibis library, which is not installed",
-                         fix='pip install "ibis-framework[duckdb]"') from None
+        raise InputError("--source", None, Message("source.no_ibis"),
+                         fix=Message("source.no_ibis.fix", command='pip install "ibis-framework[duckdb]"')) from None
     return ibis
 
 
@@ -57,8 +57,8 @@ def connect(source: str) -> Any:
     ibis = _ibis()
     scheme, sep, rest = source.partition("://")
     if not sep:
-        raise InputError("--source", None, f"'{source}' is not a URL",
-                         fix="give duckdb:// (files), duckdb:///path/file.duckdb, spark://local or your warehouse's URL")
+        raise InputError("--source", None, Message("source.not_a_url", source=source),
+                         fix=Message("source.not_a_url.fix"))
     scheme = scheme.lower()
     if scheme == "duckdb":
         path, _, query = rest.partition("?")
@@ -75,9 +75,9 @@ def connect(source: str) -> Any:
         try:
             from pyspark.sql import SparkSession
         except ImportError:
-            raise InputError("--source", None, "spark://local needs pyspark, which is not installed",
-                             fix='pip install pyspark (and a Java 17 runtime, e.g. apt-get install openjdk-17-jre-headless)'
-                             ) from None
+            raise InputError("--source", None, Message("source.no_pyspark"),
+                             fix=Message("source.no_pyspark.fix", command="pip install pyspark",
+                                         java="apt-get install openjdk-17-jre-headless")) from None
         session = (SparkSession.builder.master("local[2]").appName("cycle-roi")
                    .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false").config("spark.sql.shuffle.partitions", "4")
@@ -87,9 +87,10 @@ def connect(source: str) -> Any:
     try:
         return ibis.connect(source)
     except Exception as exc:  # the engine's own words say what is wrong (driver, credentials, host)
-        raise InputError("--source", None, f"could not connect to '{scheme}://…' ({type(exc).__name__}: {exc})",
-                         fix="check the URL, and that the engine's Ibis backend is installed "
-                             f"(pip install \"ibis-framework[{scheme}]\")") from None
+        raise InputError("--source", None, Message("source.no_connection", url=f"{scheme}://…",
+                                                    said=f"{type(exc).__name__}: {exc}"),
+                         fix=Message("source.no_connection.fix", command=f'pip install "ibis-framework[{scheme}]"')
+                         ) from None
 
 
 def _is_csv(con: Any, file: Path | None) -> bool:
@@ -103,7 +104,7 @@ def _table(con: Any, table: str, file: Path | None, name: str | None, *, mapping
     if file is not None:
         path = Path(file)
         if not path.exists():
-            raise InputError(table, None, f"file '{path}' not found", fix="check the path")
+            raise InputError(table, None, Message("source.file_not_found", path=str(path)), fix=Message("io.missing.fix"))
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             return con.read_parquet(str(path))
@@ -117,8 +118,8 @@ def _table(con: Any, table: str, file: Path | None, name: str | None, *, mapping
                 if numbers else sniffed
         if suffix in (".csv", ".txt"):
             return con.read_csv(str(path))
-        raise InputError(table, None, f"'{path.name}' cannot be read by the engine ({suffix or 'no extension'})",
-                         fix="give Parquet or CSV files with --source, or leave --source out to read Excel files")
+        raise InputError(table, None, Message("source.unreadable_file", name=path.name, suffix=suffix or "-"),
+                         fix=Message("source.unreadable_file.fix"))
     if name is None:
         return None
     if name in con.list_tables():
@@ -231,9 +232,10 @@ def _canonical(table: str, expr: Any, mapping: Mapping[str, str] | None) -> Any:
     missing = missing_required(table, set(renames.values()))
     if missing:
         col = missing[0]
-        raise InputError(table, col.name, f"not found (have: {', '.join(map(str, renames))})",
-                         fix=f"rename the column holding {col.meaning} to '{col.name}', or map it "
-                             f"({table.lower()}.{col.name}=<your header>)")
+        # the file route's words (calc.dataset): one message for a missing column, whichever route read the table
+        raise InputError(table, col.name, Message("error.column_not_found", have=", ".join(map(str, renames))),
+                         fix=Message("error.column_not_found.fix", meaning=Message(f"meaning.{table}.{col.name}"),
+                                     column=col.name, mapping=f"{table.lower()}.{col.name}"))
     return expr.select(**{target: expr[header] for header, target in renames.items()})
 
 
@@ -358,8 +360,8 @@ def _read_aggregates(con: Any, *, spend: Path | None, leads: Path | None, deals:
     raw = {t: _table(con, t, files[t], names[t] if not any(files.values()) else None, mapping=mapping.get(t),
                      workspace=workspace) for t in TABLE_NAMES}
     if all(v is None for v in raw.values()):
-        raise InputError("--source", None, f"has none of the tables {', '.join(names.values())}",
-                         fix="name them with --spend-table, --leads-table and --deals-table, or give the files")
+        raise InputError("--source", None, Message("source.no_tables", names=", ".join(names.values())),
+                         fix=Message("source.no_tables.fix"))
     exprs = {t: _canonical(t, e, mapping.get(t)) if e is not None else None for t, e in raw.items()}
     exprs = {t: _csv_numbers(con, t, e, settings, temporary) if e is not None and _is_csv(con, files[t]) else e
              for t, e in exprs.items()}
@@ -638,7 +640,6 @@ def load(source: str, *, spend: Path | None = None, leads: Path | None = None, d
         raise
     except Exception as exc:  # the engine refused a query (types, permissions, a lost connection): its own words
         said = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError("--source", None, f"the engine could not sum the tables ({type(exc).__name__}: {said})",
-                         fix="check the tables' column types (dates as dates or ISO text, amounts as numbers) "
-                             "and the connection; or export the tables and leave --source out") from None
+        raise InputError("--source", None, Message("source.query_failed", said=f"{type(exc).__name__}: {said}"),
+                         fix=Message("source.query_failed.fix")) from None
     return calc.from_aggregates(aggregates, settings=settings)

@@ -272,6 +272,12 @@ def test_a_source_that_cannot_be_reached_is_one_clear_message(tmp_path):
     assert done.exit_code != 0 and "not found" in done.output and "Traceback" not in done.output
     done = runner.invoke(app, ["kpi", "--source", "no-scheme-here"])
     assert done.exit_code != 0 and "is not a URL" in done.output
+    # and in the run's language, from the catalogue: no English word but the names the user typed
+    done = runner.invoke(app, ["--language", "zh", "kpi", "--source", "no-scheme-here"])
+    assert done.exit_code != 0 and "不是 URL" in done.output and "Traceback" not in done.output
+    done = runner.invoke(app, ["--language", "ko", "kpi", "--source", "duckdb://", "--leads",
+                               str(tmp_path / "missing.parquet")])
+    assert done.exit_code != 0 and "찾을 수 없습니다" in done.output and "not found" not in done.output
 
 
 def test_local_spark_answers_like_the_files(tmp_path):
