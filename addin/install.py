@@ -87,11 +87,11 @@ def status(platform: str = sys.platform, folder: Path | None = None) -> Status:
                                             f"UDF modules {config['UDF MODULES']}.")
 
 
-def build_for_install(target: Path) -> Path:
+def build_for_install(target: Path, language: str = "en") -> Path:
     """The add-in file with its conf sheet naming this Python (before Excel opens it: no lock on the file)."""
     from .ribbon.xlam import build_xlam, default_config
 
-    return build_xlam(target, default_config(interpreter()))
+    return build_xlam(target, default_config(interpreter()), language=language)
 
 
 def install_into(excel: Any, target: Path, import_udfs: Any) -> None:
@@ -114,7 +114,7 @@ def install_into(excel: Any, target: Path, import_udfs: Any) -> None:
         book.Close(False)
 
 
-def install(platform: str = sys.platform) -> str:
+def install(platform: str = sys.platform, language: str = "en") -> str:
     if platform != "win32":
         return NOT_WINDOWS
     from .outputs import check_output
@@ -125,7 +125,7 @@ def install(platform: str = sys.platform) -> str:
     import xlwings as xw
     from xlwings.udfs import import_udfs
 
-    build_for_install(target)
+    build_for_install(target, language)
     app = xw.App(visible=False, add_book=False)  # started by automation: it does not open XLSTART's files
     try:
         install_into(app.api, target, import_udfs)

@@ -160,7 +160,7 @@ def addin_install() -> None:
     from .. import install as installer
 
     try:
-        message = installer.install()
+        message = installer.install(language=current_language())  # the ribbon speaks --language
     except RuntimeError as exc:
         fail(exc)
     out.print(message, highlight=False)
@@ -193,7 +193,7 @@ def addin_build(output: OutputOpt, force: ForceOpt = False) -> None:
 
     output = output_path(output, force=force, suffixes=(".xlam",))
     try:
-        path = build_xlam(output)
+        path = build_xlam(output, language=current_language())
     except TargetLockedError as exc:
         fail(exc)
     out.print(render_label("cli.addin_written", path=str(path)))

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from calc.messages import text
+
 from .registry import BUTTONS, GROUPS, TAB_ID, TAB_LABEL, VBA_MODULE
 
 HERE = Path(__file__).resolve().parent
@@ -16,15 +18,19 @@ VBA_FILE = HERE / f"{VBA_MODULE}.bas"
 NAMESPACE = "http://schemas.microsoft.com/office/2009/07/customui"  # customUI14, paired with the 2007 relationship type
 
 
-def customui_xml() -> str:
-    """The ribbon tab: one group per registry group, one large button per registry button."""
+def customui_xml(language: str = "en") -> str:
+    """The ribbon tab: one group per registry group, one large button per registry button, its words in
+    ``language`` from the message catalogue (one add-in serves every workbook, so the ribbon speaks the
+    language it was built or installed in: ``cycle-roi --language zh addin install``)."""
     lines = [f'<customUI xmlns="{NAMESPACE}">', "  <ribbon>", "    <tabs>",
              f'      <tab id="{TAB_ID}" label={quoteattr(TAB_LABEL)}>']
-    for group, label in GROUPS.items():
+    for group in GROUPS:
+        label = text(f"ribbon.group.{group}", language)
         lines.append(f'        <group id="CycleROI_{group}" label={quoteattr(label)}>')
         for b in (b for b in BUTTONS if b.group == group):
-            lines.append(f'          <button id="{b.id}" label={quoteattr(b.label)} size="large" imageMso="{b.image}" '
-                         f'screentip={quoteattr(b.screentip)} onAction="{VBA_MODULE}.{b.callback}" />')
+            label, tip = text(f"ribbon.button.{b.id}", language), text(f"ribbon.tip.{b.id}", language)
+            lines.append(f'          <button id="{b.id}" label={quoteattr(label)} size="large" imageMso="{b.image}" '
+                         f'screentip={quoteattr(tip)} onAction="{VBA_MODULE}.{b.callback}" />')
         lines.append("        </group>")
     lines += ["      </tab>", "    </tabs>", "  </ribbon>", "</customUI>", ""]
     return "\n".join(lines)

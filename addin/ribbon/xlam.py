@@ -63,8 +63,9 @@ def _conf_sheet_part(workbook_xml: bytes, rels_xml: bytes, sheet_name: str) -> s
     return "xl/" + target.group(1).decode() if target else None
 
 
-def build_xlam(target: str | os.PathLike, config: dict[str, object] | None = None) -> Path:
-    """Write the add-in with our ribbon and its conf sheet to ``target`` (atomic: temp file, then replace)."""
+def build_xlam(target: str | os.PathLike, config: dict[str, object] | None = None, *, language: str = "en") -> Path:
+    """Write the add-in with our ribbon (its words in ``language``) and its conf sheet to ``target`` (atomic:
+    temp file, then replace)."""
     from addin.report.xlsx import atomic_write
 
     with atomic_write(target) as (tmp, final):
@@ -79,7 +80,7 @@ def build_xlam(target: str | os.PathLike, config: dict[str, object] | None = Non
                 raise RuntimeError(Message("addin.xlwings_unsupported", template=str(xlwings_template()),
                                            part=f"_{CONF_SHEET}"))
             replaced = {
-                CUSTOMUI_PART: customui_xml().encode("utf-8"),
+                CUSTOMUI_PART: customui_xml(language).encode("utf-8"),
                 "xl/workbook.xml": workbook_xml.replace(f'name="_{CONF_SHEET}"'.encode(), f'name="{CONF_SHEET}"'.encode()),
                 sheet_part: conf_sheet_xml(config if config is not None else default_config()),
             }

@@ -208,3 +208,28 @@ def test_every_button_has_its_name_in_the_catalogue():
     from calc.messages import catalogue
 
     assert all(catalogue("en")[f"ribbon.button.{b.id}"] == b.label for b in BUTTONS)
+    assert all(catalogue("en")[f"ribbon.tip.{b.id}"] == b.screentip for b in BUTTONS)
+
+
+@pytest.mark.parametrize("language", ["zh", "ko", "id"])
+def test_the_add_in_built_in_a_language_shows_its_ribbon_in_that_language(tmp_path, language):
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    from addin.ribbon.registry import GROUPS
+    from addin.ribbon.xlam import CUSTOMUI_PART
+    from calc.messages import catalogue
+
+    result = runner.invoke(app, ["--language", language, "addin", "build", "-o", str(tmp_path / "a.xlam")])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "a.xlam") as book:
+        root = ET.fromstring(book.read(CUSTOMUI_PART))  # well-formed XML, as Office requires
+    ns = {"c": "http://schemas.microsoft.com/office/2009/07/customui"}
+    words = catalogue(language)
+    buttons = {b.get("id"): (b.get("label"), b.get("screentip")) for b in root.iterfind(".//c:button", ns)}
+    assert buttons == {b.id: (words[f"ribbon.button.{b.id}"], words[f"ribbon.tip.{b.id}"]) for b in BUTTONS}
+    groups = [g.get("label") for g in root.iterfind(".//c:group", ns)]
+    assert groups == [words[f"ribbon.group.{g}"] for g in GROUPS]
+    # the callbacks do not change with the language: the same VBA module serves every build
+    assert {b.get("onAction") for b in root.iterfind(".//c:button", ns)} == \
+        {f"CycleROI.{b.callback}" for b in BUTTONS}
