@@ -67,10 +67,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=None)
+def _babel_locale(language: str):
+    """The parsed Babel locale of ``language``: parsed once, not again for every number (a report writes ~3,600)."""
+    from babel import Locale
+
+    return Locale.parse(LOCALES[language])
+
+
+@lru_cache(maxsize=None)
+def _number_pattern(pattern: str):
+    """A parsed Babel number pattern, for the same reason; Babel takes either form and gives the same text."""
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
+
+
 class _Formatter(string.Formatter):
     def __init__(self, language: str, params: Mapping[str, Any]) -> None:
         super().__init__()
         self.language, self.locale, self.params = language, LOCALES[language], params
+        self.numbers = _babel_locale(language)
 
     def format_field(self, value: Any, spec: str) -> str:
         if spec in ("sentences", "clauses"):  # one after the other (sentences: no space between them in Chinese)
@@ -98,31 +115,29 @@ class _Formatter(string.Formatter):
             day = value.date() if isinstance(value, dt.datetime) else value
             return format_date(day, "medium", locale=self.locale)
         if kind == "int":
-            return format_decimal(round(value), "#,##0", locale=self.locale)
+            return format_decimal(round(value), _number_pattern("#,##0"), locale=self.numbers)
         if kind == "signed":
-            return format_decimal(round(value), "+#,##0;-#,##0", locale=self.locale)
+            return format_decimal(round(value), _number_pattern("+#,##0;-#,##0"), locale=self.numbers)
         if kind == "num":
-            return format_decimal(value, "#,##0.##", locale=self.locale)
+            return format_decimal(value, _number_pattern("#,##0.##"), locale=self.numbers)
         if kind == "ratio":
-            return format_decimal(value, "#,##0.00", locale=self.locale)
+            return format_decimal(value, _number_pattern("#,##0.00"), locale=self.numbers)
         if kind == "pct":
-            return format_percent(value, "#,##0.0%", locale=self.locale)
+            return format_percent(value, _number_pattern("#,##0.0%"), locale=self.numbers)
         if kind == "pct0":
-            return format_percent(value, "#,##0%", locale=self.locale)
+            return format_percent(value, _number_pattern("#,##0%"), locale=self.numbers)
         if kind == "money":
             currency = self.params.get("currency")
             if currency:
                 return format_currency(value, currency, locale=self.locale)
-            return format_decimal(value, "#,##0.00", locale=self.locale)
+            return format_decimal(value, _number_pattern("#,##0.00"), locale=self.numbers)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return str(value)
-        return format_decimal(value, "#,##0.##", locale=self.locale)
+        return format_decimal(value, _number_pattern("#,##0.##"), locale=self.numbers)
 
 
 def _plural(language: str, forms: Mapping[str, str], count: Any) -> str:
-    from babel import Locale
-
-    form = Locale.parse(LOCALES[language]).plural_form(abs(_plain(count) or 0))
+    form = _babel_locale(language).plural_form(abs(_plain(count) or 0))
     return forms.get(form, forms["other"])
 
 
