@@ -8,12 +8,59 @@ from . import lite  # noqa: F401  (registers lite)
 from . import outcomes  # noqa: F401  (registers outcomes)
 
 
+def help_texts(command, path: tuple[str, ...] = ()):
+    """(command, parameter or None, its help text) for every command of the tree and every option with help."""
+    if command.help:
+        yield command, None, command.help
+    for param in command.params:
+        if getattr(param, "help", None):
+            yield command, param, param.help
+    for name, sub in (getattr(command, "commands", None) or {}).items():
+        yield from help_texts(sub, (*path, name))
+
+
+def localized_command(language: str):
+    """The click command tree of the app with every help text in ``language``, from the message catalogue.
+
+    The texts are written once in English beside their options (Typer's ``help=``); the catalogue holds the
+    same English under ``cli.help.*`` and the translations, and a test fails if the two drift apart."""
+    import typer
+
+    from calc.messages import catalogue, text
+
+    command = typer.main.get_command(app)
+    by_english = {english: key for key, english in catalogue("en").items() if key.startswith("cli.help.")}
+    for owner, param, english in list(help_texts(command)):
+        key = by_english.get(english)
+        if key is None:  # a help text the catalogue lacks stays English (the catalogue test names it)
+            continue
+        if param is None:
+            owner.help = text(key, language)
+        else:
+            param.help = text(key, language)
+    return command
+
+
+def _help_language(args: list[str]) -> str:
+    """The ``--language`` given anywhere on the command line (global or a command's own), else English."""
+    from ..report.labels import LANGUAGES
+
+    for i, arg in enumerate(args):
+        value = arg.split("=", 1)[1] if arg.startswith("--language=") else (
+            args[i + 1] if arg == "--language" and i + 1 < len(args) else None)
+        if value in LANGUAGES:
+            return value
+    return "en"
+
+
 def main() -> None:
     import signal
+    import sys
 
     def stop(signum, frame):  # a polite stop (SIGTERM) unwinds like Ctrl+C, so no temp file is left behind
         raise SystemExit(128 + signum)
 
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, stop)
-    app()
+    # --help speaks the run's language too: the help texts are set before click parses anything
+    localized_command(_help_language(sys.argv[1:]))(prog_name="cycle-roi")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from typer.testing import CliRunner
 
 from addin.cli import app
@@ -64,3 +66,32 @@ def test_diagnose_on_an_ad_platform_export_names_what_is_missing(shared):
     # Spend was given: the reason is the missing Leads/Deals link and gross profit, never "needs Spend"
     assert "needs the Leads and Deals tables" in evidence and "gross profit" in evidence
     assert "Spend table" not in evidence
+
+
+def test_every_help_text_is_in_the_catalogue_in_english_as_written():
+    # the help texts are written beside their options; the catalogue holds the same English and the
+    # translations (its own test checks every language has every id), so a new or changed help text fails here
+    import typer
+
+    from addin.cli import app as typer_app, help_texts
+
+    english = {v for k, v in catalogue("en").items() if k.startswith("cli.help.")}
+    missing = sorted({text for _, _, text in help_texts(typer.main.get_command(typer_app))} - english)
+    assert missing == []
+
+
+@pytest.mark.parametrize("language, command, args", [("zh", "kpi", ["--language", "zh", "kpi", "--help"]),
+                                                     ("ko", "report", ["report", "--language", "ko", "--help"]),
+                                                     ("id", "root", ["--language=id", "--help"])])
+def test_help_speaks_the_language_given_on_the_command_line(language, command, args):
+    import subprocess
+    import sys
+
+    from calc.messages import text
+
+    done = subprocess.run([sys.executable, "-m", "addin.cli", *args], capture_output=True, text=True,
+                          encoding="utf-8", env={**__import__("os").environ, "COLUMNS": "200"}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    first_line = text(f"cli.help.command.{command}", language).splitlines()[0]
+    assert first_line in " ".join(done.stdout.split()) or first_line.replace(" ", "") in done.stdout.replace(" ", "")
+    assert text(f"cli.help.command.{command}", "en").splitlines()[0] not in done.stdout
