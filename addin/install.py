@@ -23,22 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from calc.messages import Message
+
 ADDIN_NAME = "cycle_roi.xlam"
 UDF_MODULES = "addin.udfs"  # xlwings' import_udfs takes ONE string, modules separated by ";"
 CONFIG_KEYS = ("INTERPRETER_WIN", "UDF MODULES", "USE UDF SERVER")
 
-NOT_WINDOWS = (
-    "The Excel add-in (ribbon and =CONSULT_COST(...)-style functions) installs on Windows with Excel desktop only: "
-    "it imports VBA callbacks and registers functions through Excel's COM interface. On this system you can:\n"
-    "  - build the add-in file: cycle-roi addin build -o cycle_roi.xlam (copy it to a Windows PC and run "
-    "cycle-roi addin install there)\n"
-    "  - use everything headless: cycle-roi report / refresh / share / template\n"
-    "macOS Excel can run xlwings add-ins, but this installer does not set them up; see docs/troubleshooting.md."
-)
-
-TRUST_VBA = ("Excel refused to import the add-in's VBA. In Excel: File > Options > Trust Center > Trust Center "
-             "Settings > Macro Settings > tick 'Trust access to the VBA project object model', then run "
-             "cycle-roi addin install again (see docs/troubleshooting.md)")
+#: said on any system but Windows (catalogue Messages: the CLI renders them in the run's language)
+NOT_WINDOWS = Message("install.not_windows")
+TRUST_VBA = Message("install.trust_vba")
 
 
 @dataclass(frozen=True)
@@ -69,22 +62,22 @@ def status(platform: str = sys.platform, folder: Path | None = None) -> Status:
         return Status(False, None, False, {}, NOT_WINDOWS)
     path = (folder or xlstart_folder()) / ADDIN_NAME
     if not path.exists():
-        return Status(True, path, False, {}, "Not installed: run cycle-roi addin install.")
+        return Status(True, path, False, {}, Message("install.status.not_installed"))
     try:
         config = read_conf_sheet(path) or {}
     except Exception as exc:  # a damaged or foreign file: say so, do not crash
-        return Status(True, path, True, {}, f"{path} cannot be read ({exc}): run cycle-roi addin install.")
+        return Status(True, path, True, {}, Message("install.status.unreadable", path=str(path), error=str(exc)))
     config = {k: v for k, v in config.items() if k in CONFIG_KEYS}
     missing = [k for k in CONFIG_KEYS if not config.get(k)]
     if missing:
-        return Status(True, path, True, config, f"The add-in is at {path} but its {CONF_SHEET} sheet lacks "
-                                                f"{', '.join(missing)}: run cycle-roi addin install.")
+        return Status(True, path, True, config, Message("install.status.incomplete", path=str(path), sheet=CONF_SHEET,
+                                                        keys=", ".join(missing)))
     if not Path(config["INTERPRETER_WIN"]).exists():
-        return Status(True, path, True, config, f"The add-in at {path} names the interpreter "
-                                                f"{config['INTERPRETER_WIN']}, which no longer exists: run "
-                                                "cycle-roi addin install from the Python where Cycle ROI is installed.")
-    return Status(True, path, True, config, f"Installed: {path}; interpreter {config['INTERPRETER_WIN']}; "
-                                            f"UDF modules {config['UDF MODULES']}.")
+        return Status(True, path, True, config, Message("install.status.interpreter_gone", path=str(path),
+                                                        interpreter=config["INTERPRETER_WIN"]))
+    return Status(True, path, True, config, Message("install.status.installed", path=str(path),
+                                                    interpreter=config["INTERPRETER_WIN"],
+                                                    modules=config["UDF MODULES"]))
 
 
 def build_for_install(target: Path, language: str = "en") -> Path:
@@ -107,7 +100,7 @@ def install_into(excel: Any, target: Path, import_udfs: Any) -> None:
         try:
             book.VBProject.VBComponents.Import(str(VBA_FILE))
         except Exception as exc:  # COM error when VBA project access is not trusted
-            raise RuntimeError(f"{TRUST_VBA} ({exc})") from None
+            raise RuntimeError(Message("install.trust_vba_said", advice=TRUST_VBA, error=str(exc))) from None
         import_udfs(UDF_MODULES, book)
         book.Save()
     finally:
@@ -131,8 +124,7 @@ def install(platform: str = sys.platform, language: str = "en") -> str:
         install_into(app.api, target, import_udfs)
     finally:
         app.quit()
-    return (f"Installed {target}. Restart Excel: the Cycle ROI tab appears and =CONSULT_COST(...) works in any "
-            f"workbook. Check it with cycle-roi selftest -o selftest.xlsx (docs/windows_smoke.md).")
+    return Message("install.installed", path=str(target))
 
 
 def uninstall(platform: str = sys.platform) -> str:
@@ -142,8 +134,8 @@ def uninstall(platform: str = sys.platform) -> str:
 
     target = xlstart_folder() / ADDIN_NAME
     if target.exists() and product_kind(target) != "add-in":
-        return f"{target} was not written by Cycle ROI, so it was left as it is."
+        return Message("install.not_ours", path=str(target))
     if target.exists():
         target.unlink()
-        return f"Removed {target} (its settings lived inside it; xlwings' own settings were never changed)."
-    return "The add-in was not installed."
+        return Message("install.removed", path=str(target))
+    return Message("install.not_installed")

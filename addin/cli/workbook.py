@@ -169,7 +169,7 @@ def addin_install() -> None:
         message = installer.install(language=current_language())  # the ribbon speaks --language
     except RuntimeError as exc:
         fail(exc)
-    out.print(message, highlight=False)
+    out.print(render(message, current_language()), highlight=False)
 
 
 @addin_app.command("status")
@@ -178,7 +178,7 @@ def addin_status() -> None:
     from .. import install as installer
 
     state = installer.status()
-    out.print(state.message, highlight=False)
+    out.print(render(state.message, current_language()), highlight=False)
     for key, value in state.config.items():
         out.print(f"  {key} = {value}", highlight=False)
 
@@ -188,7 +188,7 @@ def addin_uninstall() -> None:
     """Windows: remove the .xlam (its settings live inside it)."""
     from .. import install as installer
 
-    out.print(installer.uninstall(), highlight=False)
+    out.print(render(installer.uninstall(), current_language()), highlight=False)
 
 
 @addin_app.command("build")

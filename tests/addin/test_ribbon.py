@@ -233,3 +233,11 @@ def test_the_add_in_built_in_a_language_shows_its_ribbon_in_that_language(tmp_pa
     # the callbacks do not change with the language: the same VBA module serves every build
     assert {b.get("onAction") for b in root.iterfind(".//c:button", ns)} == \
         {f"CycleROI.{b.callback}" for b in BUTTONS}
+
+
+def test_addin_commands_speak_the_run_language():
+    from calc.messages import text
+
+    result = runner.invoke(app, ["--language", "ko", "addin", "status"])
+    assert result.exit_code == 0 and text("install.not_windows", "ko").splitlines()[0][:20] in result.output
+    assert "Windows with Excel desktop only" not in result.output
