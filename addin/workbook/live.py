@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from addin.report.layout import ChartPlan, SheetPlan, xl_cell
+from addin.report.layout import MARGINS, ChartPlan, SheetPlan, xl_cell
 from addin.report.xlsx import STYLE
 from addin.outputs import SHEET_MARK
 from calc.messages import Message
@@ -113,6 +113,26 @@ class XlwingsPort:
             self._chart(sheet, plan, spec)
         for cf in plan.cond_formats:
             self._color_scale(sheet, cf)
+        self._page_setup(sheet, plan)
+
+    def _page_setup(self, sheet: Any, plan: SheetPlan) -> None:
+        """Print/PDF as the file writers set it: A4 landscape at the plan's scale, its page breaks (no chart cut
+        in two) and print area, through Excel's PageSetup (names as in Excel's type library)."""
+        app = self.book.app.api
+        app.PrintCommunication = False  # each PageSetup property otherwise talks to the printer driver (slow)
+        try:
+            setup = sheet.api.PageSetup
+            setup.Orientation = 2   # xlLandscape
+            setup.PaperSize = 9     # xlPaperA4
+            setup.Zoom = plan.print_scale  # a number, not False: "fit to" pages would ignore the manual breaks
+            for side in ("left", "right", "top", "bottom", "header", "footer"):
+                setattr(setup, f"{side.capitalize()}Margin", MARGINS[side] * 72)  # inches to points
+            setup.PrintArea = f"A1:{xl_cell(*plan.print_area)}"  # as the openpyxl writer sets it
+        finally:
+            app.PrintCommunication = True
+        sheet.api.ResetAllPageBreaks()
+        for row in plan.row_breaks:  # a break before 0-based row ``row``: above sheet row ``row + 1``
+            sheet.api.HPageBreaks.Add(Before=sheet.api.Range(f"A{row + 1}"))
 
     @staticmethod
     def _styles(sheet: Any, plan: SheetPlan) -> None:

@@ -192,10 +192,30 @@ class FakeNames(list):
         self.append(type("Name", (), {"name": f"{self.sheet.name}!{name}", "refers_to": refers_to})())
 
 
+class FakeCOM:
+    """The last boundary, Excel's COM objects: records what is set and called, by Excel's own names."""
+
+    def __init__(self, log, path):
+        object.__setattr__(self, "_log", log)
+        object.__setattr__(self, "_path", path)
+
+    def __getattr__(self, name):
+        return FakeCOM(self._log, f"{self._path}.{name}")
+
+    def __setattr__(self, name, value):
+        self._log.append((f"{self._path}.{name}", value))
+
+    def __call__(self, *args, **kwargs):
+        self._log.append((f"{self._path}()", args, kwargs))
+        return FakeCOM(self._log, f"{self._path}({', '.join(map(str, args))})")
+
+
 class FakeSheet:
     def __init__(self, name):
         self.name, self.written, self.spills, self.tables, self.merged = name, {}, {}, [], []
         self.names = FakeNames(self)
+        self.com = []
+        self.api = FakeCOM(self.com, "Sheet")
         self.charts = type("Charts", (), {"add": lambda *a, **k: type("Chart", (), {"set_source_data": lambda *a: None})()})()
 
     def range(self, *key):
@@ -222,7 +242,8 @@ def test_xlwings_port_writes_a_plan_in_one_block_and_sets_the_status_bar():
     for s in sheets:
         s.book_sheets = sheets
     sheets[1].names.add("CycleROI_report", '="dashboard"')  # the report sheet a refresh wrote before
-    book = type("Book", (), {"sheets": sheets, "app": type("App", (), {})()})()
+    app_log = []
+    book = type("Book", (), {"sheets": sheets, "app": type("App", (), {"api": FakeCOM(app_log, "Application")})()})()
     port = XlwingsPort(book)
     port.write_sheet(plan)
     port.set_status("Cycle ROI: done")
@@ -286,3 +307,28 @@ def test_refresh_keeps_the_lite_buttons_but_refuses_over_a_users_shapes(tmp_path
     with pytest.raises(WorkbookError, match="shapes or text boxes .*My arrow"):
         refresh_file(mine)
     assert mine.read_bytes() == before
+
+
+def test_xlwings_port_prints_like_the_file_writers_a4_landscape_at_the_plans_scale_and_breaks():
+    # the refresh inside Excel sets the same page as the file writers: Excel's PageSetup and HPageBreaks
+    # (only COM itself is faked), with the printer talk switched off around it and back on after
+    from addin.report import build_plans
+
+    data = calc.prepare(*(sample_tables(until="2025-06-30")[t] for t in ("Spend", "Leads", "Deals")))
+    plan = next(p for p in build_plans(data) if p.row_breaks)  # a sheet long enough to need breaks
+    sheets = FakeSheets([FakeSheet("Start")])
+    for s in sheets:
+        s.book_sheets = sheets
+    app_log = []
+    book = type("Book", (), {"sheets": sheets, "app": type("App", (), {"api": FakeCOM(app_log, "Application")})()})()
+    XlwingsPort(book).write_sheet(plan)
+    log = dict((entry[0], entry[1]) for entry in sheets[1].com if len(entry) == 2)
+    assert log["Sheet.PageSetup.Orientation"] == 2 and log["Sheet.PageSetup.PaperSize"] == 9
+    assert log["Sheet.PageSetup.Zoom"] == plan.print_scale
+    from addin.report.layout import xl_cell
+    assert log["Sheet.PageSetup.PrintArea"] == f"A1:{xl_cell(*plan.print_area)}"
+    breaks = [entry[2]["Before"] for entry in sheets[1].com if entry[0] == "Sheet.HPageBreaks.Add()"]
+    assert [b._path for b in breaks] == [f"Sheet.Range(A{row + 1})" for row in plan.row_breaks]
+    calls = [entry[0] for entry in sheets[1].com]
+    assert calls.index("Sheet.ResetAllPageBreaks()") < calls.index("Sheet.HPageBreaks.Add()")
+    assert app_log == [("Application.PrintCommunication", False), ("Application.PrintCommunication", True)]
