@@ -40,7 +40,7 @@ from .dataset import DAY, Dataset
 from .errors import InputError
 from .messages import Message
 from .query import make_query, select
-from .survival import MIN_AT_RISK, _days, kaplan_meier
+from .survival import MIN_AT_RISK, _days, _min_at_risk, kaplan_meier
 
 #: Outcome codes of :func:`aalen_johansen` (those of calc.outcomes: 0 still open = censored).
 OPEN, WON, LOST = 0, 1, 2
@@ -148,11 +148,7 @@ def time_to_outcome(data: Dataset, *, by: Any = None, start: Any = None, end: An
     """
     query = make_query(by=by, start=start, end=end, filter=filter)
     wanted = _days(days)
-    if isinstance(min_at_risk, float) and min_at_risk.is_integer():
-        min_at_risk = int(min_at_risk)
-    if not isinstance(min_at_risk, (int, np.integer)) or isinstance(min_at_risk, bool) or min_at_risk < 1:
-        raise InputError("options", "min_at_risk", Message("error.min_at_risk", value=repr(min_at_risk)),
-                         fix=Message("error.min_at_risk.fix"))
+    min_at_risk = _min_at_risk(min_at_risk)
     sel = select(data, query)
     if sel.leads is None or sel.deals is None:
         raise InputError("Leads" if sel.leads is None else "Deals", None, Message("error.outcomes_need_tables"),

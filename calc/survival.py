@@ -110,11 +110,7 @@ def time_to_close(data: Dataset, *, by: Any = None, start: Any = None, end: Any 
     """
     query = make_query(by=by, start=start, end=end, filter=filter)
     wanted = _days(days)
-    if isinstance(min_at_risk, float) and min_at_risk.is_integer():
-        min_at_risk = int(min_at_risk)
-    if not isinstance(min_at_risk, (int, np.integer)) or isinstance(min_at_risk, bool) or min_at_risk < 1:
-        raise InputError("options", "min_at_risk", Message("error.min_at_risk", value=repr(min_at_risk)),
-                         fix=Message("error.min_at_risk.fix"))
+    min_at_risk = _min_at_risk(min_at_risk)
     sel = select(data, query)
     if sel.leads is None or sel.deals is None:
         raise InputError("Leads" if sel.leads is None else "Deals", None, Message("error.time_to_close_needs"),
@@ -165,6 +161,16 @@ def time_to_close(data: Dataset, *, by: Any = None, start: Any = None, end: Any 
     out.attrs["notes"] = list(dict.fromkeys(notes))
     out.attrs["exclusions"] = [str(e) for e in data.exclusions]
     return out
+
+
+def _min_at_risk(value: Any) -> int:
+    """The ``min_at_risk`` option as a whole number >= 1 (Excel hands whole numbers as floats), else refused."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise InputError("options", "min_at_risk", Message("error.min_at_risk", value=repr(value)),
+                         fix=Message("error.min_at_risk.fix"))
+    return value
 
 
 def _days(days: Any) -> np.ndarray:
