@@ -47,7 +47,7 @@ def stability(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = 
     points.attrs = chart.attrs
     # the chart's values in the measure's own kind: rates as percentages, costs as money, counts to 2 decimals
     kind = {"conversion": "pct", "cost": "money"}.get(chart.attrs.get("measure"), "num")
-    emit(points, as_json=json, title=f"Stability: {measure} per {period}", extra={"verdict": verdict},
+    emit(points, as_json=json, title=render_label("cli.title.stability", measure=measure, period=period), extra={"verdict": verdict},
          kinds={c: kind for c in ("value", "centre", "lcl", "ucl")})
 
 
@@ -83,7 +83,7 @@ def segments(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = N
     shown = table[[*table.attrs["dims"], *SEGMENT_KEYS]].copy()
     shown["rank"] = pd.array([None if pd.isna(r) else int(r) for r in shown["rank"]], dtype=object)
     shown.attrs = table.attrs
-    emit(shown, as_json=json, title=f"Segments by {', '.join(table.attrs['dims'])}")
+    emit(shown, as_json=json, title=render_label("cli.title.segments_by", dims=", ".join(table.attrs["dims"])))
 
 
 @app.command()

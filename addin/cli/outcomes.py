@@ -9,7 +9,7 @@ import typer
 import calc
 
 from .common import (AsOfOpt, ByOpt, DealsOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, MapOpt, SettingOpt, SpendOpt,
-                     ToOpt, app, emit, friendly, load_dataset)
+                     ToOpt, app, emit, friendly, load_dataset, render_label)
 
 DaysOpt = Annotated[Optional[str], typer.Option("--days", help="Days to read the shares at, e.g. 7,30,90,180.")]
 
@@ -23,8 +23,8 @@ def outcomes(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = N
     data = load_dataset(spend, leads, deals, map, setting, as_of)
     if by:
         table = calc.outcome_segments(data, by=by, start=start, end=end, filter=filter)
-        emit(table, as_json=json, title=f"Won, lost and open by {', '.join(table.attrs['dims'])}")
+        emit(table, as_json=json, title=render_label("cli.title.outcomes_by", dims=", ".join(table.attrs["dims"])))
         return
     options = {"days": [d.strip() for d in days.split(",") if d.strip()]} if days else {}
     table = calc.time_to_outcome(data, start=start, end=end, filter=filter, **options)
-    emit(table, as_json=json, title="Time to win and to lose (Aalen–Johansen), beside Kaplan–Meier")
+    emit(table, as_json=json, title=render_label("cli.title.outcomes"))
