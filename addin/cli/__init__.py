@@ -8,15 +8,15 @@ from . import lite  # noqa: F401  (registers lite)
 from . import outcomes  # noqa: F401  (registers outcomes)
 
 
-def help_texts(command, path: tuple[str, ...] = ()):
+def help_texts(command):
     """(command, parameter or None, its help text) for every command of the tree and every option with help."""
     if command.help:
         yield command, None, command.help
     for param in command.params:
         if getattr(param, "help", None):
             yield command, param, param.help
-    for name, sub in (getattr(command, "commands", None) or {}).items():
-        yield from help_texts(sub, (*path, name))
+    for sub in (getattr(command, "commands", None) or {}).values():
+        yield from help_texts(sub)
 
 
 def localized_command(language: str):
