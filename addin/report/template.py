@@ -40,6 +40,9 @@ DATA_HANDLE_FORMULA = "=CYCLE_DATA(Spend[#All],Leads[#All],Deals[#All],Settings[
 DATA_HANDLE_UNCALCULATED = "start.data_handle.uncalculated"
 #: Rows the validation rules cover below an empty table (Excel extends tables as users paste).
 VALIDATION_ROWS = 100_000
+#: the Start sheet's text column, in characters: it fits an A4 portrait page by itself (LibreOffice does not
+#: apply the sheet's fit-to-width there, so a wider column ran off the printed page in zh and ko)
+START_COLUMN_CHARS = 84
 DATE_COLUMNS = {"date"}
 AMOUNT_COLUMNS = {"cost", "revenue", "gross_profit", "consultations", "deals", "clicks", "impressions"}
 #: The Start sheet's texts (catalogue ids), one row each from row 3: the Windows add-in's, and the Lite workbook's.
@@ -111,7 +114,7 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
         writer = XlsxReportWriter(workbook)
 
         start = workbook.add_worksheet(L("sheet.start"))
-        start.set_column(0, 0, 100)
+        start.set_column(0, 0, START_COLUMN_CHARS)
         start.hide_gridlines(2)
         start.fit_to_pages(1, 0)
         start.write(0, 0, L("start.title"), writer.fmt("title"))
@@ -119,8 +122,9 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
         texts = LITE_START_TEXTS if lite else START_TEXTS
         assert 2 + len(texts) <= DATA_HANDLE_ROW - 1, "the Start texts run into the data handle's rows"
         for i, key in enumerate(texts):
-            # as many lines as the text needs in the 100-character column (CJK characters are twice as wide)
-            lines = max(2, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in L(key)) * 1.1 / 100))
+            # as many lines as the text needs in the Start column (CJK characters are twice as wide; 30 % for
+            # the room lost where a line breaks between words, which Korean and English texts need)
+            lines = max(2, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in L(key)) * 1.3 / START_COLUMN_CHARS))
             # the Lite texts hold formulas to type: room below the last line, so no underscore is clipped
             start.set_row(2 + i, 15 * lines + (4 if lite else 0))
             start.write(2 + i, 0, L(key), wrapped)
@@ -132,7 +136,7 @@ def build_template(target: str | os.PathLike, *, language: str = "en",
             add_start_buttons(start, L("sheet.start"), L)
         # the data handle: the one cell that receives the tables; every report formula reads CycleData
         start.set_row(DATA_HANDLE_ROW - 1, 15 * max(2, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1
-                                                                   for ch in L("start.data")) * 1.1 / 100)))
+                                                                   for ch in L("start.data")) * 1.3 / START_COLUMN_CHARS)))
         start.write(DATA_HANDLE_ROW - 1, 0, L("start.data"), wrapped)
         start.write_formula(DATA_HANDLE_ROW, 0, DATA_HANDLE_FORMULA, None, L(DATA_HANDLE_UNCALCULATED))
         workbook.define_name(DATA_HANDLE_NAME, f"='{L('sheet.start')}'!$A${DATA_HANDLE_ROW + 1}")
