@@ -11,6 +11,7 @@ from ..report import TargetLockedError
 from calc.messages import Message
 
 from .common import ForceOpt, app, friendly, out, output_path, render_label
+from .common import language as current_language
 from .workbook import LanguageOpt, check_language, fail
 
 
@@ -35,7 +36,7 @@ def lite(output: Annotated[Optional[Path], typer.Option(
         from ..lite.workbook import build_lite_selftest, build_lite_workbook
 
         try:
-            path = build_lite_selftest(output) if selftest else build_lite_workbook(output, language=language or "en")
+            path = build_lite_selftest(output) if selftest else build_lite_workbook(output, language=language or current_language())
         except TargetLockedError as exc:
             fail(exc)
         out.print(render_label("cli.lite_written", path=str(path)))
@@ -45,7 +46,7 @@ def lite(output: Annotated[Optional[Path], typer.Option(
     from ..lite.code import CodeFolderError, write_code
 
     try:
-        written = write_code(code, language=language or "en")  # the buttons name the Start sheet in it
+        written = write_code(code, language=language or current_language())  # the buttons name the Start sheet in it
     except CodeFolderError as exc:
         fail(exc)
     out.print(render_label("cli.lite_code_written", paths=", ".join(str(p) for p in written)))

@@ -99,7 +99,7 @@ def template(output: OutputOpt, language: LanguageOpt = None, force: ForceOpt = 
     from ..report.template import build_template
 
     try:
-        path = build_template(output, language=language or "en")
+        path = build_template(output, language=language or current_language())  # else the run's --language
     except TargetLockedError as exc:
         fail(exc)
     out.print(render_label("cli.template_written", path=str(path)))

@@ -95,3 +95,13 @@ def test_help_speaks_the_language_given_on_the_command_line(language, command, a
     first_line = text(f"cli.help.command.{command}", language).splitlines()[0]
     assert first_line in " ".join(done.stdout.split()) or first_line.replace(" ", "") in done.stdout.replace(" ", "")
     assert text(f"cli.help.command.{command}", "en").splitlines()[0] not in done.stdout
+
+
+@pytest.mark.parametrize("command", ["template", "lite"])
+def test_the_global_language_option_also_chooses_the_workbooks_language(tmp_path, command):
+    from python_calamine import CalamineWorkbook
+
+    out = tmp_path / f"{command}.xlsx"
+    done = runner.invoke(app, ["--language", "ko", command, "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert CalamineWorkbook.from_path(str(out)).sheet_names[0] == catalogue("ko")["sheet.start"]
