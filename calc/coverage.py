@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .daily import all_dated, day_totals
 from .dataset import DAY, FIRST_DEAL, LEAD_DAY, NO_DAY, Dataset, weights_of
 from .messages import Message
 from .memo import kept
@@ -78,19 +79,29 @@ def _span(frame: pd.DataFrame | None) -> tuple[int, int] | None:
     return (int(days.min()), int(days.max())) if len(days) else None
 
 
+def _span_of_totals(first: int, totals: np.ndarray) -> tuple[int, int]:
+    """First and last day of a table every row of which is dated, from its day totals (first to last day)."""
+    return first, first + len(totals) - 1
+
+
 def _stamp(day: int) -> pd.Timestamp:
     return pd.Timestamp(np.datetime64(int(day), "D"))
 
 
 def _share_within(close_days: np.ndarray, leads: float, weights: np.ndarray | None = None):
     """F(t): share of ``leads`` leads whose first deal closed within t days, as a function of an array t.
-    ``weights``: the first deals each close day stands for (the aggregated form); None: one each."""
-    order = np.argsort(close_days, kind="stable")
-    ordered = close_days[order]
-    running = np.concatenate([[0.0], np.cumsum(np.ones(len(ordered)) if weights is None else weights[order])])
+    ``weights``: the first deals each close day stands for (the aggregated form); None: one each.
+
+    Close days are whole days, so F is a running count per day (one bincount, no sort of the deals);
+    the counts are whole numbers, exact in float64."""
+    if not len(close_days) or not leads:
+        return lambda t: np.zeros(len(t))
+    low = int(close_days.min())
+    running = np.concatenate([[0.0], np.cumsum(np.bincount(close_days - low, weights=weights))])
 
     def share(t: np.ndarray) -> np.ndarray:
-        return running[np.searchsorted(ordered, t, side="right")] / leads if leads else np.zeros(len(t))
+        # running[k] counts close days below low + k, so close days <= t are running[t - low + 1]
+        return running[np.clip(t - low + 1, 0, len(running) - 1)] / leads
     return share
 
 
@@ -115,33 +126,34 @@ def table_coverage(data: Dataset) -> Coverage:
 
 
 def _coverage(data: Dataset) -> Coverage:
-    spans = {name: _span(getattr(data, name)) for name in ("spend", "leads", "deals")}
+    # Spend and Leads by their day totals (kept from prepare: ~1,000 days, not millions of rows)
+    spans = {name: _span(getattr(data, name)) if name == "deals" or not all_dated(data, name)
+             else _span_of_totals(*day_totals(data, name)) for name in ("spend", "leads", "deals")}
     start = end = None
     before = after = 0.0
-    leads, deals = data.leads, data.deals
+    deals = data.deals
     if spans["leads"] is not None and spans["deals"] is not None and LEAD_DAY in deals.columns:
-        lead_days = leads[DAY].to_numpy()
-        # leads and deals per row: 1 for rows, the aggregated form's counts otherwise (calc.aggregates)
-        lead_n = weights_of(leads)
-        lead_n = np.ones(len(lead_days)) if lead_n is None else lead_n
+        # leads per inquiry day (weighted in the aggregated form, calc.aggregates): F is a function of the
+        # inquiry day, so λ sums ~1,000 days instead of a million leads; counts are whole, so exact
+        first_day, per_day = day_totals(data, "leads")
+        lead_days = np.arange(first_day, first_day + len(per_day), dtype=np.int64)
         first_deals = deals.loc[deals[FIRST_DEAL].to_numpy()]
         deal_n = weights_of(first_deals)
         close = (first_deals[DAY].to_numpy() - first_deals[LEAD_DAY].to_numpy()).astype(np.int64)
         first_won, last_won = spans["deals"]
         if spans["leads"][0] < first_won:
             later = first_deals[LEAD_DAY].to_numpy() >= first_won
-            share = _share_within(close[later], float(lead_n[lead_days >= first_won].sum()),
+            share = _share_within(close[later], float(per_day[lead_days >= first_won].sum()),
                                   None if deal_n is None else deal_n[later])
             early = lead_days < first_won
-            before = float((share(first_won - 1 - lead_days[early].astype(np.int64)) * lead_n[early]).sum())
+            before = float((share(first_won - 1 - lead_days[early]) * per_day[early]).sum())
             if before >= EXPECTED_MISSING_DEALS:
                 start = _stamp(first_won)
         as_of_day = data.as_of_day
         # an as_of setting is the user's word that every table is complete up to it
         if as_of_day is not None and last_won < as_of_day and data.settings.as_of is None:
-            share = _share_within(close, float(lead_n.sum()), deal_n)
-            days = lead_days.astype(np.int64)
-            after = float(((share(as_of_day - days) - share(last_won - days)) * lead_n).sum())
+            share = _share_within(close, float(per_day.sum()), deal_n)
+            after = float(((share(as_of_day - lead_days) - share(last_won - lead_days)) * per_day).sum())
             if after >= EXPECTED_MISSING_DEALS:
                 end = _stamp(last_won)
     stamps = {name: (_stamp(s[0]), _stamp(s[1])) if s is not None else None for name, s in spans.items()}
