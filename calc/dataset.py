@@ -973,7 +973,9 @@ def _roll_up(n: int, deals: pd.DataFrame, position: np.ndarray) -> tuple[dict, n
     close = deals["days_to_close"].to_numpy()
     m = len(close)
     span = int(close.max()) + 1 if m else 1
-    if m and (int(position.max()) + 1) * span * m < 2**62:  # lead, days and row packed in one integer: a plain sort
+    if m and int(n_deals.max()) == 1:  # one deal per lead (the usual case): every deal is its lead's first
+        order = np.arange(m)
+    elif m and (int(position.max()) + 1) * span * m < 2**62:  # lead, days and row packed in one integer: a plain sort
         order = np.sort((position.astype(np.int64) * span + close.astype(np.int64)) * m + np.arange(m)) % m
     else:
         order = np.lexsort((np.arange(m), close, position))
