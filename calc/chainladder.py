@@ -73,11 +73,10 @@ def fit_factors(cumulative: np.ndarray, usable: np.ndarray) -> FactorFit:
     ``cumulative`` may carry leading axes (segments × C × A, with ``usable`` C × A shared): every
     triangle is fitted at once and the fit's arrays carry the same leading axes.
     """
-    both = usable[..., :, :-1] & usable[..., :, 1:]
+    both = _both(usable)
     earlier, later = np.nan_to_num(cumulative[..., :, :-1]), np.nan_to_num(cumulative[..., :, 1:])
-    low = np.where(both, earlier, 0.0)
-    high = np.where(both, later, 0.0)
-    volume, ahead = low.sum(axis=-2), high.sum(axis=-2)
+    volume = _volume(earlier, both)
+    ahead = np.where(both, later, 0.0).sum(axis=-2)
     n = np.broadcast_to(both.sum(axis=-2), volume.shape)
     safe = np.where(volume > 0, volume, 1.0)
     # nothing at age k and nothing at k+1: no development seen (1.0); something appearing out of
@@ -105,6 +104,16 @@ def fit_factors(cumulative: np.ndarray, usable: np.ndarray) -> FactorFit:
             fill = np.where(np.isfinite(a) & np.isfinite(b), both_known, np.where(np.isfinite(b), b, a))
         sigma2[..., k] = np.where(missing, fill, sigma2[..., k])
     return FactorFit(factor=factor, sigma2=sigma2, volume=volume, cohorts=n, backed=n > 0)
+
+
+def _both(usable: np.ndarray) -> np.ndarray:
+    """Cells usable at age k and at k+1: the ones behind factor k."""
+    return usable[..., :, :-1] & usable[..., :, 1:]
+
+
+def _volume(earlier: np.ndarray, both: np.ndarray) -> np.ndarray:
+    """S_k: the sum over cohorts of the values at age k behind factor k (``earlier`` without NaN)."""
+    return np.where(both, earlier, 0.0).sum(axis=-2)
 
 
 def merge_fits(own: FactorFit, pooled: FactorFit, use_own: np.ndarray) -> FactorFit:
@@ -390,7 +399,6 @@ def project_development(dev, measure: str, *, horizon: int, tail_factor: float, 
     a handful of deals is mostly noise.
     """
     cumulative = dev.cumulative(measure)
-    counts = dev.cumulative("converted" if measure == "converted" else "deals")
     usable = dev.complete
     fitted = usable if estimate_from is None else usable & np.asarray(estimate_from, bool)[:, None]
     n_seg, n_cohorts = cumulative.shape[:2]
@@ -411,8 +419,11 @@ def project_development(dev, measure: str, *, horizon: int, tail_factor: float, 
     fit = pooled
     if n_seg > 1:  # every segment at once: its own factors where it has the deals for them
         own = fit_factors(cumulative, fitted)
-        count_fit = fit_factors(counts, fitted)
-        enough = ((count_fit.volume >= min_deals) & (dev.consultations.sum(axis=1) >= min_consultations)[:, None]) \
+        # deals behind each factor: the volume of the deals' (or converted consultations') own triangle,
+        # which for those two measures is the triangle just fitted
+        behind = own.volume if measure in ("deals", "converted") else \
+            _volume(np.nan_to_num(dev.cumulative("deals")[..., :, :-1]), _both(fitted))
+        enough = ((behind >= min_deals) & (dev.consultations.sum(axis=1) >= min_consultations)[:, None]) \
             | ~pooled_fit.backed[None, :]
         fit = merge_fits(own, pooled, enough)
     proj = project(cumulative, dev.observed, usable, fit, horizon=horizon, tail_factor=tail_factor,

@@ -96,6 +96,12 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
     return [1.0 if ok else 0.0 for ok in stable], text
 
 
+def _numbers(row: Any, target: float) -> Message:
+    """A judged unit's figures (made only for the units that are judged: formatting five numbers is not free)."""
+    return Message("portfolio.numbers", count=row.consultations, roi=row.cycle_roi, low=row.cycle_roi_low,
+                   high=row.cycle_roi_high, target=target)
+
+
 def portfolio(data: Dataset, *, dims: Any = None, start: Any = None, end: Any = None, filter: Any = None
               ) -> pd.DataFrame:
     """Units of ``dims`` (default: category × store × price tier, those present) with a replicate / fix verdict.
@@ -130,8 +136,6 @@ def portfolio(data: Dataset, *, dims: Any = None, start: Any = None, end: Any = 
     target = settings.target_roi
     verdicts, reasons = [], []
     for row in figures.itertuples(index=False):
-        numbers = Message("portfolio.numbers", count=row.consultations, roi=row.cycle_roi, low=row.cycle_roi_low,
-                          high=row.cycle_roi_high, target=target)
         if row.consultations < settings.min_consultations:
             verdicts.append("too little data")
             reasons.append(Message("portfolio.not_judged", count=row.consultations,
@@ -142,12 +146,14 @@ def portfolio(data: Dataset, *, dims: Any = None, start: Any = None, end: Any = 
         elif row.cycle_roi >= target:
             across = row.cycle_roi_low < target
             verdicts.append("replicate" if row.stable == 1.0 else "watch")
-            parts = [numbers] + ([Message("portfolio.replicate_cautiously")] if across else []) + [row.stability]
+            caution = [Message("portfolio.replicate_cautiously")] if across else []
+            parts = [_numbers(row, target), *caution, row.stability]
             reasons.append(Message("diagnosis.clauses", parts=parts))
         else:
             verdicts.append("fix or stop")
             across = row.cycle_roi_high >= target
-            parts = [numbers] + ([Message("portfolio.fix_before_stopping")] if across else []) + [row.stability]
+            caution = [Message("portfolio.fix_before_stopping")] if across else []
+            parts = [_numbers(row, target), *caution, row.stability]
             reasons.append(Message("diagnosis.clauses", parts=parts))
     figures["verdict"] = verdicts
     figures["reason"] = pd.Series(reasons, index=figures.index, dtype=object)

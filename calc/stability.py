@@ -53,7 +53,7 @@ from .dataset import DAY, Dataset, day_numbers, weights_of
 from .errors import InputError
 from .messages import Message
 from .parsing import parse_dates, parse_numbers
-from .memo import kept
+from .memo import kept, remembered
 from .query import make_query, period_days, period_start, periods_of, select
 
 #: Western Electric rules: name -> (window, points needed in the window, distance from centre in σ).
@@ -379,6 +379,15 @@ def stability(data: Dataset | pd.DataFrame, *, measure: str = "volume", period: 
     8   11.0   11.67  15.32
     9   30.0   11.67  15.32  beyond_3_sigma
     """
+    if isinstance(data, Dataset):  # a report charts the same measure for several sheets: once per dataset
+        return _dataset_chart(data, measure=measure, period=period, start=start, end=end, filter=filter,
+                              horizon_days=horizon_days, method=method)
+    return _chart_of(data, measure=measure, period=period, start=start, end=end, filter=filter,
+                     horizon_days=horizon_days, method=method)
+
+
+def _chart_of(data: Dataset | pd.DataFrame, *, measure: str, period: str, start: Any, end: Any, filter: Any,
+              horizon_days: Any, method: str) -> pd.DataFrame:
     measure, period, method = (str(v).strip().lower() if v is not None else d for v, d in
                                ((measure, "volume"), (period, "day"), (method, "nelson")))
     for name, value, allowed in (("measure", measure, MEASURES), ("period", period, PERIODS),
@@ -415,6 +424,9 @@ def stability(data: Dataset | pd.DataFrame, *, measure: str = "volume", period: 
     chart.attrs.update(notes=list(dict.fromkeys(notes)), measure=measure, period=period, method=method,
                        dropped_moving_ranges=limits.dropped)
     return chart
+
+
+_dataset_chart = remembered(_chart_of)
 
 
 # ---------------------------------------------------------------- verdict
@@ -602,6 +614,15 @@ def stability_verdict(data: Dataset | pd.DataFrame, *, measure: str = "volume", 
     >>> str(stability_verdict(series))
     'Value (daily) is stable over the last 28 days. No run-rule signal. Rolling 28-day CV 8.3%.'
     """
+    if isinstance(data, Dataset):  # the Dashboard and the Stability sheet both say it: once per dataset
+        return _dataset_verdict(data, measure=measure, period=period, start=start, end=end, filter=filter,
+                                horizon_days=horizon_days, method=method)
+    return _verdict_of(data, measure=measure, period=period, start=start, end=end, filter=filter,
+                       horizon_days=horizon_days, method=method)
+
+
+def _verdict_of(data: Dataset | pd.DataFrame, *, measure: str, period: str, start: Any, end: Any, filter: Any,
+                horizon_days: Any, method: str) -> Message:
     chart = stability(data, measure=measure, period=period, start=start, end=end, filter=filter,
                       horizon_days=horizon_days, method=method)
     verdict = assess(chart)
@@ -633,3 +654,6 @@ def stability_verdict(data: Dataset | pd.DataFrame, *, measure: str = "volume", 
     if measure == "cost" and isinstance(data, Dataset):
         parts.append(_cost_check(data, start, end, filter))
     return Message("stability.verdict", parts=parts)
+
+
+_dataset_verdict = remembered(_verdict_of)

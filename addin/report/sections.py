@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 import calc
@@ -82,13 +83,23 @@ def main_dimension(data: Dataset) -> str | None:
     """
     frame = data.leads if data.leads is not None else data.spend
     dims = data.lead_dims if data.leads is not None else data.spend_dims
-    sizes = {dim: frame[dim].nunique() for dim in dims}
+    sizes = {dim: _distinct(frame[dim]) for dim in dims}
     readable = [dim for dim in dims if 2 <= sizes[dim] <= MAX_SEGMENTS]
     for name in PREFERRED_DIMS:
         for dim in readable:
             if dim.casefold() == name:
                 return dim
     return readable[0] if readable else None
+
+
+def _distinct(column: pd.Series) -> int:
+    """``column.nunique()``; a category column's by counting its codes (a million rows: ~1.3 ms, not ~4.5)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if codes.dtype.itemsize <= 2:  # a missing value's -1 read unsigned lands past the categories
+            counts = np.bincount(codes.view(f"uint{8 * codes.dtype.itemsize}"))
+            return int(np.count_nonzero(counts[:len(column.cat.categories)]))
+    return column.nunique()
 
 
 def messages(L: Labels, data: Dataset, *frames: pd.DataFrame) -> tuple[str, ...]:
@@ -361,9 +372,13 @@ def _needs(columns, data: Dataset) -> str:
 def localise(block: Block, L: Labels) -> Block:
     """A table's cells in the report's language: calc's sentences (Messages) rendered, codes such as
     ``no_clear_problem`` or ``beyond_3_sigma`` shown as the catalogue's words (``code.<column>.<code>``)."""
-    if not isinstance(block, Table) or block.formula is not None:
+    if not isinstance(block, Table):
         return block
-    frame = block.frame
+    if block.formula is not None:
+        return dataclasses.replace(block, frame=pd.DataFrame(block.frame, copy=False))
+    # the same columns without the frame's attrs (calc's notes, triangles): pandas deep-copies them into
+    # every column it hands out, here and when the layout reads the cells
+    frame = pd.DataFrame(block.frame, copy=False)
     changed = {}
     for column in frame.columns:
         if not (pd.api.types.is_object_dtype(frame[column].dtype) or pd.api.types.is_string_dtype(frame[column].dtype)):

@@ -176,10 +176,21 @@ class Message(str):
         return self
 
     def render(self, language: str = "en") -> str:
+        if language == "en":  # the English text was made when the Message was (it is this str)
+            return str.__str__(self)
         return text(self.key, language, **self.params)
 
     def __getnewargs_ex__(self):  # pickling keeps the id and parameters
         return (self.key,), self.params
+
+    # a Message is read-only like the str it is, so a copy is the Message itself; copying through
+    # __getnewargs_ex__ would format the sentence again, and pandas deep-copies a frame's attrs (notes
+    # full of Messages) on every column it hands out
+    def __copy__(self) -> "Message":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "Message":
+        return self
 
     def __repr__(self) -> str:
         return f"Message({self.key!r}, {str(self)!r})"
