@@ -28,6 +28,7 @@ from .messages import Message
 from .query import make_query, periods_of, select
 from .segments import segment_figures
 from .grouping import Groups, KeySpace
+from .indicators import kpi_table
 from .stability import _periods, assess_rows
 
 DEFAULT_DIMS = ("category", "store", "price_tier")
@@ -43,7 +44,9 @@ def _allocate_spend(data: Dataset, figures: pd.DataFrame, dims: list[str], start
     if data.spend is None or figures["spend"].notna().any():
         return figures
     shared = [d for d in dims if d in data.spend_dims]
-    coarse = segment_figures(data, by=shared or None, start=start, end=end, filter=filter)
+    # consultation cost per split Spend has: the key indicators, which is where segment_figures takes it
+    # from (its full-cycle figures, a chain ladder per segment, are not needed here)
+    coarse = kpi_table(data, by=shared or None, start=start, end=end, filter=filter)
     if coarse["consult_cost"].isna().all():
         return figures
     if shared:

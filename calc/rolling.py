@@ -137,11 +137,10 @@ def rolling_backtest(data: Dataset, *, period: Any = "month", start: Any = None,
     fdev = full.development
     truth = np.where(fdev.complete, fdev.cumulative("deals")[0], np.nan)
     scored = _compared_cohorts(fdev, settings)
-    rows, notes = [], list(full.notes)
-    for frozen in _as_of_dates(fdev, scored, options.period, settings.week_start, rolling.min_periods):
-        rows.append(_rows_at(data, frozen, fdev, truth, rolling.band_level))
-    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(ROLLING_COLUMNS))
-    out = out[list(ROLLING_COLUMNS)]
+    notes = list(full.notes)
+    rows = [_rows_at(data, frozen, fdev, truth, rolling.band_level)
+            for frozen in _as_of_dates(fdev, scored, options.period, settings.week_start, rolling.min_periods)]
+    out = _frame(rows)[list(ROLLING_COLUMNS)]
     out.attrs["summary"] = summarise(out, level=rolling.band_level)
     out.attrs["band_level"] = rolling.band_level
     out.attrs["period"] = options.period
@@ -151,6 +150,19 @@ def rolling_backtest(data: Dataset, *, period: Any = "month", start: Any = None,
     out.attrs["notes"] = list(dict.fromkeys(notes))
     out.attrs["exclusions"] = [str(e) for e in data.exclusions]
     return out
+
+
+def _frame(rows: list[dict[str, Any] | None]) -> pd.DataFrame:
+    """The rows of every as-of date (columns, None for a date without any) as one table, built once
+    instead of a frame per date and a concat (~35 dates at 1M: a fifth of the backtest's time)."""
+    if not rows:
+        return pd.DataFrame(columns=list(ROLLING_COLUMNS))
+    if any(r is None for r in rows):  # an empty table's untyped columns make every column object, as they did
+        return pd.concat([pd.DataFrame(r) if r is not None else pd.DataFrame(columns=list(ROLLING_COLUMNS))
+                          for r in rows], ignore_index=True)
+    columns = {name: np.concatenate([np.asarray(r[name]) for r in rows]) for name in rows[0] if name != "as_of"}
+    as_of = np.concatenate([np.full(len(r["target_age"]), r["as_of"].to_datetime64()) for r in rows])
+    return pd.DataFrame({"as_of": as_of, **columns})
 
 
 def _as_of_dates(fdev, scored: np.ndarray, period: str, week_start: str, min_periods: int) -> list[pd.Timestamp]:
@@ -197,6 +209,12 @@ def project_every_age(dev: Development, horizon: int, *, young_share: float,
     cohorts show — and lend Bornhuetter–Ferguson's prior — their value at age k. One call instead of
     K keeps a rolling backtest over a long history quick.
     """
+    return _every_age(dev, horizon, (young_share,), estimate_from)[0]
+
+
+def _every_age(dev: Development, horizon: int, young_shares: tuple[float, ...], estimate_from: np.ndarray | None
+               ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`project_every_age` for each of ``young_shares``: the factors and triangles are made once."""
     cum = dev.cumulative("deals")[0]
     n_cohorts, width = cum.shape
     fitted = dev.complete if estimate_from is None else dev.complete & np.asarray(estimate_from, bool)[:, None]
@@ -211,10 +229,13 @@ def project_every_age(dev: Development, horizon: int, *, young_share: float,
                         backed=below & backed)
     ages = np.minimum(np.arange(width)[None, :], targets[:, None])  # K × A: beyond age k, the value at k
     held = np.where(dev.observed[None], cum[np.arange(n_cohorts)[None, :, None], ages[:, None, :]], np.nan)
-    proj = project(held, dev.observed, dev.complete, stacked, horizon=horizon, tail_factor=1.0,
-                   exposure=np.broadcast_to(dev.consultations[0], (horizon, n_cohorts)), young_share=young_share,
-                   prior_from=estimate_from)
-    return proj.ultimate, proj.mse, proj.dof
+    exposure = np.broadcast_to(dev.consultations[0], (horizon, n_cohorts))
+    out = []
+    for young_share in young_shares:
+        proj = project(held, dev.observed, dev.complete, stacked, horizon=horizon, tail_factor=1.0, exposure=exposure,
+                       young_share=young_share, prior_from=estimate_from)
+        out.append((proj.ultimate, proj.mse, proj.dof))
+    return out
 
 
 def _periods_between(first: pd.Timestamp, last: pd.Timestamp, period: str) -> int:
@@ -225,7 +246,8 @@ def _periods_between(first: pd.Timestamp, last: pd.Timestamp, period: str) -> in
 
 
 def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.ndarray,
-             band_level: float) -> pd.DataFrame:
+             band_level: float) -> dict[str, Any] | None:
+    """The compared rows of one as-of date as columns (``as_of`` a single date); None when there are none."""
     settings = data.settings
     dev = frozen_development(fdev, frozen)
     use = _compared_cohorts(dev, settings)
@@ -233,12 +255,12 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
     reached = dev.complete & use[:, None]
     horizon = int(np.flatnonzero(reached.any(axis=0)).max()) if reached.any() else 0
     anchor = np.where(dev.complete.any(axis=1), dev.complete.shape[1] - 1 - np.argmax(dev.complete[:, ::-1], axis=1), -1)
-    position = pd.Index(fdev.cohorts).get_indexer(dev.cohorts)
+    position = np.arange(len(dev.cohorts))  # the frozen cohorts are the full development's first ones
     observed = np.nan_to_num(np.where(anchor >= 0, dev.cumulative("deals")[0][np.arange(len(anchor)),
                                                                                np.maximum(anchor, 0)], 0.0))
-    product_values, product_mse, product_dof = project_every_age(
-        dev, horizon, young_share=settings.bornhuetter_ferguson_below, estimate_from=estimate_from)
-    plain_values, plain_mse, plain_dof = project_every_age(dev, horizon, young_share=0.0, estimate_from=estimate_from)
+    # the product (Bornhuetter–Ferguson for young cohorts) and plain chain ladder, from the same factors
+    (product_values, product_mse, product_dof), (plain_values, plain_mse, plain_dof) = _every_age(
+        dev, horizon, (settings.bornhuetter_ferguson_below, 0.0), estimate_from)
     # every target age k = 1 … horizon at once (K × C): where truth exists and the cohort still develops
     targets = np.arange(1, horizon + 1)[:, None]
     inside_truth = targets < truth.shape[1]
@@ -246,7 +268,7 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
                       truth[np.maximum(position, 0)[None, :], np.minimum(targets, truth.shape[1] - 1)], np.nan)
     wanted = (use & (anchor >= 0) & (position >= 0))[None, :] & (anchor[None, :] < targets) & np.isfinite(actual)
     if not wanted.any():
-        return pd.DataFrame(columns=list(ROLLING_COLUMNS))
+        return None
     low, high = lognormal_band(product_values, np.sqrt(product_mse), band_level, floor=observed[None, :],
                                dof=product_dof)
     plain_low, plain_high = lognormal_band(plain_values, np.sqrt(plain_mse), band_level, floor=observed[None, :],
@@ -257,13 +279,13 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
     pick = lambda array: array[k_i, c_i]  # noqa: E731
     truth_at, band = pick(actual), {name: pick(v) for name, v in
                                     (("low", low), ("high", high), ("plain_low", plain_low), ("plain_high", plain_high))}
-    return pd.DataFrame({
+    return {
         "as_of": frozen, "cohort": dev.cohorts[c_i], "age_at_as_of": anchor[c_i], "target_age": k_i + 1,
         "horizon": k_i + 1 - anchor[c_i], "observed": observed[c_i], "projected": pick(product_values),
         "low": band["low"], "high": band["high"], "actual": truth_at, "plain_chain_ladder": pick(plain_values),
         "plain_low": band["plain_low"], "plain_high": band["plain_high"],
         "inside": (truth_at >= band["low"] - 1e-9) & (truth_at <= band["high"] + 1e-9),
-        "plain_inside": (truth_at >= band["plain_low"] - 1e-9) & (truth_at <= band["plain_high"] + 1e-9)})
+        "plain_inside": (truth_at >= band["plain_low"] - 1e-9) & (truth_at <= band["plain_high"] + 1e-9)}
 
 
 def summarise(rows: pd.DataFrame, *, level: float = 0.9) -> pd.DataFrame:
