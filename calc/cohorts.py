@@ -392,28 +392,61 @@ def analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_period
 
     ``as_of`` earlier than the data's own as-of date freezes the data there (leads, spend and deals
     dated later are ignored), which is what a backtest needs. A report asks the same question of
-    one dataset many times (ROI, payback, maximum cost, diagnosis …): the analysis is made once per
-    dataset and handed out read-only.
+    one dataset many times (ROI, payback, maximum cost, diagnosis …): the development is made once
+    per dataset, and each measure's projection once, when a caller first asks for it; all are
+    handed out read-only.
     """
-    key = ("analyse_cycle", query, period, horizon_periods, tuple(measures), as_of)
-    return kept(data.memo, key, lambda: _read_only(_analyse_cycle(data, query, period=period,
-                                                                  horizon_periods=horizon_periods,
-                                                                  measures=tuple(measures), as_of=as_of)))
+    key = ("analyse_cycle", query, period, horizon_periods, as_of)
+    base = kept(data.memo, key, lambda: _developed(data, query, period=period, horizon_periods=horizon_periods,
+                                                   as_of=as_of))
+    projections = {m: kept(data.memo, (*key, m), lambda m=m: _projected(base, m, data.settings)) for m in measures}
+    dev, notes = base.development, list(base.notes)
+    pooled = [i for i in range(len(dev.segments))
+              if any(p.pooled_ages[i].any() for p in projections.values()) and len(dev.segments) > 1]
+    if pooled:
+        names = ", ".join("/".join(map(str, dev.segments.iloc[i].tolist())) for i in pooled[:5])
+        notes.append(Message("note.pooled_factors_more", segments=names, more=len(pooled) - 5) if len(pooled) > 5
+                     else Message("note.pooled_factors", segments=names))
+    return CycleAnalysis(settings=data.settings, development=dev, horizon=base.horizon, projections=projections,
+                         notes=tuple(dict.fromkeys(notes)))
 
 
-def _read_only(analysis: CycleAnalysis) -> CycleAnalysis:
-    """Freeze every array of a shared analysis, so no caller can change what the next one reads."""
-    for part in (analysis.development, *analysis.projections.values()):
-        for value in vars(part).values():
-            arrays = value.values() if isinstance(value, dict) else [value]
-            for array in arrays:
-                if isinstance(array, np.ndarray):
-                    array.flags.writeable = False
-    return analysis
+@dataclass(frozen=True)
+class _Developed:
+    """What every measure's projection of one analysis shares: the development, the horizon, the cohorts
+    that estimate factors (None = all), the notes before the pooled-factor one and, when won, lost and
+    open are known, every measure's projection (calc.competing makes them together)."""
+
+    development: Development
+    horizon: int
+    estimate_from: np.ndarray | None
+    notes: tuple
+    outcome: dict[str, SegmentProjections] | None
 
 
-def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_periods: int | None,
-                   measures: tuple[str, ...], as_of: pd.Timestamp | None) -> CycleAnalysis:
+def _frozen(part: Any) -> Any:
+    """Every array of a shared development or projection made read-only, so no caller can change what the
+    next one reads."""
+    for value in vars(part).values():
+        arrays = value.values() if isinstance(value, dict) else [value]
+        for array in arrays:
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+    return part
+
+
+def _projected(base: _Developed, measure: str, settings: Settings) -> SegmentProjections:
+    if base.outcome is not None:
+        return base.outcome[measure]
+    return _frozen(project_development(base.development, measure, horizon=base.horizon,
+                                       tail_factor=settings.tail_factor, min_deals=settings.min_deals_per_factor,
+                                       min_consultations=settings.min_consultations,
+                                       young_share=settings.bornhuetter_ferguson_below,
+                                       estimate_from=base.estimate_from))
+
+
+def _developed(data: Dataset, query: Query, *, period: Period, horizon_periods: int | None,
+               as_of: pd.Timestamp | None) -> _Developed:
     sel = select(data, query)
     if sel.leads is None:
         raise InputError("Leads", None, Message("error.cohorts_need_leads"), fix=Message("error.add_leads_and_deals"))
@@ -446,27 +479,16 @@ def _analyse_cycle(data: Dataset, query: Query, *, period: Period, horizon_perio
         notes.append(Message(f"note.as_of_inside.{period}", as_of=as_of))
     if sel.deals is not None and not data.has_gross_profit:
         notes.append(Message("note.no_gross_profit"))
+    outcome = None
     if "lost" in dev.incremental and sel.deals is not None:
         # won, lost and open are known: project the open part only (calc.competing), never past won + open
         outcome = project_outcomes(dev, dev.incremental["lost"], horizon=horizon,
                                    min_deals=settings.min_deals_per_factor,
                                    min_consultations=settings.min_consultations, estimate_from=estimate_from)
-        projections = {m: outcome[m] for m in measures}
+        outcome = {m: _frozen(p) for m, p in outcome.items()}
         notes.append(Message("note.outcomes_projected"))
-    else:
-        projections = {m: project_development(dev, m, horizon=horizon, tail_factor=settings.tail_factor,
-                                              min_deals=settings.min_deals_per_factor,
-                                              min_consultations=settings.min_consultations,
-                                              young_share=settings.bornhuetter_ferguson_below,
-                                              estimate_from=estimate_from) for m in measures}
-    pooled = [i for i in range(len(dev.segments))
-              if any(p.pooled_ages[i].any() for p in projections.values()) and len(dev.segments) > 1]
-    if pooled:
-        names = ", ".join("/".join(map(str, dev.segments.iloc[i].tolist())) for i in pooled[:5])
-        notes.append(Message("note.pooled_factors_more", segments=names, more=len(pooled) - 5) if len(pooled) > 5
-                     else Message("note.pooled_factors", segments=names))
-    return CycleAnalysis(settings=data.settings, development=dev, horizon=horizon, projections=projections,
-                         notes=tuple(dict.fromkeys(notes)))
+    return _Developed(development=_frozen(dev), horizon=horizon, estimate_from=estimate_from, notes=tuple(notes),
+                      outcome=outcome)
 
 
 def _flag_truncated(dev: Development, coverage: Coverage, settings: Settings

@@ -88,6 +88,11 @@ def conversion_band(converted: np.ndarray, se: np.ndarray, consultations: np.nda
     return np.where(valid, np.clip(centre - half, 0, 1), np.nan), np.where(valid, np.clip(centre + half, 0, 1), np.nan)
 
 
+#: The projections a segment's full-cycle figures read (the pooled-factor note is the same without revenue's:
+#: revenue pools exactly where deals do).
+SEGMENT_MEASURES = ("deals", "converted", "gross_profit")
+
+
 def _segment_frame(analysis: CycleAnalysis, target_roi: float) -> pd.DataFrame:
     dev, proj = analysis.development, analysis.projections
     settings = analysis.settings
@@ -160,7 +165,9 @@ def segment_cycle_roi(data: Dataset, *, by: Any = None, start: Any = None, end: 
     query = make_query(by=by, start=start, end=end, filter=filter)
     options = make_cycle_options(period=period, horizon_periods=horizon_periods)
     target = _target(data, target_roi)
-    analysis = analyse_cycle(data, query, period=options.period, horizon_periods=options.horizon_periods)
+    # revenue is not among these figures: its projection is left to whoever asks for it
+    analysis = analyse_cycle(data, query, period=options.period, horizon_periods=options.horizon_periods,
+                             measures=SEGMENT_MEASURES)
     out = _segment_frame(analysis, target)
     out.attrs["notes"] = list(analysis.notes)
     out.attrs["exclusions"] = [str(e) for e in data.exclusions]
