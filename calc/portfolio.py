@@ -93,9 +93,10 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
     known = rows.notna().to_numpy()
     series[known] = grid[rows[known].astype(np.int64).to_numpy()]
     stable, rules, where = assess_rows(series, window=8)
-    text = [Message("portfolio.stable") if ok else
+    said = {"stable": Message("portfolio.stable"), "unstable": Message("portfolio.unstable")}  # one each, shared
+    text = [said["stable"] if ok else
             Message("portfolio.unstable_at", rule=Message(f"code.signals.{rule}"), day=weeks[at]) if rule
-            else Message("portfolio.unstable") for ok, rule, at in zip(stable, rules, where)]
+            else said["unstable"] for ok, rule, at in zip(stable, rules, where)]
     return [1.0 if ok else 0.0 for ok in stable], text
 
 

@@ -232,7 +232,9 @@ def portfolio_section(ctx: Context) -> list[Block]:
             raise
         units = portfolio(data, dims=ctx.by)  # no category/store/price tier columns: the main dimension
     dims = list(units.columns[:list(units.columns).index("consultations")])  # the dimensions come first
-    units = units.assign(unit=units[dims].astype(str).agg(" / ".join, axis=1))
+    text = units[dims].astype(str)  # one label per unit, joined in Python: a row-wise agg costs ~10 ms at 200 units
+    units = units.assign(unit=pd.Series([" / ".join(parts) for parts in zip(*(text[d] for d in dims))],
+                                        index=units.index))
     keys = ("unit", "verdict", "consultations", "consult_cost", "conversion_rate", "cycle_roi", "cycle_roi_low",
             "stability", "reason")
     keys = tuple(k for k in dict.fromkeys(keys) if k in units.columns)

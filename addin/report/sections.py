@@ -83,13 +83,18 @@ def main_dimension(data: Dataset) -> str | None:
     """
     frame = data.leads if data.leads is not None else data.spend
     dims = data.lead_dims if data.leads is not None else data.spend_dims
-    sizes = {dim: _distinct(frame[dim]) for dim in dims}
-    readable = [dim for dim in dims if 2 <= sizes[dim] <= MAX_SEGMENTS]
+    sizes: dict[str, int] = {}
+
+    def readable(dim: str) -> bool:  # each column counted only when the answer depends on it (a pass over its rows)
+        if dim not in sizes:
+            sizes[dim] = _distinct(frame[dim])
+        return 2 <= sizes[dim] <= MAX_SEGMENTS
+
     for name in PREFERRED_DIMS:
-        for dim in readable:
-            if dim.casefold() == name:
+        for dim in dims:
+            if dim.casefold() == name and readable(dim):
                 return dim
-    return readable[0] if readable else None
+    return next((dim for dim in dims if readable(dim)), None)
 
 
 def _distinct(column: pd.Series) -> int:
