@@ -8,6 +8,7 @@ copies keeps every function pure while the report does the work once. The memory
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable, TypeVar
 
 import numpy as np
@@ -30,13 +31,19 @@ def _key(value: Any) -> Any:
 
 
 def remembered(function: F) -> F:
-    """Remember ``function(data, **options)`` on ``data.memo``; each caller gets its own copy of a frame."""
+    """Remember ``function(data, **options)`` on ``data.memo``; each caller gets its own copy of a frame.
+
+    Options left out and options given at their default value are one question (the key holds every
+    option, defaults filled in): ``kpi_table(data)`` and ``kpi_table(data, by=None)`` are made once.
+    """
+    defaults = {name: p.default for name, p in inspect.signature(function).parameters.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty}
 
     @functools.wraps(function)
     def wrapper(data: Any, /, **options: Any) -> Any:
         memo = getattr(data, "memo", None)
         try:
-            key = (function.__module__, function.__qualname__, _key(options))
+            key = (function.__module__, function.__qualname__, _key({**defaults, **options}))
             hash(key)
         except TypeError:  # an unhashable option (e.g. a list of lists): just compute
             memo = None

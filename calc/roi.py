@@ -125,9 +125,9 @@ def _segment_frame(analysis: CycleAnalysis, target_roi: float) -> pd.DataFrame:
         "cost_within_max": np.where(np.isnan(consult_cost) | np.isnan(max_cost), np.nan,
                                     (consult_cost <= max_cost).astype("float64")),
     }
-    for name in SEGMENT_COLUMNS:
-        out[name] = np.asarray(columns[name], dtype="float64")
-    return out
+    # every column in one frame, joined once (a column at a time re-blocks the frame 16 times)
+    figures = pd.DataFrame({name: np.asarray(columns[name], dtype="float64") for name in SEGMENT_COLUMNS})
+    return pd.concat([out, figures], axis=1) if len(out.columns) else figures
 
 
 @remembered

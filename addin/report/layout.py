@@ -142,6 +142,8 @@ def xl_cell(row: int, col: int) -> str:
 def _width(text: Any) -> float:
     """Column width in characters; CJK characters count double."""
     s = "" if text is None else str(text)
+    if s.isascii():  # every character single width (most cells; the character loop is the slow part)
+        return len(s)
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
 
 
