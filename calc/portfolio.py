@@ -80,13 +80,16 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
     space = KeySpace([leads], tuple(dims))
     codes = space.codes(leads)
     week = (periods_of(data, "leads", leads, "week") - int(day_numbers(pd.Series(weeks[:1]))[0])) // 7
-    inside = (week >= 0) & (week < len(weeks))
     counts = Groups(space, [codes])
-    index = counts.index(codes[inside])
     weights = weights_of(leads)
-    grid = np.bincount(index * len(weeks) + week[inside], weights=None if weights is None else weights[inside],
-                       minlength=counts.size * len(weeks)).reshape(counts.size, len(weeks))
-    present = np.flatnonzero(counts.count(codes) > 0)
+    # one count over every row: a column for the rows before the first whole week and one for those after
+    # the last, so no row is filtered out first, and the rows of each unit are known from the same pass
+    width = len(weeks) + 2
+    cell = counts.index(codes) * width
+    cell += np.clip(week + 1, 0, width - 1)
+    table = np.bincount(cell, weights=weights, minlength=counts.size * width).reshape(counts.size, width)
+    grid = table[:, 1:-1]
+    present = np.flatnonzero(table.sum(axis=1) > 0 if weights is None else counts.count(codes) > 0)
     labels = counts.label_frame(present).astype(str).assign(_row=present)
     rows = units[dims].astype(str).merge(labels, on=list(dims), how="left")["_row"]
     series = np.zeros((len(units), len(weeks)))
