@@ -222,7 +222,10 @@ def _segment_codes(by: tuple[str, ...], frames: list[pd.DataFrame | None]) -> tu
     if space.dense:  # each code's segment number through a lookup table, not a binary search per row
         number = np.zeros(space.size, dtype=np.int64)
         number[used] = np.arange(len(used))
-        return union, [number[c] if c is not None else None for c in codes]
+        for c in codes:  # into the codes' own arrays (made here): no second million-row array per table;
+            if c is not None:  # every code is inside the table, and "clip" is the mode that takes out= unbuffered
+                np.take(number, c, out=c, mode="clip")
+        return union, codes
     return union, [np.searchsorted(used, c) if c is not None else None for c in codes]
 
 
