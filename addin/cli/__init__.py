@@ -43,7 +43,7 @@ def localized_command(language: str):
 
 def _help_language(args: list[str]) -> str:
     """The ``--language`` given anywhere on the command line (global or a command's own), else English."""
-    from ..report.labels import LANGUAGES
+    from calc.messages import LANGUAGES
 
     for i, arg in enumerate(args):
         value = arg.split("=", 1)[1] if arg.startswith("--language=") else (
@@ -63,7 +63,7 @@ def main() -> None:
 
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, stop)
-    # the ~100k objects of the imported modules live as long as the process: leaving them out of the cyclic
+    # the objects of the modules imported so far live as long as the process: leaving them out of the cyclic
     # garbage collector's passes spares every full collection of the run from walking them again
     gc.freeze()
     try:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 
 import calc
@@ -79,6 +78,8 @@ def segments(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = N
     """Segments with Wilson intervals, shrunk conversion, cost and cycle ROI, ranked without trusting tiny ones."""
     data = load_dataset(spend, leads, deals, map, setting, as_of,
                         source=(source, spend_table, leads_table, deals_table))
+    import pandas as pd  # here, not at the top: --help builds this module's commands without pandas
+
     table = calc.segment_table(data, by=by, start=start, end=end, filter=filter, rank_by=rank_by)
     shown = table[[*table.attrs["dims"], *SEGMENT_KEYS]].copy()
     shown["rank"] = pd.array([None if pd.isna(r) else int(r) for r in shown["rank"]], dtype=object)

@@ -7,19 +7,23 @@ import math
 import sys
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-import calc
-from calc import InputError
+from calc.errors import InputError
 from calc.messages import LANGUAGES, Message, render, render_all
 
-from ..io import read_inputs
 from ..outputs import OutputError, check_output
+
+# pandas, calc's calculations and the readers are imported by the functions that use them: every command
+# module imports this one, and ``cycle-roi --help`` (which builds the whole command tree) needs none of them
+if TYPE_CHECKING:
+    import pandas as pd
+
+    import calc
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Cycle ROI: consultation volume, consultation cost, inquiry conversion and full-cycle ROI.")
@@ -118,6 +122,10 @@ def load_dataset(spend: Path | None, leads: Path | None, deals: Path | None, map
 
     ``source`` is (``--source``, ``--spend-table``, ``--leads-table``, ``--deals-table``): with a source
     URL the data is summed where it lives (addin.sources) and only its aggregates come back."""
+    import calc
+
+    from ..io import read_inputs
+
     mapping = parse_mapping(maps)
     url, *tables = source
     if url:
@@ -139,6 +147,8 @@ def load_dataset(spend: Path | None, leads: Path | None, deals: Path | None, map
 
 
 def jsonable(value: Any) -> Any:
+    import pandas as pd
+
     if isinstance(value, Message):  # calc's sentences in the run's language
         return value.render(language())
     if value is None or value is pd.NaT or value is pd.NA:
@@ -199,6 +209,8 @@ HEADINGS = {"consultations": "consultations", "consult_cost": "cost/consult.", "
 
 
 def print_frame(frame: pd.DataFrame, *, title: str | None = None, kinds: dict[str, str] | None = None) -> None:
+    import pandas as pd
+
     table = Table(title=title, header_style="bold")
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column].dtype)

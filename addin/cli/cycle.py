@@ -5,18 +5,20 @@ import json as _json
 import math
 import sys
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-import pandas as pd
 import typer
 
 import calc
 from calc.messages import Message, render
-from calc.rolling import by_horizon
 
 from .common import (AsOfOpt, DealsOpt, DealsTableOpt, FilterOpt, FromOpt, JsonOpt, LeadsOpt, LeadsTableOpt, MapOpt,
                      SettingOpt, SourceOpt, SpendOpt, SpendTableOpt, ToOpt, app, emit, friendly, jsonable, language,
                      load_dataset, print_frame, print_messages, records, render_label)
+
+# pandas is imported by the functions that use it: --help builds these commands without loading it
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Period(str, Enum):
@@ -59,6 +61,8 @@ def _format(value: Any, measure: str) -> str:
 
 def marked_triangle(table: pd.DataFrame) -> pd.DataFrame:
     """The triangle as text with projected cells marked '*', for the terminal."""
+    import pandas as pd
+
     measure, mask = table.attrs["measure"], table.attrs["projected"]
     # † marks a truncated cohort (began before the Deals export did), as the title's legend says
     truncated = table["truncated"] if "truncated" in table.columns else pd.Series(False, index=table.index)
@@ -113,6 +117,8 @@ def backtest(as_of: BacktestAsOfOpt = None, spend: SpendOpt = None, leads: Leads
         return
     result = calc.backtest(data, as_of=as_of, period=period.value, horizon_periods=horizon_periods, start=start,
                            filter=filter)
+    import pandas as pd
+
     summary = {k: jsonable(v) for k, v in result.attrs["summary"].items()}
     frame = result[BACKTEST_FIELDS]
     frame.attrs = result.attrs
@@ -125,6 +131,10 @@ def _rolling(data: calc.Dataset, *, period: str, start: str | None, filter: str 
              as_json: bool) -> None:
     """The rolling-origin backtest: summary by horizon (terminal), or summary and rows (JSON); labels and notes
     from the message catalogue in the run's language."""
+    import pandas as pd
+
+    from calc.rolling import by_horizon
+
     result = calc.rolling_backtest(data, period=period, start=start, filter=filter, band_level=band)
     summary = result.attrs["summary"]
     if as_json:

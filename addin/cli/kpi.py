@@ -4,8 +4,6 @@ from __future__ import annotations
 from importlib import resources
 from typing import Annotated, Optional
 
-import numpy as np
-import pandas as pd
 import typer
 
 import calc
@@ -37,6 +35,9 @@ def kpi(spend: SpendOpt = None, leads: LeadsOpt = None, deals: DealsOpt = None, 
 
 def with_cycle_columns(frame, data: calc.Dataset, **options):
     """kpi's table plus the full-cycle view per row: ``cycle_roi`` and ``max_consult_cost`` (projected cohorts)."""
+    import numpy as np  # here, not at the top: --help builds this module's command without pandas
+    import pandas as pd
+
     notes = list(frame.attrs.get("notes", []))
     dims = [c for c in frame.columns if c not in calc.KPI_COLUMNS]
     if data.leads is None or data.deals is None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..report import TargetLockedError
+from ..outputs import TargetLockedError
 from calc.messages import Message
 
 from .common import ForceOpt, app, friendly, out, output_path, render_label

@@ -11,10 +11,11 @@ from typing import Annotated, Any, Iterator, Optional
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from calc.messages import Message, render
+from calc.messages import LANGUAGES, Message, render
 
-from ..report import SECTIONS, TargetLockedError, write_report
-from ..report.labels import LANGUAGES
+# the report package (pandas, calc's calculations, xlsxwriter) is imported by the commands that write a workbook:
+# --help builds every command of this module without it
+from ..outputs import TargetLockedError
 from .common import (AsOfOpt, DealsOpt, DealsTableOpt, ForceOpt, LeadsOpt, LeadsTableOpt, MapOpt, SettingOpt, SourceOpt,
                      SpendOpt, SpendTableOpt, app, err, friendly, load_dataset, out, output_path, print_messages,
                      render_label, use_language)
@@ -33,6 +34,8 @@ LanguageOpt = Annotated[Optional[str], typer.Option(
 @contextmanager
 def progress_bar(total: int, description: str) -> Iterator[callable]:
     """A progress bar on stderr; yields ``step(label)`` to advance it by one."""
+    from ..report import SECTIONS
+
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, transient=False) as bar:
         task = bar.add_task(description, total=total)
@@ -72,6 +75,8 @@ def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, de
 
     Any one file may be missing: the sheets that need it say so instead of failing.
     """
+    from ..report import SECTIONS, write_report
+
     check_language(language)
     output = output_path(output, inputs=(spend, leads, deals), force=force)
     # the projection bands need scipy.special (~0.15-0.25 s to import: scipy's array-API layer loads numpy.f2py);
@@ -118,6 +123,7 @@ def refresh(book: BookArg, output: NewOutputOpt = None, force: ForceOpt = False)
     writer cannot keep (macros, a ribbon, pictures, spilling formulas on your sheets, ...), it is
     left unchanged and the message says what; use -o to write a refreshed copy instead.
     """
+    from ..report import SECTIONS
     from ..workbook import WorkbookError, refresh_file
 
     notes: list[str] = []
@@ -143,6 +149,7 @@ def share(book: BookArg, output: OutputOpt,
 
     With --lite the copy also carries the xlwings Lite code and keeps the input tables and the Cycle ROI
     formulas of your own sheets (those show #NAME? where xlwings Lite is not installed)."""
+    from ..report import SECTIONS
     from ..workbook import WorkbookError, share_file
 
     with progress_bar(len(SECTIONS) * 2 + 2, render_label("cli.progress.sharing")) as step:
