@@ -120,14 +120,18 @@ def period_days(days: np.ndarray, period: str, *, week_start: str = "monday") ->
     days = np.asarray(days)
     if period == "day":  # a day is its own period (a view: marking it read-only leaves the table's column alone)
         return days.view()
+    if not len(days):
+        return np.full(0, NO_DAY, dtype=np.int32)
+    low, high = int(days.min()), int(days.max())
+    if low != NO_DAY:  # every day present (NO_DAY is the smallest int32): no mask, one gather
+        firsts = _first_days(np.arange(low, high + 1), period, week_start).astype(np.int32)
+        return firsts[days - low]
     missing = days == NO_DAY
-    present = days[~missing] if missing.any() else days
+    present = days[~missing]
     if not len(present):
         return np.full(len(days), NO_DAY, dtype=np.int32)
     low, high = int(present.min()), int(present.max())
     firsts = _first_days(np.arange(low, high + 1), period, week_start).astype(np.int32)
-    if not missing.any():
-        return firsts[days - low]
     out = np.full(len(days), NO_DAY, dtype=np.int32)
     out[~missing] = firsts[present - low]
     return out
