@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,12 +140,15 @@ def xl_cell(row: int, col: int) -> str:
     return f"{name}{row + 1}"
 
 
+_WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and later: two columns wide
+
+
 def _width(text: Any) -> float:
     """Column width in characters; CJK characters count double."""
     s = "" if text is None else str(text)
-    if s.isascii():  # every character single width (most cells; the character loop is the slow part)
+    if s.isascii():  # every character single width (most cells)
         return len(s)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+    return len(s) + len(_WIDE.findall(s))  # each character past U+2E80 once more (counted in C, not a Python loop)
 
 
 def shown(value: Any, fmt: str) -> str:
