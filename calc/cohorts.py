@@ -152,9 +152,8 @@ def period_first_day(numbers: np.ndarray, period: Period, week_start: str = "mon
     '2024-03-03'
     """
     numbers = np.asarray(numbers, dtype="int64")
-    if period == "month":
-        return pd.DatetimeIndex(pd.to_datetime(pd.DataFrame(
-            {"year": numbers // 12, "month": numbers % 12 + 1, "day": np.ones(len(numbers), dtype="int64")})))
+    if period == "month":  # months since year 0 -> numpy's months since 1970, in the unit to_datetime gave
+        return pd.DatetimeIndex((numbers - 1970 * 12).astype("datetime64[M]").astype("datetime64[us]"))
     return pd.DatetimeIndex(_WEEK_ANCHOR[week_start] + pd.to_timedelta(7 * numbers, unit="D"))
 
 
@@ -330,15 +329,16 @@ def build_development(sel: Selection, *, period: Period, week_start: str, as_of:
         won_lead_period = period_number_of_days(won[LEAD_DAY].to_numpy(), period, week_start)
         cohort = won_lead_period - first
         age = period_number_of_days(won[DAY].to_numpy(), period, week_start) - won_lead_period
-        where = (won_code, cohort, age)
         shape = incremental["deals"].shape
+        cell = np.ravel_multi_index((won_code, cohort, age), shape)  # each deal's cell, found once for all four
+        tally = lambda weights: np.bincount(  # noqa: E731  (what _tally gives, without finding the cells again)
+            cell, weights=weights, minlength=int(np.prod(shape))).reshape(shape).astype(np.float64)
         counted = weights_of(won)  # deals per aggregate row; None for deal rows
-        incremental["deals"] += _tally(shape, where, counted)
-        incremental["converted"] += _tally(shape, where, first_deal.astype("float64") if counted is None
-                                           else first_deal * counted)
+        incremental["deals"] += tally(counted)
+        incremental["converted"] += tally(first_deal.astype("float64") if counted is None else first_deal * counted)
         for money in ("revenue", "gross_profit"):
             # an amount left blank on one deal counts as 0, like kpi_table's sums; a column never filled is NaN below
-            incremental[money] += _tally(shape, where, won[money].fillna(0.0).to_numpy(dtype="float64"))
+            incremental[money] += tally(won[money].fillna(0.0).to_numpy(dtype="float64"))
     elif deals is None:
         for m in AMOUNTS:
             incremental[m][:] = np.nan
@@ -566,23 +566,24 @@ def _long(analysis: CycleAnalysis, projected: bool) -> pd.DataFrame:
     amounts.update(_ratios(amounts, dev.consultations, dev.spend))
     seg_i, coh_i, age_i = (a.ravel() for a in np.meshgrid(np.arange(n_seg), np.arange(n_cohorts), np.arange(width),
                                                            indexing="ij"))
-    out = dev.segments.iloc[seg_i].reset_index(drop=True) if len(dev.segments.columns) else pd.DataFrame(
-        index=range(len(seg_i)))
-    out["cohort"] = dev.cohorts[coh_i] if n_cohorts else pd.Series([], dtype="datetime64[ns]")
-    out["age"] = age_i.astype("int64")
-    out["consultations"] = dev.consultations[seg_i, coh_i]
-    out["spend"] = dev.spend[seg_i, coh_i]
+    columns = {"cohort": dev.cohorts[coh_i] if n_cohorts else pd.Series([], dtype="datetime64[ns]"),
+               "age": age_i.astype("int64"), "consultations": dev.consultations[seg_i, coh_i],
+               "spend": dev.spend[seg_i, coh_i]}
     for m in (*AMOUNTS, "conversion", "roas", "roi"):
-        out[m] = amounts[m].reshape(-1) if amounts[m].size else np.zeros(0)
+        columns[m] = amounts[m].reshape(-1) if amounts[m].size else np.zeros(0)
     observed = np.zeros((n_cohorts, width), bool)
     complete = np.zeros((n_cohorts, width), bool)
     k = min(width, dev.observed.shape[1])
     observed[:, :k], complete[:, :k] = dev.observed[:, :k], dev.complete[:, :k]
-    out["observed"] = observed[coh_i, age_i]
-    out["complete"] = complete[coh_i, age_i]
-    out["projected"] = mask.reshape(-1) & projected if mask.size else np.zeros(0, bool)
-    out["truncated"] = dev.truncated_cohorts[coh_i]
-    return out
+    columns["observed"] = observed[coh_i, age_i]
+    columns["complete"] = complete[coh_i, age_i]
+    columns["projected"] = mask.reshape(-1) & projected if mask.size else np.zeros(0, bool)
+    columns["truncated"] = dev.truncated_cohorts[coh_i]
+    # the columns made as one frame and joined to the segments once (a column at a time re-blocks the frame)
+    figures = pd.DataFrame(columns)
+    if not len(dev.segments.columns):
+        return figures
+    return pd.concat([dev.segments.iloc[seg_i].reset_index(drop=True), figures], axis=1)
 
 
 def cohort_triangle(data: Dataset, *, measure: Any = "conversion", period: Any = "month", start: Any = None,
