@@ -267,6 +267,12 @@ def _per_period(data: Dataset, table: str, frame: pd.DataFrame, period: str, wan
         if not len(key):
             return 0, np.zeros(1)
         rows = weights_of(frame)  # consultations per aggregate row; None for rows
+        low = int(key.min())
+        if what == "closed" and rows is None:  # one each: count only the closed leads (whole numbers either way)
+            closed = frame["days_to_close"].to_numpy(dtype="float64") <= horizon
+            counts = np.bincount(key[closed] - low, minlength=int(key.max()) - low + 1).astype("float64")
+            counts.flags.writeable = False
+            return low, counts
         if what == "cost":
             weights = frame["cost"].to_numpy(dtype="float64")
         elif what == "closed":
@@ -275,7 +281,6 @@ def _per_period(data: Dataset, table: str, frame: pd.DataFrame, period: str, wan
         else:
             weights = rows
         # count over the keys' own range (no masking of a million rows), then read off the wanted periods
-        low = int(key.min())
         counts = np.bincount(key - low, weights=weights).astype("float64")
         counts.flags.writeable = False
         return low, counts
