@@ -85,12 +85,16 @@ def segment_figures(data: Dataset, *, by: Any, start: Any = None, end: Any = Non
     prior = None
     if valid.any():
         low, high = wilson_interval(x[valid], n[valid], confidence=confidence)
-        out.loc[valid, "conversion_low"], out.loc[valid, "conversion_high"] = low, high
         prior = fit_beta_prior(x[valid], n[valid])
         shrunk = shrink_rates(x[valid], n[valid], prior=prior, confidence=confidence)
-        out.loc[valid, "shrunk_conversion"] = shrunk["shrunk"].to_numpy()
-        out.loc[valid, "shrunk_low"] = shrunk["shrunk_low"].to_numpy()
-        out.loc[valid, "shrunk_high"] = shrunk["shrunk_high"].to_numpy()
+        for column, values in (("conversion_low", low), ("conversion_high", high),
+                               ("shrunk_conversion", shrunk["shrunk"].to_numpy()),
+                               ("shrunk_low", shrunk["shrunk_low"].to_numpy()),
+                               ("shrunk_high", shrunk["shrunk_high"].to_numpy())):
+            if valid.all():  # every segment has a rate (the usual case): whole columns, not a masked .loc each
+                out[column] = np.asarray(values, dtype="float64")
+            else:
+                out.loc[valid, column] = values
     cycle = _cycle_figures(data, query.by, start, end, filter)
     if cycle is not None:
         notes.extend(cycle.attrs.get("notes", []))
@@ -98,8 +102,13 @@ def segment_figures(data: Dataset, *, by: Any, start: Any = None, end: Any = Non
         for dim in dims:  # a period key: kpi_table labels it with a date, the cohort view with its text
             if pd.api.types.is_datetime64_any_dtype(out[dim].dtype):
                 keep[dim] = pd.to_datetime(keep[dim])
-        out = out.merge(keep, on=dims, how="left") if dims else pd.concat(
-            [out.reset_index(drop=True), keep.reset_index(drop=True)], axis=1)
+        if not dims:
+            out = pd.concat([out.reset_index(drop=True), keep.reset_index(drop=True)], axis=1)
+        elif out[dims].reset_index(drop=True).equals(keep[dims].reset_index(drop=True)):
+            # the same segments in the same order (the usual case): what the merge gives, side by side
+            out = pd.concat([out.reset_index(drop=True), keep.drop(columns=dims).reset_index(drop=True)], axis=1)
+        else:
+            out = out.merge(keep, on=dims, how="left")
     else:
         for column in ROI_COLUMNS:
             out[column] = np.nan
