@@ -17,6 +17,7 @@ Per unit (one combination of ``dims``):
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,9 @@ def _stability(data: Dataset, dims: list[str], units: pd.DataFrame, query) -> tu
     return [1.0 if ok else 0.0 for ok in stable], text
 
 
+_Unit = namedtuple("_Unit", "consultations cycle_roi cycle_roi_low cycle_roi_high stable stability")
+
+
 def _numbers(row: Any, target: float) -> Message:
     """A judged unit's figures (made only for the units that are judged: formatting five numbers is not free)."""
     return Message("portfolio.numbers", count=row.consultations, roi=row.cycle_roi, low=row.cycle_roi_low,
@@ -142,7 +146,9 @@ def portfolio(data: Dataset, *, dims: Any = None, start: Any = None, end: Any = 
     figures["stability"] = pd.Series(stability, index=figures.index, dtype=object)
     target = settings.target_roi
     verdicts, reasons = [], []
-    for row in figures.itertuples(index=False):
+    said = {key: Message(f"portfolio.{key}") for key in ("replicate_cautiously", "fix_before_stopping")}  # shared
+    # the few columns the verdict reads, as Python values (itertuples builds a class for all ~40 columns)
+    for row in map(_Unit._make, zip(*(figures[c].tolist() for c in _Unit._fields))):
         if row.consultations < settings.min_consultations:
             verdicts.append("too little data")
             reasons.append(Message("portfolio.not_judged", count=row.consultations,
@@ -153,13 +159,13 @@ def portfolio(data: Dataset, *, dims: Any = None, start: Any = None, end: Any = 
         elif row.cycle_roi >= target:
             across = row.cycle_roi_low < target
             verdicts.append("replicate" if row.stable == 1.0 else "watch")
-            caution = [Message("portfolio.replicate_cautiously")] if across else []
+            caution = [said["replicate_cautiously"]] if across else []
             parts = [_numbers(row, target), *caution, row.stability]
             reasons.append(Message("diagnosis.clauses", parts=parts))
         else:
             verdicts.append("fix or stop")
             across = row.cycle_roi_high >= target
-            caution = [Message("portfolio.fix_before_stopping")] if across else []
+            caution = [said["fix_before_stopping"]] if across else []
             parts = [_numbers(row, target), *caution, row.stability]
             reasons.append(Message("diagnosis.clauses", parts=parts))
     figures["verdict"] = verdicts
