@@ -385,8 +385,8 @@ def localise(block: Block, L: Labels) -> Block:
     # every column it hands out, here and when the layout reads the cells
     frame = pd.DataFrame(block.frame, copy=False)
     changed = {}
-    for column in frame.columns:
-        if not (pd.api.types.is_object_dtype(frame[column].dtype) or pd.api.types.is_string_dtype(frame[column].dtype)):
+    for column, dtype in frame.dtypes.items():  # the dtypes at once: a column looked up is a new Series each time
+        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
             continue
         if column == "signals":  # several run-rule codes in one cell
             changed[column] = frame[column].map(
