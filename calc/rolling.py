@@ -269,10 +269,11 @@ def _rows_at(data: Dataset, frozen: pd.Timestamp, fdev: Development, truth: np.n
     wanted = (use & (anchor >= 0) & (position >= 0))[None, :] & (anchor[None, :] < targets) & np.isfinite(actual)
     if not wanted.any():
         return None
-    low, high = lognormal_band(product_values, np.sqrt(product_mse), band_level, floor=observed[None, :],
-                               dof=product_dof)
-    plain_low, plain_high = lognormal_band(plain_values, np.sqrt(plain_mse), band_level, floor=observed[None, :],
-                                           dof=plain_dof)
+    # both methods' bands in one call (every step of a band is element by element): one Student's t quantile call
+    both_low, both_high = lognormal_band(np.concatenate([product_values, plain_values]),
+                                         np.sqrt(np.concatenate([product_mse, plain_mse])), band_level,
+                                         floor=observed[None, :], dof=np.concatenate([product_dof, plain_dof]))
+    (low, plain_low), (high, plain_high) = np.split(both_low, 2), np.split(both_high, 2)
     k_i, c_i = np.nonzero(wanted)
     order = np.lexsort((k_i, c_i))  # by cohort, then target age
     k_i, c_i = k_i[order], c_i[order]
