@@ -2,8 +2,6 @@
 and ``addin install|status|uninstall``."""
 from __future__ import annotations
 
-import importlib
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Optional
@@ -79,10 +77,8 @@ def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, de
 
     check_language(language)
     output = output_path(output, inputs=(spend, leads, deals), force=force)
-    # the projection bands need scipy.special (~0.15-0.25 s to import: scipy's array-API layer loads numpy.f2py);
-    # importing it on a second thread while the tables are read (pyarrow and pandas release the GIL) takes
-    # that off the report's time instead of paying it in the middle of the cycle sheets
-    threading.Thread(target=importlib.import_module, args=("scipy.special",), name="import scipy.special").start()
+    # scipy.special (0.1-0.15 s to import) loads where the cycle sheets first need it: imported on a second thread
+    # while the tables were read, it took as long from the reading (which keeps both cores busy) as it saved
     data = load_dataset(spend, leads, deals, map, setting, as_of,
                         source=(source, spend_table, leads_table, deals_table))
     with progress_bar(len(SECTIONS) + 1, render_label("cli.progress.building")) as step:
