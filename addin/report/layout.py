@@ -124,6 +124,11 @@ def excel_value(value: Any) -> Any:
     >>> excel_value(np.float64("nan")), excel_value(np.int64(3)), excel_value(pd.Timestamp("2024-03-01"))
     (None, 3, datetime.datetime(2024, 3, 1, 0, 0))
     """
+    kind = type(value)  # the two kinds most cells hold, answered as cell_value answers them
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str:
+        return value
     return cell_value(value, missing=None)
 
 
