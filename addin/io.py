@@ -335,13 +335,14 @@ def arrow_to_frame(table: Any) -> pd.DataFrame:
     """
     import pyarrow as pa
 
-    if table.schema.metadata and b"pandas" in table.schema.metadata:  # pandas' own round trip: its index, dtypes
+    if (table.schema.metadata and b"pandas" in table.schema.metadata) \
+            or len(set(table.column_names)) < table.num_columns:  # pandas' own round trip; or a name twice
         return table.to_pandas(date_as_object=False)
     columns: dict[str, Any] = {}
     rest = []
     for name, column in zip(table.column_names, table.columns):
         kind = column.type
-        plain = column.null_count == 0 and len(column) > 0 and name not in columns
+        plain = column.null_count == 0 and len(column) > 0
         if plain and pa.types.is_dictionary(kind) and not kind.ordered and pa.types.is_string(kind.value_type):
             columns[name] = _arrow_categorical(column)
         elif plain and pa.types.is_date32(kind):

@@ -116,6 +116,11 @@ def test_tasks_run_together_return_in_order_and_raise_the_first_error():
     with pytest.raises(ValueError, match="first"):
         run_together([lambda: 1, lambda: fail("first"), lambda: fail("second")], rows=10**6)
 
+    # a task that itself runs tasks together (the waiting threads may all be busy, or it runs on one of them)
+    # must not wait for a thread that is waiting for it
+    nested = [lambda i=i: run_together([lambda j=j: i * 10 + j for j in range(3)], rows=10**6) for i in range(4)]
+    assert run_together(nested, rows=10**6) == [[i * 10 + j for j in range(3)] for i in range(4)]
+
 
 def test_a_dataset_is_freed_as_soon_as_it_is_dropped():
     """No reference cycle through the per-dataset memo: a million-row dataset must not wait for the
