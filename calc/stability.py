@@ -43,7 +43,7 @@ signals before the window as a count with the latest date.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -384,11 +384,9 @@ def stability(data: Dataset | pd.DataFrame, *, measure: str = "volume", period: 
     8   11.0   11.67  15.32
     9   30.0   11.67  15.32  beyond_3_sigma
     """
-    if isinstance(data, Dataset):  # a report charts the same measure for several sheets: once per dataset
-        return _dataset_chart(data, measure=measure, period=period, start=start, end=end, filter=filter,
-                              horizon_days=horizon_days, method=method)
-    return _chart_of(data, measure=measure, period=period, start=start, end=end, filter=filter,
-                     horizon_days=horizon_days, method=method)
+    # a report charts the same measure for several sheets: once per dataset
+    return _once_per_dataset(_dataset_chart, _chart_of, data, measure=measure, period=period, start=start, end=end,
+                             filter=filter, horizon_days=horizon_days, method=method)
 
 
 def _chart_of(data: Dataset | pd.DataFrame, *, measure: str, period: str, start: Any, end: Any, filter: Any,
@@ -432,6 +430,14 @@ def _chart_of(data: Dataset | pd.DataFrame, *, measure: str, period: str, start:
 
 
 _dataset_chart = remembered(_chart_of)
+
+
+def _once_per_dataset(remembered_form: Callable[..., Any], plain: Callable[..., Any], data: Dataset | pd.DataFrame,
+                      **options: Any) -> Any:
+    """A Dataset's answer made once and kept on it (``remembered``); a series or table passed in, each time.
+
+    Told by type, not by a ``memo`` attribute: a table may have a column called "memo"."""
+    return (remembered_form if isinstance(data, Dataset) else plain)(data, **options)
 
 
 # ---------------------------------------------------------------- verdict
@@ -627,11 +633,9 @@ def stability_verdict(data: Dataset | pd.DataFrame, *, measure: str = "volume", 
     >>> str(stability_verdict(series))
     'Value (daily) is stable over the last 28 days. No run-rule signal. Rolling 28-day CV 8.3%.'
     """
-    if isinstance(data, Dataset):  # the Dashboard and the Stability sheet both say it: once per dataset
-        return _dataset_verdict(data, measure=measure, period=period, start=start, end=end, filter=filter,
-                                horizon_days=horizon_days, method=method)
-    return _verdict_of(data, measure=measure, period=period, start=start, end=end, filter=filter,
-                       horizon_days=horizon_days, method=method)
+    # the Dashboard and the Stability sheet both say it: once per dataset
+    return _once_per_dataset(_dataset_verdict, _verdict_of, data, measure=measure, period=period, start=start,
+                             end=end, filter=filter, horizon_days=horizon_days, method=method)
 
 
 def _verdict_of(data: Dataset | pd.DataFrame, *, measure: str, period: str, start: Any, end: Any, filter: Any,
