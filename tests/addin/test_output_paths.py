@@ -91,6 +91,14 @@ def refused(result, *needles: str) -> None:
         assert needle in text, (needle, result.output)
 
 
+def copied_writer(command: str, inputs: Path, tmp_path: Path) -> tuple[list[str], list[Path], str]:
+    """The inputs copied to ``tmp_path/inputs_copy`` beside an empty ``tmp_path/out`` folder, and the command's
+    writer over the copy: (arguments, the input files it reads, the output's suffix)."""
+    shutil.copytree(inputs, tmp_path / "inputs_copy")
+    (tmp_path / "out").mkdir()
+    return writers(tmp_path / "inputs_copy")[command]
+
+
 def bad_targets(folder: Path, suffix: str) -> dict[str, tuple[Path, tuple[str, ...]]]:
     """case -> (output path, words the message must contain). Builds the special files."""
     (folder / "a folder").mkdir()
@@ -134,10 +142,8 @@ def bad_targets(folder: Path, suffix: str) -> dict[str, tuple[Path, tuple[str, .
 
 @pytest.mark.parametrize("command", ["report", "template", "refresh", "share", "addin build", "selftest", "lite"])
 def test_bad_output_paths_are_refused_before_any_work_and_nothing_changes(command, inputs, tmp_path):
-    shutil.copytree(inputs, tmp_path / "inputs_copy")
+    _, _, suffix = copied_writer(command, inputs, tmp_path)
     folder = tmp_path / "out"
-    folder.mkdir()
-    _, _, suffix = writers(tmp_path / "inputs_copy")[command]
     targets = bad_targets(folder, suffix)
     try:  # noqa: SIM105
         before = fingerprint(tmp_path)
@@ -333,10 +339,8 @@ def english_words(output: str, paths: list[Path]) -> set[str]:
 @pytest.mark.parametrize("command", ["report", "template", "refresh", "share", "addin build", "selftest", "lite"])
 def test_output_path_refusals_in_chinese_hold_no_english_sentence(command, inputs, tmp_path):
     # the same refusals as above, run with --language zh: the whole message comes from the catalogue
-    shutil.copytree(inputs, tmp_path / "inputs_copy")
+    args, sources, suffix = copied_writer(command, inputs, tmp_path)
     folder = tmp_path / "out"
-    folder.mkdir()
-    args, sources, suffix = writers(tmp_path / "inputs_copy")[command]
     targets = {case: target for case, (target, _) in bad_targets(folder, suffix).items()}
     theirs = tmp_path / f"theirs{suffix}"
     openpyxl.Workbook().save(theirs)  # exists and not written by Cycle ROI: needs --force
