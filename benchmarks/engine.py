@@ -2,6 +2,7 @@
 
     python benchmarks/engine.py polars DIR N REPS   ->  median_s=...
     python benchmarks/engine.py calc DIR N REPS
+    python benchmarks/engine.py report DIR N REPS   (the `cycle-roi report` command run again in one warm process)
 
 run.py times polars and Cycle ROI each in a fresh process so neither inherits the other's state:
 measured in one process, the calc workload ran 25 % slower right after polars (0.53 s vs 0.43 s;
@@ -43,11 +44,35 @@ def reference_run(ref, n: int) -> None:
         step(*data)
 
 
+def report_command(folder: Path, n: int, out: Path) -> list[str]:
+    """The arguments of the benchmark's `cycle-roi report` run (run.py times it as a whole process too)."""
+    return ["report", "--spend", str(folder / "spend.parquet"), "--leads", str(folder / f"leads_{n}.parquet"),
+            "--deals", str(folder / f"deals_{n}.parquet"), "-o", str(out)]
+
+
+def warm_report(folder: Path, n: int):
+    """The `report` command as a no-argument function, run inside this process: after the warm-up run it
+    measures the command's own work (reading to writing), without start-up, imports or exit."""
+    from typer.testing import CliRunner
+
+    from addin.cli import app
+
+    args = [*report_command(folder, n, folder / f"report_{n}_warm.xlsx"), "--force"]
+
+    def run() -> None:
+        result = CliRunner().invoke(app, args)
+        if result.exit_code != 0:
+            raise RuntimeError(result.output)
+    return run
+
+
 def engine_run(kind: str, folder: Path, n: int):
-    """The workload as a no-argument function: polars' reference, or Cycle ROI's public API."""
+    """The workload as a no-argument function: polars' reference, Cycle ROI's public API, or the report command."""
     if kind == "polars":
         ref = reference_module(folder)
         return lambda: reference_run(ref, n)
+    if kind == "report":
+        return warm_report(folder, n)
     sys.path.insert(0, str(HERE))
     import workload
 
