@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, sheet_rows
+from .messages import Message
 from .schema import fold
 
 OPEN, WON, LOST = 0, 1, 2
@@ -94,9 +95,9 @@ def classify_status(values: pd.Series, *, table: str, column: str = "status", wo
             found.append("(blank)")
         example = next((str(u).strip() for u, code in zip(uniques, lookup) if code < 0 and str(u).strip()), "")
         positions = values.index.to_numpy()[np.flatnonzero(unknown)[:5]]
-        raise InputError(table, column, f"has values that are not a known won, lost or open status: "
-                                        f"{', '.join(found[:10])}" + (" …" if len(found) > 10 else ""),
+        raise InputError(table, column, Message("error.unknown_status",
+                                                found=", ".join(found[:10]) + (" …" if len(found) > 10 else "")),
                          rows=sheet_rows(positions),
-                         fix="add each to the won_status, lost_status or open_status setting, e.g. "
-                             + (f"won_status={example}" if example else "fill in the status of every row"))
+                         fix=Message("error.unknown_status.fix", example=example) if example
+                         else Message("error.unknown_status.fix_blank"))
     return out.astype(np.int8)

@@ -42,6 +42,19 @@ def test_unknown_status_lists_what_was_found_and_the_setting_to_add():
     assert codes.tolist() == [1, 0]
 
 
+def test_unknown_status_is_said_in_the_run_language():
+    # the sentence and its fix come from the catalogue like every other error, not English in a zh run
+    with pytest.raises(InputError) as error:
+        classify_status(pd.Series(["Won", "Parked", None]), table="Deals")
+    zh = error.value.render("zh")
+    assert "含有不是已知赢单、输单或进行中状态的值：'Parked', (blank)" in zh and "won_status=Parked" in zh
+    assert "not a known" not in zh
+    with pytest.raises(InputError) as error:
+        classify_status(pd.Series(["Won", None]), table="Deals")
+    assert error.value.render("ko").endswith("해결 방법: 모든 행의 상태를 입력하세요.")
+    assert str(error.value).endswith("Fix: fill in the status of every row.")
+
+
 def test_unknown_status_through_prepare_names_the_table_and_settings_fix_it():
     leads = pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-01", "2024-01-02"]})
     deals = pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-05", "2024-01-06"], "stage": ["Won", "Gone cold"]})
