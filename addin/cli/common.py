@@ -204,8 +204,13 @@ def _cell(value: Any, column: str, kind: str | None = None) -> str:
     return str(value)
 
 
-HEADINGS = {"consultations": "consultations", "consult_cost": "cost/consult.", "conversion_rate": "conversion",
-            "gross_profit": "gross profit", "mean_days_to_close": "mean days", "median_days_to_close": "median days"}
+def heading(column: str) -> str:
+    """A column's heading in the run's language: the catalogue's ``col.<name>``, as on the report's sheets,
+    where it has one; else the column's own name (a segment such as ``province``) with spaces for ``_``."""
+    from calc.messages import catalogue
+
+    key = f"col.{column}"
+    return render_label(key) if key in catalogue("en") else column.replace("_", " ")
 
 
 def print_frame(frame: pd.DataFrame, *, title: str | None = None, kinds: dict[str, str] | None = None) -> None:
@@ -214,7 +219,7 @@ def print_frame(frame: pd.DataFrame, *, title: str | None = None, kinds: dict[st
     table = Table(title=title, header_style="bold")
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column].dtype)
-        table.add_column(HEADINGS.get(str(column), str(column)).replace("_", " "),
+        table.add_column(heading(str(column)),
                          justify="right" if numeric else "left", overflow="fold")
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v, str(c), (kinds or {}).get(str(c))) for v, c in zip(row, frame.columns)))

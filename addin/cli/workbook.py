@@ -83,7 +83,8 @@ def report(output: OutputOpt, spend: SpendOpt = None, leads: LeadsOpt = None, de
                         source=(source, spend_table, leads_table, deals_table))
     with progress_bar(len(SECTIONS) + 1, render_label("cli.progress.building")) as step:
         try:
-            path = write_report(data, output, language=language, progress=step)
+            # the report's own --language, else the run's (cycle-roi --language zh report …), else the data's setting
+            path = write_report(data, output, language=language or current_language(), progress=step)
         except TargetLockedError as exc:
             fail(exc)
         step(render_label("cli.progress.saved"))

@@ -71,7 +71,11 @@ def test_kpi_filter_range_and_settings_on_sample(tmp_path):
         assert row["cycle_roi"] == pytest.approx(cycle.loc[row["channel"], "cycle_roi"])
         assert row["max_consult_cost"] == pytest.approx(cycle.loc[row["channel"], "max_consult_cost"])
     table = run("kpi", "--spend", paths["spend"], "--leads", paths["leads"], "--by", "province")
-    assert table.exit_code == 0 and "Guangdong" in table.stdout and "cost/consult." in table.stdout
+    assert table.exit_code == 0 and "Guangdong" in table.stdout and "Consultation cost" in table.stdout
+    # the headings come from the catalogue: in Chinese for a zh run, segments keep their own names
+    zh = run("--language", "zh", "kpi", "--spend", paths["spend"], "--leads", paths["leads"], "--by", "province")
+    assert zh.exit_code == 0 and "咨询成本" in zh.stdout and "province" in zh.stdout
+    assert "Consultation cost" not in zh.stdout
 
 
 @pytest.mark.parametrize("args, message", [

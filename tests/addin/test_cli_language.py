@@ -105,3 +105,19 @@ def test_the_global_language_option_also_chooses_the_workbooks_language(tmp_path
     done = runner.invoke(app, ["--language", "ko", command, "-o", str(out)])
     assert done.exit_code == 0, done.output
     assert CalamineWorkbook.from_path(str(out)).sheet_names[0] == catalogue("ko")["sheet.start"]
+
+
+def test_the_run_language_reaches_the_report_workbook(tmp_path):
+    # `cycle-roi --language zh report …` writes a Chinese workbook, as `report --language zh` does; the
+    # report's own option still wins over the run's
+    from python_calamine import CalamineWorkbook
+
+    zh = tmp_path / "zh.xlsx"
+    result = runner.invoke(app, ["--language", "zh", "report", *sample("spend", "leads", "deals"), "-o", str(zh)])
+    assert result.exit_code == 0, result.output
+    assert CalamineWorkbook.from_path(str(zh)).sheet_names[0] == catalogue("zh")["sheet.dashboard"]
+    ko = tmp_path / "ko.xlsx"
+    result = runner.invoke(app, ["--language", "zh", "report", *sample("spend", "leads", "deals"), "-o", str(ko),
+                                 "--language", "ko"])
+    assert result.exit_code == 0, result.output
+    assert CalamineWorkbook.from_path(str(ko)).sheet_names[0] == catalogue("ko")["sheet.dashboard"]
