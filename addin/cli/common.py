@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from calc.errors import InputError
 from calc.messages import LANGUAGES, Message, render, render_all
@@ -27,9 +28,17 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Cycle ROI: consultation volume, consultation cost, inquiry conversion and full-cycle ROI.")
-# piped output (files, CI logs) gets a wide page instead of rich's 80-column default
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, soft_wrap=True)
+# piped output (files, CI logs) gets a wide page instead of rich's 80-column default. No markup: what is printed is
+# our sentences with the user's values, file names and segments in them, and rich would take '[snowflake]' in
+# `pip install "ibis-framework[snowflake]"` or a segment '[Brand] Search' for a style and drop it; colour is given
+# as styled Text (`labelled`)
+out = Console(width=None if sys.stdout.isatty() else 200, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)
+
+
+def labelled(key: str, style: str, message: str) -> Text:
+    """A catalogue label in colour ('Error:', 'Note:'), then ``message`` exactly as it is."""
+    return Text.assemble((render_label(key), style), " ", message)
 
 #: The language of this run's messages: ``--language`` (before or after the command), else the ``language``
 #: setting given with ``--setting``, else the data's Settings, else English. One CLI run is one process.
@@ -55,9 +64,8 @@ def _global_options(language_option: Annotated[Optional[str], typer.Option(
         "--language", help="Language of messages and reports: en, zh, ko or id.")] = None) -> None:
     """Cycle ROI: consultation volume, consultation cost, inquiry conversion and full-cycle ROI."""
     if language_option is not None and language_option not in LANGUAGES:
-        err.print(f"[red]{render_label('cli.error')}[/red] "
-                  f"{render_label('cli.language_option_unavailable', value=language_option, languages=', '.join(LANGUAGES))}",
-                  highlight=False)
+        err.print(labelled("cli.error", "red", render_label("cli.language_option_unavailable", value=language_option,
+                                                           languages=", ".join(LANGUAGES))), highlight=False)
         raise typer.Exit(2)
     _language.update(value=None, explicit=False)  # tests run many commands in one process
     use_language(language_option)
@@ -229,7 +237,7 @@ def print_frame(frame: pd.DataFrame, *, title: str | None = None, kinds: dict[st
 def print_messages(messages: list[Any]) -> None:
     """Notes and exclusions (calc Messages, Exclusions or text) on stderr, in the run's language."""
     for message in render_all(messages, language()):
-        err.print(f"[yellow]{render_label('cli.note')}[/yellow] {message}", highlight=False)
+        err.print(labelled("cli.note", "yellow", message), highlight=False)
 
 
 def render_label(key: str, **params: Any) -> str:
@@ -250,7 +258,7 @@ def emit(frame: pd.DataFrame, *, as_json: bool, title: str | None = None, extra:
     else:
         print_frame(frame, title=title, kinds=kinds)
         for key, value in (extra or {}).items():
-            out.print(f"{key}: {jsonable(value)}")
+            out.print(f"{heading(key)}: {jsonable(value)}")  # the JSON keeps the key itself
     print_messages(messages)
 
 
@@ -292,10 +300,10 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except (InputError, OutputError) as exc:
             shown = as_cli_error(exc) if isinstance(exc, InputError) else exc
-            err.print(f"[red]{render_label('cli.error')}[/red] {render(shown, language())}", highlight=False)
+            err.print(labelled("cli.error", "red", render(shown, language())), highlight=False)
             raise typer.Exit(2) from None
         except PermissionError as exc:
-            err.print(f"[red]{render_label('cli.error')}[/red] {render_label('cli.permission_denied', path=str(exc.filename))}",
+            err.print(labelled("cli.error", "red", render_label("cli.permission_denied", path=str(exc.filename))),
                       highlight=False)
             raise typer.Exit(2) from None
 

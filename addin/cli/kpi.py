@@ -5,6 +5,7 @@ from importlib import resources
 from typing import Annotated, Optional
 
 import typer
+from rich.text import Text
 
 import calc
 from calc.messages import Message, render
@@ -73,7 +74,7 @@ def demo() -> None:
     row = calc.kpi_table(data).iloc[0]
     T = render_label  # every line from the message catalogue, in the run's language
     money = {"currency": data.settings.currency}  # a currency symbol only when the settings give one
-    out.print(f"[bold]{T('demo.title')}[/bold] — {T('demo.subtitle', as_of=data.as_of)}")
+    out.print(Text.assemble((T("demo.title"), "bold"), " — ", T("demo.subtitle", as_of=data.as_of)))
     out.print("  " + T("demo.consultations", count=row.consultations))
     out.print("  " + T("demo.cost", cost=row.consult_cost, **money))
     out.print("  " + T("demo.conversion", rate=row.conversion_rate, deals=row.deals, days=row.median_days_to_close))
@@ -85,11 +86,11 @@ def demo() -> None:
     out.print("  " + T("demo.ceiling", ceiling=check["ceiling"], cautious=check["conservative"],
                        target=data.settings.target_roi, typical=check["typical"], verdict=T(verdict), **money))
     print_frame(with_cycle_columns(calc.kpi_table(data, by="channel"), data), title=T("demo.by_channel"))
-    out.print(f"[bold]{T('stability.verdicts')}[/bold]")
+    out.print(Text(T("stability.verdicts"), style="bold"))
     for measure in ("volume", "cost"):
         out.print("  " + render(calc.stability_verdict(data, measure=measure, period="week"), language()),
                   highlight=False)
-    out.print(f"[bold]{T('demo.which_link')}[/bold]")
+    out.print(Text(T("demo.which_link"), style="bold"))
     for finding in calc.funnel_diagnosis(data, by="channel").itertuples():
         out.print("  " + T("demo.finding", segment=T("code.segment.All") if finding.segment == "All" else finding.segment,
                            link=finding.link, advice=finding.advice, certainty=finding.certainty), highlight=False)

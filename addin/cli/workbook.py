@@ -15,8 +15,8 @@ from calc.messages import LANGUAGES, Message, render
 # --help builds every command of this module without it
 from ..outputs import TargetLockedError
 from .common import (AsOfOpt, DealsOpt, DealsTableOpt, ForceOpt, LeadsOpt, LeadsTableOpt, MapOpt, SettingOpt, SourceOpt,
-                     SpendOpt, SpendTableOpt, app, err, friendly, load_dataset, out, output_path, print_messages,
-                     render_label, use_language)
+                     SpendOpt, SpendTableOpt, app, err, friendly, labelled, load_dataset, out, output_path,
+                     print_messages, render_label, use_language)
 from .common import language as current_language
 
 
@@ -57,7 +57,7 @@ def check_language(language: str | None) -> None:
 
 def fail(message: Any) -> None:
     """End the command with ``message`` (a catalogue Message, or an error carrying one) in the run's language."""
-    err.print(f"[red]{render_label('cli.error')}[/red] {render(message, current_language())}", highlight=False)
+    err.print(labelled("cli.error", "red", render(message, current_language())), highlight=False)
     raise typer.Exit(2)
 
 

@@ -121,3 +121,14 @@ def test_the_run_language_reaches_the_report_workbook(tmp_path):
                                  "--language", "ko"])
     assert result.exit_code == 0, result.output
     assert CalamineWorkbook.from_path(str(ko)).sheet_names[0] == catalogue("ko")["sheet.dashboard"]
+
+
+def test_brackets_in_values_and_messages_are_printed_as_they_are(tmp_path):
+    # rich would read '[Brand]' or 'ibis-framework[snowflake]' as a style and drop it: the CLI prints no markup
+    leads = tmp_path / "leads.csv"
+    leads.write_text("lead_id,date,channel\n1,2025-01-02,[Brand] Search\n2,2025-01-03,Feed\n", encoding="utf-8")
+    table = runner.invoke(app, ["kpi", "--leads", str(leads), "--by", "channel"])
+    assert table.exit_code == 0, table.output
+    assert "[Brand] Search" in table.stdout
+    bad = runner.invoke(app, ["kpi", "--leads", str(leads), "--filter", "channel=[x]"])
+    assert bad.exit_code == 2 and "has no value '[x]'" in bad.stderr and "[Brand] Search" in bad.stderr
