@@ -173,6 +173,9 @@ def addin_install() -> None:
         message = installer.install(language=current_language())  # the ribbon speaks --language
     except RuntimeError as exc:
         fail(exc)
+    if message is installer.NOT_WINDOWS:  # nothing was installed: what to do instead, and an exit a script reads
+        err.print(render(message, current_language()), highlight=False)
+        raise typer.Exit(2)
     out.print(render(message, current_language()), highlight=False)
 
 
@@ -197,7 +200,8 @@ def addin_uninstall() -> None:
 
 @addin_app.command("build")
 @friendly
-def addin_build(output: OutputOpt, force: ForceOpt = False) -> None:
+def addin_build(output: Annotated[Path, typer.Option("-o", "--output", help="Add-in file to write (.xlam).")],
+                force: ForceOpt = False) -> None:
     """Build the add-in file (.xlam with the Cycle ROI ribbon) on any system."""
     from ..ribbon.xlam import build_xlam
 

@@ -241,3 +241,6 @@ def test_addin_commands_speak_the_run_language():
     result = runner.invoke(app, ["--language", "ko", "addin", "status"])
     assert result.exit_code == 0 and text("install.not_windows", "ko").splitlines()[0][:20] in result.output
     assert "Windows with Excel desktop only" not in result.output
+    # install where it cannot install: what to do instead, and a failing exit code, never a silent success
+    result = runner.invoke(app, ["--language", "ko", "addin", "install"])
+    assert result.exit_code == 2 and text("install.not_windows", "ko").splitlines()[0][:20] in result.stderr
