@@ -84,6 +84,9 @@ def backtest(data: Dataset, *, as_of: Any, period: Any = "month", horizon_period
     cutoff = frozen_at + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     past = analyse_cycle(data, query, period=options.period, horizon_periods=options.horizon_periods,
                          measures=("deals", "gross_profit"), as_of=cutoff)
+    if not len(past.development.cohorts):  # an empty table would read as an answer
+        raise InputError("options", "as_of", Message("error.backtest_before_data", frozen=frozen_at),
+                         fix=Message("error.backtest_before_data.fix"))
     horizon = past.horizon
     compare = _compared_cohorts(past.development, data.settings)
     if options.horizon_periods is None and not compare.all() and compare.any():

@@ -54,3 +54,14 @@ def test_as_of_must_be_before_the_data():
         backtest(data, as_of="2024-02-01")
     with pytest.raises(InputError, match="as_of"):
         backtest(data, as_of=None)
+
+
+def test_as_of_before_every_consultation_is_refused_not_an_empty_table():
+    # olist's 2018-06-30 typed against data that starts in 2024: nothing was known then, so no table can answer
+    leads = pd.DataFrame({"lead_id": [1, 2], "date": ["2024-01-05", "2024-03-05"]})
+    deals = pd.DataFrame({"lead_id": [1], "date": ["2024-01-10"]})
+    data = calc.prepare(leads=leads, deals=deals)
+    with pytest.raises(InputError, match=r"no consultation \(in this selection\) is dated on or before") as error:
+        backtest(data, as_of="2018-06-30")
+    assert "Jun 30, 2018" in str(error.value) and "pick a later date" in str(error.value)
+    assert len(backtest(data, as_of="2024-02-01")) == 1  # one cohort known then: answered as before
