@@ -47,7 +47,7 @@ def test_unknown_status_is_said_in_the_run_language():
     with pytest.raises(InputError) as error:
         classify_status(pd.Series(["Won", "Parked", None]), table="Deals")
     zh = error.value.render("zh")
-    assert "含有不是已知赢单、输单或进行中状态的值：'Parked', (blank)" in zh and "won_status=Parked" in zh
+    assert "含有不是已知赢单、输单或跟进中状态的值：'Parked', (blank)" in zh and "won_status=Parked" in zh
     assert "not a known" not in zh
     with pytest.raises(InputError) as error:
         classify_status(pd.Series(["Won", None]), table="Deals")
